@@ -1,0 +1,1 @@
+"""Broker adapters: the paper broker and ProfitDLL routing."""

@@ -1,0 +1,106 @@
+"""Event-store backends: SQLite file by default, PostgreSQL for scale.
+
+The backend is chosen by a store URL, never by an import in the core:
+`sqlite:///data/events.sqlite`, `sqlite://:memory:`, `memory://`,
+`postgresql://user@127.0.0.1:5432/test?schema=tradingcore`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import psycopg
+from psycopg import sql
+
+from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.instruments import Instrument, infer_instrument
+from tradingcore.domain.values import Symbol
+from tradingcore.ports.clock import Clock
+
+DEFAULT_STORE_URL = "sqlite:///data/events.sqlite"
+
+
+class StoreUrlError(ValueError):
+    """A store URL names no supported backend or lacks a required part."""
+
+
+def store_env(url: str) -> dict[str, str]:
+    """Translate a store URL into eventsourcing's environment settings."""
+    parsed = urlparse(url)
+    if parsed.scheme == "memory":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if parsed.scheme == "sqlite":
+        # sqlite:///relative/path, sqlite:////absolute/path, sqlite://:memory:
+        path = unquote(parsed.netloc or parsed.path[1:])
+        if not path:
+            raise StoreUrlError(f"store URL {url!r}: the SQLite file path is missing")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    if parsed.scheme in ("postgres", "postgresql"):
+        dbname = parsed.path.lstrip("/")
+        if not parsed.hostname or not dbname:
+            raise StoreUrlError(f"store URL {url!r}: host and database name are required")
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": parsed.hostname,
+            "POSTGRES_PORT": str(parsed.port or 5432),
+            "POSTGRES_USER": unquote(parsed.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+        }
+        query = parse_qs(parsed.query)
+        if "schema" in query:
+            env["POSTGRES_SCHEMA"] = query["schema"][0]
+        return env
+    raise StoreUrlError(
+        f"store URL {url!r}: unsupported scheme {parsed.scheme!r}; use sqlite:///PATH, "
+        "postgresql://USER@HOST:PORT/DB or memory://"
+    )
+
+
+def open_store(
+    url: str,
+    clock: Clock,
+    *,
+    instruments: Callable[[Symbol], Instrument] = infer_instrument,
+) -> TradingApplication:
+    """Open the trading application on the backend a URL names."""
+    env = store_env(url)
+    if "POSTGRES_SCHEMA" in env:
+        ensure_schema(env)
+    return TradingApplication(env, clock=clock, instruments=instruments)
+
+
+def _connect(env: dict[str, str]) -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=int(env["POSTGRES_PORT"]),
+        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]), autocommit=True,
+    )
+
+
+def ensure_schema(env: dict[str, str]) -> None:
+    """Create the PostgreSQL schema a store URL names, if it is missing."""
+    with _connect(env) as connection:
+        connection.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(env["POSTGRES_SCHEMA"]))
+        )
+
+
+def drop_schema(url: str) -> None:
+    """Drop a PostgreSQL store's schema and everything in it (used by tests and resets)."""
+    env = store_env(url)
+    with _connect(env) as connection:
+        connection.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(env["POSTGRES_SCHEMA"]))
+        )

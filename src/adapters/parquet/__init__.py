@@ -1,0 +1,1 @@
+"""Parquet files and DuckDB SQL over them."""

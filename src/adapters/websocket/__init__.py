@@ -1,0 +1,1 @@
+"""WebSocket transport for the spec's tick messages."""

@@ -1,0 +1,1 @@
+"""The analytics host: ticks to features to signals."""

@@ -1,0 +1,1 @@
+"""The API host: signals, orders with pre-trade risk, positions, kill switch."""

@@ -1,0 +1,1 @@
+"""The capture host: market data into the store and onto the WebSocket."""

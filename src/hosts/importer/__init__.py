@@ -1,0 +1,1 @@
+"""The importer host: B3 trade files into the store."""

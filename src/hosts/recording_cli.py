@@ -1,0 +1,41 @@
+"""`tradingcore recording export|import|verify`: move event streams between stores."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from adapters.eventstore import DEFAULT_STORE_URL, open_store
+from adapters.recordings import (
+    RecordingError,
+    export_recording,
+    import_recording,
+    verify_recording,
+)
+from tradingcore.ports.clock import ManualClock
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=("export", "import", "verify"))
+    parser.add_argument("path", type=Path, help="the recording file")
+    parser.add_argument("--store", default=DEFAULT_STORE_URL, help="event store URL")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.action == "verify":
+            info = verify_recording(args.path)
+            print(f"{info.path}: {info.events} events, sha256 {info.sha256}: OK")
+            return 0
+        app = open_store(args.store, ManualClock())
+        if args.action == "export":
+            info = export_recording(app, args.path)
+            print(f"exported {info.events} events to {info.path} (sha256 {info.sha256})")
+        else:
+            count = import_recording(app, args.path)
+            print(f"imported {count} events from {args.path} into {args.store}")
+    except RecordingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0

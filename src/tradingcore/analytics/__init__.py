@@ -1,0 +1,1 @@
+"""Analytics: incremental features, the online model and signal decisions."""

@@ -1,0 +1,15 @@
+"""Errors the application layer raises on top of the domain's."""
+
+from tradingcore.domain.errors import DomainError
+
+
+class AggregateMissing(DomainError):
+    """No aggregate with this id is in the store."""
+
+
+class ConcurrencyConflict(DomainError):
+    """Another writer saved the same aggregate version first; reload and retry."""
+
+
+class IdempotencyConflict(DomainError):
+    """A client order id was reused for a different order."""

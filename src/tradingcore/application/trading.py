@@ -1,0 +1,274 @@
+"""The trading application: tape, orders, positions and signals in one event store."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, Transcoder
+
+from tradingcore.application.codec import MsgpackTranscoder, encode
+from tradingcore.application.errors import (
+    AggregateMissing,
+    ConcurrencyConflict,
+    IdempotencyConflict,
+)
+from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
+from tradingcore.domain.commands import SubmitOrder
+from tradingcore.domain.instruments import Instrument, infer_instrument
+from tradingcore.domain.order import Order, order_id_for
+from tradingcore.domain.position import Position, position_id_for
+from tradingcore.domain.signal import Direction, Signal
+from tradingcore.domain.tape import MarketTape, TradeColumns, TradesRecorded, session_tape_id
+from tradingcore.domain.values import Symbol
+from tradingcore.ports.clock import Clock
+
+A = TypeVar("A", bound=AggregateRoot[Any])
+
+DEFAULT_ENV: Mapping[str, str] = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+
+class TradingApplication(Application[uuid.UUID]):
+    """Commands over the tape, orders, positions and signals; every change an event."""
+
+    name = "tradingcore"
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        clock: Clock,
+        instruments: Callable[[Symbol], Instrument] = infer_instrument,
+        cache_size: int = 10_000,
+    ) -> None:
+        super().__init__(env={**DEFAULT_ENV, **(env or {})})
+        self.clock = clock
+        self.instruments = instruments
+        self._tapes: dict[uuid.UUID, MarketTape] = {}
+        self._cache: OrderedDict[uuid.UUID, AggregateRoot[Any]] = OrderedDict()
+        self.cache_size = cache_size
+
+    def construct_transcoder(self) -> Transcoder:
+        return MsgpackTranscoder()
+
+    # Persistence ---------------------------------------------------------------------------
+
+    def store(self, *aggregates: AggregateRoot[Any]) -> int | None:
+        """Save pending events of the aggregates atomically; return the last notification id."""
+        events: list[DomainEvent] = []
+        for aggregate in aggregates:
+            events.extend(aggregate.collect_events())
+        try:
+            return self.append(events)
+        except Exception:
+            # The in-memory copies are now ahead of the store: forget them.
+            for aggregate in aggregates:
+                self._cache.pop(aggregate.id, None)
+            raise
+
+    def append(self, events: Sequence[DomainEvent]) -> int | None:
+        if not events:
+            return None
+        try:
+            recordings = self.events.put(events)  # type: ignore[arg-type]
+        except IntegrityError as error:
+            first = events[0]
+            raise ConcurrencyConflict(
+                f"concurrent write to aggregate {first.originator_id} at version "
+                f"{first.originator_version}: another writer saved it first ({error})"
+            ) from error
+        return recordings[-1].notification.id if recordings else None
+
+    def load(self, kind: type[A], aggregate_id: uuid.UUID) -> A:
+        """Return an aggregate: the cached copy brought up to date, or rebuilt from the store.
+
+        Other processes may write the same store, so a cached aggregate is always
+        fast-forwarded with the events stored after its version.
+        """
+        cached = self._cache.get(aggregate_id)
+        if isinstance(cached, kind):
+            for event in self.events.get(aggregate_id, gt=cached.version):
+                cached._mutate(event)
+            self._cache.move_to_end(aggregate_id)
+            return cached
+        events = list(self.events.get(aggregate_id))
+        if not events:
+            raise AggregateMissing(f"no {kind.__name__} with id {aggregate_id} in the store")
+        aggregate = kind.rehydrate(aggregate_id, events)  # type: ignore[arg-type]
+        self._remember(aggregate)
+        return aggregate
+
+    def load_fresh(self, kind: type[A], aggregate_id: uuid.UUID) -> A:
+        """Rebuild an aggregate from the store alone, bypassing the cache."""
+        events = list(self.events.get(aggregate_id))
+        if not events:
+            raise AggregateMissing(f"no {kind.__name__} with id {aggregate_id} in the store")
+        return kind.rehydrate(aggregate_id, events)  # type: ignore[arg-type]
+
+    def _remember(self, aggregate: AggregateRoot[Any]) -> None:
+        self._cache[aggregate.id] = aggregate
+        self._cache.move_to_end(aggregate.id)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def exists(self, aggregate_id: uuid.UUID) -> bool:
+        if aggregate_id in self._cache:
+            return True
+        return any(True for _ in self.events.get(aggregate_id, limit=1))
+
+    # Market tape ---------------------------------------------------------------------------
+
+    def tape(self, symbol: Symbol, session: date, *, band_fraction: Decimal | None = Decimal("0.2"),
+             reference_price: Decimal | None = None) -> MarketTape:
+        """Return the session tape of a symbol, opening it if it does not exist yet."""
+        tape_id = session_tape_id(symbol, session)
+        tape = self._tapes.get(tape_id)
+        if tape is None:
+            if self.exists(tape_id):
+                tape = self.load(MarketTape, tape_id)
+            else:
+                tape = MarketTape.open(symbol, session, self.clock.now(),
+                                       reference_price=reference_price, band_fraction=band_fraction)
+                self.store(tape)
+            self._tapes[tape_id] = tape
+        return tape
+
+    def record_trades(self, symbol: Symbol, session: date, trades: TradeColumns) -> TradesRecorded:
+        """Validate and durably record one batch of trades of one symbol and session."""
+        tape = self.tape(symbol, session)
+        try:
+            event = tape.record(trades, self.clock.now())
+            self.store(tape)
+        except Exception:
+            # The in-memory tape may be ahead of the store now: drop it, reload next time.
+            self._tapes.pop(tape.id, None)
+            raise
+        return event
+
+    # Orders and positions ------------------------------------------------------------------
+
+    def submit_order(self, command: SubmitOrder) -> Order:
+        """Create an order, or return the original when the client order id was used before."""
+        order_id = order_id_for(command.account, command.client_order_id)
+        if self.exists(order_id):
+            return self._original(order_id, command)
+        order = Order.submit(command, self.instruments(command.symbol), self.clock.now())
+        try:
+            self.store(order)
+        except ConcurrencyConflict:
+            return self._original(order_id, command)
+        self._remember(order)
+        return order
+
+    def _original(self, order_id: uuid.UUID, command: SubmitOrder) -> Order:
+        order = self.load(Order, order_id)
+        same = (order.symbol, order.side, order.quantity, order.price) == (
+            command.symbol, command.side, command.quantity.value, command.price.value)
+        if not same:
+            raise IdempotencyConflict(
+                f"client order id {command.client_order_id!r} was already used for a different "
+                f"order ({order.side} {order.quantity} {order.symbol.ticker} @ {order.price})"
+            )
+        return order
+
+    def deny_order(self, order_id: uuid.UUID, reason_code: str, reason: str) -> Order:
+        order = self.load(Order, order_id)
+        order.deny(reason_code, reason, self.clock.now())
+        self.store(order)
+        return order
+
+    def accept_order(self, order_id: uuid.UUID, venue_order_id: str) -> Order:
+        order = self.load(Order, order_id)
+        order.accept(venue_order_id, self.clock.now())
+        self.store(order)
+        return order
+
+    def reject_order(self, order_id: uuid.UUID, reason_code: str, reason: str) -> Order:
+        order = self.load(Order, order_id)
+        order.reject(reason_code, reason, self.clock.now())
+        self.store(order)
+        return order
+
+    def cancel_order(self, order_id: uuid.UUID, reason: str) -> Order:
+        order = self.load(Order, order_id)
+        order.cancel(reason, self.clock.now())
+        self.store(order)
+        return order
+
+    def fill_order(
+        self, order_id: uuid.UUID, trade_id: int, price: Decimal, quantity: int
+    ) -> tuple[Order, Position]:
+        """Book a fill on the order and its position in one transaction (duplicates ignored)."""
+        order = self.load(Order, order_id)
+        position = self.position(order.account, order.symbol)
+        at = self.clock.now()
+        if order.fill(trade_id, price, quantity, at) is not None:
+            position.apply_fill(order.id, trade_id, order.side, quantity, price, at)
+            self.store(order, position)
+            self._remember(position)
+        return order, position
+
+    def get_order(self, order_id: uuid.UUID) -> Order:
+        return self.load(Order, order_id)
+
+    def position(self, account: str, symbol: Symbol) -> Position:
+        """Return the position of an account in a symbol (flat if it never traded)."""
+        position_id = position_id_for(account, symbol)
+        if self.exists(position_id):
+            return self.load(Position, position_id)
+        return Position.open_for(account, self.instruments(symbol))
+
+    # Signals -------------------------------------------------------------------------------
+
+    def record_signal(
+        self,
+        *,
+        symbol: Symbol,
+        direction: Direction,
+        confidence: float,
+        features: Mapping[str, float],
+        model_version: str,
+        tick_trade_id: int,
+        tick_timestamp_ms: int,
+        price: float,
+    ) -> Signal:
+        """Record a signal once: the same tick and model version give the same signal."""
+        signal = Signal.generate(
+            symbol=symbol, direction=direction, confidence=confidence, features=features,
+            model_version=model_version, tick_trade_id=tick_trade_id,
+            tick_timestamp_ms=tick_timestamp_ms, price=price, at=self.clock.now(),
+        )
+        if self.exists(signal.id):
+            return self.load(Signal, signal.id)
+        try:
+            self.store(signal)
+        except ConcurrencyConflict:
+            return self.load(Signal, signal.id)
+        return signal
+
+
+def state_hash(aggregate: AggregateRoot[Any]) -> str:
+    """Return a SHA-256 of an aggregate's state: equal states give equal hashes."""
+    return hashlib.sha256(encode(_canonical(aggregate.state()))).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _canonical(item) for key, item in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, set | frozenset):
+        return sorted((_canonical(item) for item in value), key=repr)
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    return value
+
+
+def rehydrate_all(kind: type[A], events_by_id: Mapping[uuid.UUID, Iterable[DomainEvent]]) -> dict[uuid.UUID, A]:
+    """Rebuild many aggregates of one kind from their events."""
+    return {aggregate_id: kind.rehydrate(aggregate_id, events)  # type: ignore[arg-type]
+            for aggregate_id, events in events_by_id.items()}

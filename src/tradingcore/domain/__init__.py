@@ -1,0 +1,1 @@
+"""The pure domain: value objects, aggregates and their events; no I/O."""

@@ -1,0 +1,248 @@
+"""The Order aggregate: an explicit status transition table and exact fills."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Final
+
+from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
+from tradingcore.domain.commands import SubmitOrder
+from tradingcore.domain.errors import InvalidOrderTransition, InvalidSymbol, OverFill
+from tradingcore.domain.instruments import Instrument
+from tradingcore.domain.values import Price, Side, Symbol, SymbolKind, deterministic_id
+
+
+class OrderStatus(StrEnum):
+    SUBMITTED = "SUBMITTED"
+    ACCEPTED = "ACCEPTED"
+    DENIED = "DENIED"
+    REJECTED = "REJECTED"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+
+
+TERMINAL: Final = frozenset(
+    {OrderStatus.DENIED, OrderStatus.REJECTED, OrderStatus.FILLED, OrderStatus.CANCELED}
+)
+OPEN: Final = frozenset(
+    {OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED}
+)
+
+_FILL: Final = "FILL"
+"""Marker: the status after a fill depends on the remaining quantity."""
+
+TRANSITIONS: Final[dict[tuple[OrderStatus, str], OrderStatus | str]] = {
+    (OrderStatus.SUBMITTED, "OrderDenied"): OrderStatus.DENIED,
+    (OrderStatus.SUBMITTED, "OrderAccepted"): OrderStatus.ACCEPTED,
+    (OrderStatus.SUBMITTED, "OrderRejected"): OrderStatus.REJECTED,
+    # The cancel can be processed before the venue's acknowledgement reaches us.
+    (OrderStatus.SUBMITTED, "OrderCanceled"): OrderStatus.CANCELED,
+    # The venue may report a fill before its acknowledgement reaches us.
+    (OrderStatus.SUBMITTED, "OrderFilled"): _FILL,
+    (OrderStatus.ACCEPTED, "OrderFilled"): _FILL,
+    (OrderStatus.ACCEPTED, "OrderCanceled"): OrderStatus.CANCELED,
+    (OrderStatus.PARTIALLY_FILLED, "OrderFilled"): _FILL,
+    (OrderStatus.PARTIALLY_FILLED, "OrderCanceled"): OrderStatus.CANCELED,
+    # The venue may fill after acknowledging our cancel: the fill is real money and is booked,
+    # the order stays canceled.
+    (OrderStatus.CANCELED, "OrderFilled"): OrderStatus.CANCELED,
+}
+
+
+def transition(status: OrderStatus, event_name: str, remaining_after: int) -> OrderStatus:
+    """Return the status after an event, or raise InvalidOrderTransition."""
+    target = TRANSITIONS.get((status, event_name))
+    if target is None:
+        raise InvalidOrderTransition(
+            f"invalid order transition: {event_name} is not allowed when the order is {status}"
+        )
+    if target == _FILL:
+        return OrderStatus.FILLED if remaining_after == 0 else OrderStatus.PARTIALLY_FILLED
+    return OrderStatus(target)
+
+
+def order_id_for(account: str, client_order_id: str) -> uuid.UUID:
+    """Return the deterministic order id for a client order id: retries find the same order."""
+    return deterministic_id("order", account, client_order_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderEvent(DomainEvent):
+    def apply(self, aggregate: Order) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderSubmitted(OrderEvent):
+    client_order_id: str
+    account: str
+    symbol: Symbol
+    side: Side
+    quantity: int
+    price: Decimal
+    signal_id: uuid.UUID | None
+    """The signal that caused this order, if a strategy sent it."""
+
+    def apply(self, aggregate: Order) -> None:
+        aggregate.client_order_id = self.client_order_id
+        aggregate.account = self.account
+        aggregate.symbol = self.symbol
+        aggregate.side = self.side
+        aggregate.quantity = self.quantity
+        aggregate.price = self.price
+        aggregate.signal_id = self.signal_id
+        aggregate.status = OrderStatus.SUBMITTED
+        aggregate.submitted_at = self.timestamp
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderDenied(OrderEvent):
+    """Refused by our own pre-trade risk checks; it never reached the venue."""
+
+    reason_code: str
+    reason: str
+
+    def apply(self, aggregate: Order) -> None:
+        aggregate.status = transition(aggregate.status, "OrderDenied", aggregate.remaining)
+        aggregate.reason_code = self.reason_code
+        aggregate.reason = self.reason
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderAccepted(OrderEvent):
+    venue_order_id: str
+
+    def apply(self, aggregate: Order) -> None:
+        aggregate.status = transition(aggregate.status, "OrderAccepted", aggregate.remaining)
+        aggregate.venue_order_id = self.venue_order_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderRejected(OrderEvent):
+    """Refused by the venue or the broker."""
+
+    reason_code: str
+    reason: str
+
+    def apply(self, aggregate: Order) -> None:
+        aggregate.status = transition(aggregate.status, "OrderRejected", aggregate.remaining)
+        aggregate.reason_code = self.reason_code
+        aggregate.reason = self.reason
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderFilled(OrderEvent):
+    trade_id: int
+    """The venue's trade id (for the paper broker: the tape trade it filled against)."""
+    side: Side
+    price: Decimal
+    quantity: int
+
+    def apply(self, aggregate: Order) -> None:
+        remaining = aggregate.remaining - self.quantity
+        aggregate.status = transition(aggregate.status, "OrderFilled", remaining)
+        notional = aggregate.average_fill_price * aggregate.filled_quantity
+        aggregate.filled_quantity += self.quantity
+        aggregate.average_fill_price = (
+            notional + self.price * self.quantity
+        ) / aggregate.filled_quantity
+        aggregate.trade_ids = (*aggregate.trade_ids, self.trade_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderCanceled(OrderEvent):
+    reason: str
+
+    def apply(self, aggregate: Order) -> None:
+        aggregate.status = transition(aggregate.status, "OrderCanceled", aggregate.remaining)
+        aggregate.reason = self.reason
+
+
+class Order(AggregateRoot[OrderEvent]):
+    """An order's life from submission to a terminal status."""
+
+    def _reset(self) -> None:
+        self.client_order_id = ""
+        self.account = ""
+        self.symbol = Symbol("WINZ25")
+        self.side = Side.BUY
+        self.quantity = 0
+        self.price = Decimal(0)
+        self.signal_id: uuid.UUID | None = None
+        self.status = OrderStatus.SUBMITTED
+        self.submitted_at: datetime | None = None
+        self.venue_order_id = ""
+        self.filled_quantity = 0
+        self.average_fill_price = Decimal(0)
+        self.trade_ids: tuple[int, ...] = ()
+        self.reason_code = ""
+        self.reason = ""
+
+    @classmethod
+    def submit(cls, command: SubmitOrder, instrument: Instrument, at: datetime) -> Order:
+        """Create an order from a command, checking symbol, tick grid and lot."""
+        if command.symbol.kind is SymbolKind.GENERIC_FUTURE:
+            raise InvalidSymbol(
+                f"invalid symbol {command.symbol.ticker!r} for an order: generic futures "
+                "aliases are market data only; name the contract, e.g. WINZ25"
+            )
+        instrument.check_price(command.price)
+        instrument.check_quantity(command.quantity)
+        order = cls.__new__(cls)
+        AggregateRoot.__init__(order, order_id_for(command.account, command.client_order_id))
+        order._reset()
+        order._trigger(
+            OrderSubmitted,
+            at,
+            client_order_id=command.client_order_id,
+            account=command.account,
+            symbol=command.symbol,
+            side=command.side,
+            quantity=command.quantity.value,
+            price=command.price.value,
+            signal_id=command.signal_id,
+        )
+        return order
+
+    @property
+    def remaining(self) -> int:
+        return self.quantity - self.filled_quantity
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    @property
+    def is_market(self) -> bool:
+        return Price(self.price).is_market
+
+    def deny(self, reason_code: str, reason: str, at: datetime) -> OrderDenied:
+        return self._trigger(OrderDenied, at, reason_code=reason_code, reason=reason)
+
+    def accept(self, venue_order_id: str, at: datetime) -> OrderAccepted:
+        return self._trigger(OrderAccepted, at, venue_order_id=venue_order_id)
+
+    def reject(self, reason_code: str, reason: str, at: datetime) -> OrderRejected:
+        return self._trigger(OrderRejected, at, reason_code=reason_code, reason=reason)
+
+    def fill(self, trade_id: int, price: Decimal, quantity: int, at: datetime) -> OrderFilled | None:
+        """Apply an execution; a trade id already applied is ignored and returns None."""
+        if trade_id in self.trade_ids:
+            return None
+        if quantity <= 0:
+            raise OverFill(f"invalid fill quantity {quantity} for order {self.id}: must be > 0")
+        if quantity > self.remaining:
+            raise OverFill(
+                f"fill of {quantity} exceeds the remaining {self.remaining} of order {self.id}"
+            )
+        return self._trigger(
+            OrderFilled, at, trade_id=trade_id, side=self.side, price=price, quantity=quantity
+        )
+
+    def cancel(self, reason: str, at: datetime) -> OrderCanceled:
+        return self._trigger(OrderCanceled, at, reason=reason)

@@ -1,0 +1,232 @@
+"""The market tape: trades per symbol and session, recorded in batches.
+
+Timestamps must be non-decreasing, not strictly increasing as the spec's C# invariant says:
+B3 prints many trades in the same millisecond. Trade ids are unique per symbol and session but
+need not increase (real NEG files show a few numbers out of time order).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Final
+
+from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
+from tradingcore.domain.errors import InvalidTrade
+from tradingcore.domain.values import (
+    Aggressor,
+    Symbol,
+    deterministic_id,
+    price_to_units,
+    units_to_price,
+)
+
+CANCELLED: Final = 1
+"""Flag bit: the exchange cancelled this trade after printing it."""
+CROSS: Final = 2
+"""Flag bit: a cross trade (both sides from one member)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One print on the tape; `timestamp_ms` is UTC epoch milliseconds."""
+
+    symbol: Symbol
+    trade_id: int
+    timestamp_ms: int
+    price: Decimal
+    volume: int
+    aggressor: Aggressor = Aggressor.NONE
+    cancelled: bool = False
+    cross: bool = False
+
+    @property
+    def flags(self) -> int:
+        return (CANCELLED if self.cancelled else 0) | (CROSS if self.cross else 0)
+
+    @property
+    def counts_as_volume(self) -> bool:
+        """Cancelled and cross trades are kept on the tape but are not ordinary volume."""
+        return not (self.cancelled or self.cross)
+
+
+@dataclass(slots=True)
+class TradeColumns:
+    """Trades of one symbol in column form: cheap to validate, encode and store."""
+
+    trade_ids: list[int] = field(default_factory=list)
+    timestamps_ms: list[int] = field(default_factory=list)
+    prices: list[int] = field(default_factory=list)
+    """Integer price units (see values.PRICE_SCALE)."""
+    volumes: list[int] = field(default_factory=list)
+    aggressors: list[str] = field(default_factory=list)
+    flags: list[int] = field(default_factory=list)
+
+    def append(self, trade: Trade) -> None:
+        self.trade_ids.append(trade.trade_id)
+        self.timestamps_ms.append(trade.timestamp_ms)
+        self.prices.append(price_to_units(trade.price))
+        self.volumes.append(trade.volume)
+        self.aggressors.append(trade.aggressor.value)
+        self.flags.append(trade.flags)
+
+    def __len__(self) -> int:
+        return len(self.trade_ids)
+
+
+def session_tape_id(symbol: Symbol, session: date) -> uuid.UUID:
+    return deterministic_id("tape", symbol.full_symbol, session.isoformat())
+
+
+@dataclass(frozen=True, kw_only=True)
+class TapeEvent(DomainEvent):
+    def apply(self, aggregate: MarketTape) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class TapeOpened(TapeEvent):
+    symbol: Symbol
+    session: date
+    reference_price: Decimal | None
+    """Price the circuit-breaker band is centred on; None: the first trade sets it."""
+    band_fraction: Decimal | None
+    """Allowed distance from the reference price as a fraction; None disables the band."""
+
+    def apply(self, aggregate: MarketTape) -> None:
+        aggregate.symbol = self.symbol
+        aggregate.session = self.session
+        aggregate.reference_price = self.reference_price
+        aggregate.band_fraction = self.band_fraction
+
+
+@dataclass(frozen=True, kw_only=True)
+class TradesRecorded(TapeEvent):
+    """A batch of trades, in column form (one event holds many trades so ingest is fast)."""
+
+    symbol: Symbol
+    first_sequence: int
+    """Position of the first trade of this batch on the session tape (0-based)."""
+    trade_ids: tuple[int, ...]
+    timestamps_ms: tuple[int, ...]
+    prices: tuple[int, ...]
+    volumes: tuple[int, ...]
+    aggressors: str
+    flags: tuple[int, ...]
+
+    def apply(self, aggregate: MarketTape) -> None:
+        if not self.trade_ids:
+            return
+        if aggregate.reference_price is None:
+            aggregate.reference_price = units_to_price(self.prices[0])
+        aggregate.seen_trade_ids.update(self.trade_ids)
+        aggregate.last_timestamp_ms = self.timestamps_ms[-1]
+        aggregate.last_price_units = self.prices[-1]
+        aggregate.trade_count += len(self.trade_ids)
+
+    def trades(self) -> Iterator[Trade]:
+        """Yield the batch as Trade values."""
+        for trade_id, ts, price, volume, aggressor, flags in zip(
+            self.trade_ids, self.timestamps_ms, self.prices, self.volumes,
+            self.aggressors, self.flags, strict=True,
+        ):
+            yield Trade(
+                self.symbol, trade_id, ts, units_to_price(price), volume, Aggressor(aggressor),
+                bool(flags & CANCELLED), bool(flags & CROSS),
+            )
+
+    def __len__(self) -> int:
+        return len(self.trade_ids)
+
+
+class MarketTape(AggregateRoot[TapeEvent]):
+    """The trades of one symbol in one session, with the tape's invariants."""
+
+    def _reset(self) -> None:
+        self.symbol = Symbol("WINZ25")
+        self.session = date(1970, 1, 1)
+        self.reference_price: Decimal | None = None
+        self.band_fraction: Decimal | None = None
+        self.seen_trade_ids: set[int] = set()
+        self.last_timestamp_ms = -1
+        self.last_price_units = 0
+        self.trade_count = 0
+
+    @classmethod
+    def open(
+        cls,
+        symbol: Symbol,
+        session: date,
+        at: datetime,
+        *,
+        reference_price: Decimal | None = None,
+        band_fraction: Decimal | None = Decimal("0.2"),
+    ) -> MarketTape:
+        tape = cls.__new__(cls)
+        AggregateRoot.__init__(tape, session_tape_id(symbol, session))
+        tape._reset()
+        tape._trigger(
+            TapeOpened, at, symbol=symbol, session=session,
+            reference_price=reference_price, band_fraction=band_fraction,
+        )
+        return tape
+
+    def record(self, trades: TradeColumns, at: datetime) -> TradesRecorded:
+        """Validate a batch against the tape's rules and record it as one event."""
+        self._check(trades)
+        return self._trigger(
+            TradesRecorded, at,
+            symbol=self.symbol,
+            first_sequence=self.trade_count,
+            trade_ids=tuple(trades.trade_ids),
+            timestamps_ms=tuple(trades.timestamps_ms),
+            prices=tuple(trades.prices),
+            volumes=tuple(trades.volumes),
+            aggressors="".join(trades.aggressors),
+            flags=tuple(trades.flags),
+        )
+
+    def _check(self, trades: TradeColumns) -> None:
+        if not len(trades):
+            raise InvalidTrade(f"empty trade batch for {self.symbol.ticker}")
+        lengths = {len(column) for column in (trades.trade_ids, trades.timestamps_ms,
+                   trades.prices, trades.volumes, trades.aggressors, trades.flags)}
+        if len(lengths) != 1:
+            raise InvalidTrade(f"trade batch for {self.symbol.ticker}: columns differ in length")
+        low, high = self._band(trades.prices[0])
+        last_ts = self.last_timestamp_ms
+        seen = self.seen_trade_ids
+        batch_ids: set[int] = set()
+        for index, (trade_id, ts, price, volume) in enumerate(zip(
+            trades.trade_ids, trades.timestamps_ms, trades.prices, trades.volumes, strict=True
+        )):
+            if trade_id in seen or trade_id in batch_ids:
+                raise InvalidTrade(self._say(index, trade_id, "duplicate trade id in this session"))
+            if ts < last_ts:
+                raise InvalidTrade(self._say(
+                    index, trade_id, f"timestamp {ts} is before the previous trade's {last_ts}"))
+            if price <= 0 or not low <= price <= high:
+                raise InvalidTrade(self._say(
+                    index, trade_id, f"price {units_to_price(price)} outside the band "
+                    f"[{units_to_price(low)}, {units_to_price(high)}]"))
+            if volume <= 0:
+                raise InvalidTrade(self._say(index, trade_id, f"volume {volume} must be > 0"))
+            batch_ids.add(trade_id)
+            last_ts = ts
+        bad = set(trades.aggressors) - {"B", "S", "N"}
+        if bad:
+            raise InvalidTrade(f"trade batch for {self.symbol.ticker}: unknown aggressor {bad}")
+
+    def _band(self, first_price: int) -> tuple[int, int]:
+        if self.band_fraction is None:
+            return 1, 2**62
+        reference = self.reference_price
+        centre = first_price if reference is None else price_to_units(reference)
+        width = int(centre * self.band_fraction)
+        return centre - width, centre + width
+
+    def _say(self, index: int, trade_id: int, why: str) -> str:
+        return f"invalid trade {trade_id} ({self.symbol.ticker}, batch row {index}): {why}"

@@ -1,0 +1,1 @@
+"""Pre-trade risk: pure checks with reason codes, the kill switch and the order manager."""

@@ -1,0 +1,1 @@
+"""Seeded synthetic markets: deterministic, realistic enough to exercise everything."""
