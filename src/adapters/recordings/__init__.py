@@ -42,7 +42,11 @@ class RecordingInfo:
 
 
 def export_recording(
-    app: TradingApplication, path: Path, *, start: int = 1, stop: int | None = None,
+    app: TradingApplication,
+    path: Path,
+    *,
+    start: int = 1,
+    stop: int | None = None,
     description: str = "",
 ) -> RecordingInfo:
     """Write the store's events (notification ids start..stop) to a recording file."""
@@ -53,6 +57,7 @@ def export_recording(
     count = 0
     header = {"format": FORMAT, "version": VERSION, "codec": CODEC, "description": description}
     with temporary.open("wb") as file:
+
         def write(data: bytes) -> None:
             digest.update(data)
             file.write(data)
@@ -67,8 +72,17 @@ def export_recording(
             if not notifications:
                 break
             for item in notifications:
-                write(msgpack.packb([item.id, _id_bytes(item.originator_id),
-                                     item.originator_version, item.topic, item.state]))
+                write(
+                    msgpack.packb(
+                        [
+                            item.id,
+                            _id_bytes(item.originator_id),
+                            item.originator_version,
+                            item.topic,
+                            item.state,
+                        ]
+                    )
+                )
                 count += 1
             position = notifications[-1].id + 1
             if stop is not None and position > stop:
@@ -82,7 +96,11 @@ def export_recording(
 
 
 def _id_bytes(originator_id: uuid.UUID | str) -> bytes:
-    return originator_id.bytes if isinstance(originator_id, uuid.UUID) else uuid.UUID(originator_id).bytes
+    return (
+        originator_id.bytes
+        if isinstance(originator_id, uuid.UUID)
+        else uuid.UUID(originator_id).bytes
+    )
 
 
 def read_recording(path: Path) -> Iterator[tuple[int, StoredEvent]]:
@@ -106,7 +124,7 @@ def _load(path: Path) -> tuple[RecordingInfo, list[list[Any]]]:
     if not data.startswith(MAGIC):
         raise RecordingError(f"recording {path}: bad magic bytes, not a tradingcore recording")
     unpacker = msgpack.Unpacker(raw=False, use_list=True, max_buffer_size=len(data) + 1)
-    unpacker.feed(data[len(MAGIC):])
+    unpacker.feed(data[len(MAGIC) :])
     header: dict[str, Any] | None = None
     records: list[list[Any]] = []
     offset = len(MAGIC)
@@ -124,24 +142,30 @@ def _load(path: Path) -> tuple[RecordingInfo, list[list[Any]]]:
             else:
                 raise RecordingError(
                     f"recording {path}: event record {len(records) + 1} at byte {offset} "
-                    "is malformed")
+                    "is malformed"
+                )
             offset = len(MAGIC) + unpacker.tell()
     except (msgpack.UnpackException, ValueError) as error:
-        raise RecordingError(
-            f"recording {path}: corrupt data at byte {offset}: {error}") from error
+        raise RecordingError(f"recording {path}: corrupt data at byte {offset}: {error}") from error
     raise RecordingError(f"recording {path}: truncated (no trailer after {len(records)} events)")
 
 
 def _finish(
-    path: Path, data: bytes, offset: int, unpacker: msgpack.Unpacker,
-    header: dict[str, Any], records: list[list[Any]], trailer: dict[str, Any],
+    path: Path,
+    data: bytes,
+    offset: int,
+    unpacker: msgpack.Unpacker,
+    header: dict[str, Any],
+    records: list[list[Any]],
+    trailer: dict[str, Any],
 ) -> RecordingInfo:
     if not trailer.get("end"):
         raise RecordingError(f"recording {path}: unexpected map at byte {offset}")
     if trailer.get("events") != len(records):
         raise RecordingError(
             f"recording {path}: trailer says {trailer.get('events')} events, "
-            f"the file holds {len(records)}")
+            f"the file holds {len(records)}"
+        )
     digest = hashlib.sha256(data[:offset]).hexdigest()
     if trailer.get("sha256") != digest:
         raise RecordingError(f"recording {path}: checksum mismatch, the file is corrupt")
@@ -156,7 +180,8 @@ def _check_header(path: Path, header: dict[str, Any]) -> None:
     if header.get("version") != VERSION:
         raise RecordingError(
             f"recording {path}: format version {header.get('version')} is not supported "
-            f"(this build reads version {VERSION})")
+            f"(this build reads version {VERSION})"
+        )
     if header.get("codec") != CODEC:
         raise RecordingError(f"recording {path}: unknown codec {header.get('codec')!r}")
 

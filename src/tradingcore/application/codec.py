@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Final
 
 import msgpack

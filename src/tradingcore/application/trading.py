@@ -76,7 +76,7 @@ class TradingApplication(Application[uuid.UUID]):
         if not events:
             return None
         try:
-            recordings = self.events.put(events)  # type: ignore[arg-type]
+            recordings = self.events.put(events)
         except IntegrityError as error:
             first = events[0]
             raise ConcurrencyConflict(
@@ -100,7 +100,7 @@ class TradingApplication(Application[uuid.UUID]):
         events = list(self.events.get(aggregate_id))
         if not events:
             raise AggregateMissing(f"no {kind.__name__} with id {aggregate_id} in the store")
-        aggregate = kind.rehydrate(aggregate_id, events)  # type: ignore[arg-type]
+        aggregate = kind.rehydrate(aggregate_id, events)
         self._remember(aggregate)
         return aggregate
 
@@ -109,7 +109,7 @@ class TradingApplication(Application[uuid.UUID]):
         events = list(self.events.get(aggregate_id))
         if not events:
             raise AggregateMissing(f"no {kind.__name__} with id {aggregate_id} in the store")
-        return kind.rehydrate(aggregate_id, events)  # type: ignore[arg-type]
+        return kind.rehydrate(aggregate_id, events)
 
     def _remember(self, aggregate: AggregateRoot[Any]) -> None:
         self._cache[aggregate.id] = aggregate
@@ -124,8 +124,14 @@ class TradingApplication(Application[uuid.UUID]):
 
     # Market tape ---------------------------------------------------------------------------
 
-    def tape(self, symbol: Symbol, session: date, *, band_fraction: Decimal | None = Decimal("0.2"),
-             reference_price: Decimal | None = None) -> MarketTape:
+    def tape(
+        self,
+        symbol: Symbol,
+        session: date,
+        *,
+        band_fraction: Decimal | None = Decimal("0.2"),
+        reference_price: Decimal | None = None,
+    ) -> MarketTape:
         """Return the session tape of a symbol, opening it if it does not exist yet."""
         tape_id = session_tape_id(symbol, session)
         tape = self._tapes.get(tape_id)
@@ -133,8 +139,13 @@ class TradingApplication(Application[uuid.UUID]):
             if self.exists(tape_id):
                 tape = self.load(MarketTape, tape_id)
             else:
-                tape = MarketTape.open(symbol, session, self.clock.now(),
-                                       reference_price=reference_price, band_fraction=band_fraction)
+                tape = MarketTape.open(
+                    symbol,
+                    session,
+                    self.clock.now(),
+                    reference_price=reference_price,
+                    band_fraction=band_fraction,
+                )
                 self.store(tape)
             self._tapes[tape_id] = tape
         return tape
@@ -169,7 +180,11 @@ class TradingApplication(Application[uuid.UUID]):
     def _original(self, order_id: uuid.UUID, command: SubmitOrder) -> Order:
         order = self.load(Order, order_id)
         same = (order.symbol, order.side, order.quantity, order.price) == (
-            command.symbol, command.side, command.quantity.value, command.price.value)
+            command.symbol,
+            command.side,
+            command.quantity.value,
+            command.price.value,
+        )
         if not same:
             raise IdempotencyConflict(
                 f"client order id {command.client_order_id!r} was already used for a different "
@@ -240,9 +255,15 @@ class TradingApplication(Application[uuid.UUID]):
     ) -> Signal:
         """Record a signal once: the same tick and model version give the same signal."""
         signal = Signal.generate(
-            symbol=symbol, direction=direction, confidence=confidence, features=features,
-            model_version=model_version, tick_trade_id=tick_trade_id,
-            tick_timestamp_ms=tick_timestamp_ms, price=price, at=self.clock.now(),
+            symbol=symbol,
+            direction=direction,
+            confidence=confidence,
+            features=features,
+            model_version=model_version,
+            tick_trade_id=tick_trade_id,
+            tick_timestamp_ms=tick_timestamp_ms,
+            price=price,
+            at=self.clock.now(),
         )
         if self.exists(signal.id):
             return self.load(Signal, signal.id)
@@ -260,7 +281,10 @@ def state_hash(aggregate: AggregateRoot[Any]) -> str:
 
 def _canonical(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(key): _canonical(item) for key, item in sorted(value.items(), key=lambda kv: str(kv[0]))}
+        return {
+            str(key): _canonical(item)
+            for key, item in sorted(value.items(), key=lambda kv: str(kv[0]))
+        }
     if isinstance(value, set | frozenset):
         return sorted((_canonical(item) for item in value), key=repr)
     if isinstance(value, list | tuple):
@@ -268,7 +292,11 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def rehydrate_all(kind: type[A], events_by_id: Mapping[uuid.UUID, Iterable[DomainEvent]]) -> dict[uuid.UUID, A]:
+def rehydrate_all(
+    kind: type[A], events_by_id: Mapping[uuid.UUID, Iterable[DomainEvent]]
+) -> dict[uuid.UUID, A]:
     """Rebuild many aggregates of one kind from their events."""
-    return {aggregate_id: kind.rehydrate(aggregate_id, events)  # type: ignore[arg-type]
-            for aggregate_id, events in events_by_id.items()}
+    return {
+        aggregate_id: kind.rehydrate(aggregate_id, events)
+        for aggregate_id, events in events_by_id.items()
+    }

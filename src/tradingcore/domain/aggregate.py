@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, cast
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,6 +23,7 @@ class DomainEvent:
 
 
 E = TypeVar("E", bound=DomainEvent)
+T = TypeVar("T", bound=DomainEvent)
 
 
 class AggregateRoot(Generic[E]):
@@ -33,15 +34,15 @@ class AggregateRoot(Generic[E]):
         self.version = 0
         self._pending: list[E] = []
 
-    def _trigger(self, event_type: type[E], at: datetime, **fields: Any) -> E:
+    def _trigger(self, event_type: type[T], at: datetime, **fields: Any) -> T:
         event = event_type(
             originator_id=self.id,
             originator_version=self.version + 1,
             timestamp=at,
             **fields,
         )
-        self._mutate(event)
-        self._pending.append(event)
+        self._mutate(cast(E, event))
+        self._pending.append(cast(E, event))
         return event
 
     def _mutate(self, event: E) -> None:

@@ -29,9 +29,7 @@ class OrderStatus(StrEnum):
 TERMINAL: Final = frozenset(
     {OrderStatus.DENIED, OrderStatus.REJECTED, OrderStatus.FILLED, OrderStatus.CANCELED}
 )
-OPEN: Final = frozenset(
-    {OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED}
-)
+OPEN: Final = frozenset({OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
 
 _FILL: Final = "FILL"
 """Marker: the status after a fill depends on the remaining quantity."""
@@ -230,7 +228,9 @@ class Order(AggregateRoot[OrderEvent]):
     def reject(self, reason_code: str, reason: str, at: datetime) -> OrderRejected:
         return self._trigger(OrderRejected, at, reason_code=reason_code, reason=reason)
 
-    def fill(self, trade_id: int, price: Decimal, quantity: int, at: datetime) -> OrderFilled | None:
+    def fill(
+        self, trade_id: int, price: Decimal, quantity: int, at: datetime
+    ) -> OrderFilled | None:
         """Apply an execution; a trade id already applied is ignored and returns None."""
         if trade_id in self.trade_ids:
             return None

@@ -116,22 +116,70 @@ class Position(AggregateRoot[PositionEvent]):
             total = abs(net) + quantity
             average = (self.average_price * abs(net) + price * quantity) / total
             kind: type[PositionEvent] = PositionOpened if net == 0 else PositionChanged
-            return [self._book(kind, order_id, trade_id, side, quantity, price, net + signed,
-                               average, Decimal(0), at)]
+            return [
+                self._book(
+                    kind,
+                    order_id,
+                    trade_id,
+                    side,
+                    quantity,
+                    price,
+                    net + signed,
+                    average,
+                    Decimal(0),
+                    at,
+                )
+            ]
         closing = min(quantity, abs(net))
         direction = 1 if net > 0 else -1
         realized = (price - self.average_price) * closing * direction * self.point_value
         after = net + side.sign * closing
         if after != 0:
-            return [self._book(PositionChanged, order_id, trade_id, side, closing, price, after,
-                               self.average_price, realized, at)]
-        events = [self._book(PositionClosed, order_id, trade_id, side, closing, price, 0,
-                             Decimal(0), realized, at)]
+            return [
+                self._book(
+                    PositionChanged,
+                    order_id,
+                    trade_id,
+                    side,
+                    closing,
+                    price,
+                    after,
+                    self.average_price,
+                    realized,
+                    at,
+                )
+            ]
+        events = [
+            self._book(
+                PositionClosed,
+                order_id,
+                trade_id,
+                side,
+                closing,
+                price,
+                0,
+                Decimal(0),
+                realized,
+                at,
+            )
+        ]
         if quantity > closing:
             rest = quantity - closing
             # The flip's opening half carries the same fill key: the fill is booked once.
-            events.append(self._book(PositionOpened, order_id, trade_id, side, rest, price,
-                                     side.sign * rest, price, Decimal(0), at))
+            events.append(
+                self._book(
+                    PositionOpened,
+                    order_id,
+                    trade_id,
+                    side,
+                    rest,
+                    price,
+                    side.sign * rest,
+                    price,
+                    Decimal(0),
+                    at,
+                )
+            )
         return events
 
     def _book(

@@ -20,7 +20,9 @@ class Direction(StrEnum):
     HOLD = "HOLD"
 
 
-def signal_id_for(model_version: str, symbol: Symbol, trade_id: int, timestamp_ms: int) -> uuid.UUID:
+def signal_id_for(
+    model_version: str, symbol: Symbol, trade_id: int, timestamp_ms: int
+) -> uuid.UUID:
     """Return a deterministic signal id: a replay of the same tick gives the same id."""
     return deterministic_id("signal", model_version, symbol.full_symbol, trade_id, timestamp_ms)
 
@@ -89,9 +91,15 @@ class Signal(AggregateRoot[SignalGenerated]):
         )
         signal._reset()
         signal._trigger(
-            SignalGenerated, at, symbol=symbol, direction=Direction(direction),
-            confidence=float(confidence), features={k: float(v) for k, v in features.items()},
-            model_version=model_version, tick_trade_id=tick_trade_id,
-            tick_timestamp_ms=tick_timestamp_ms, price=float(price),
+            SignalGenerated,
+            at,
+            symbol=symbol,
+            direction=Direction(direction),
+            confidence=float(confidence),
+            features={k: float(v) for k, v in features.items()},
+            model_version=model_version,
+            tick_trade_id=tick_trade_id,
+            tick_timestamp_ms=tick_timestamp_ms,
+            price=float(price),
         )
         return signal

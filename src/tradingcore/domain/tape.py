@@ -8,7 +8,7 @@ need not increase (real NEG files show a few numbers out of time order).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -130,12 +130,23 @@ class TradesRecorded(TapeEvent):
     def trades(self) -> Iterator[Trade]:
         """Yield the batch as Trade values."""
         for trade_id, ts, price, volume, aggressor, flags in zip(
-            self.trade_ids, self.timestamps_ms, self.prices, self.volumes,
-            self.aggressors, self.flags, strict=True,
+            self.trade_ids,
+            self.timestamps_ms,
+            self.prices,
+            self.volumes,
+            self.aggressors,
+            self.flags,
+            strict=True,
         ):
             yield Trade(
-                self.symbol, trade_id, ts, units_to_price(price), volume, Aggressor(aggressor),
-                bool(flags & CANCELLED), bool(flags & CROSS),
+                self.symbol,
+                trade_id,
+                ts,
+                units_to_price(price),
+                volume,
+                Aggressor(aggressor),
+                bool(flags & CANCELLED),
+                bool(flags & CROSS),
             )
 
     def __len__(self) -> int:
@@ -169,8 +180,12 @@ class MarketTape(AggregateRoot[TapeEvent]):
         AggregateRoot.__init__(tape, session_tape_id(symbol, session))
         tape._reset()
         tape._trigger(
-            TapeOpened, at, symbol=symbol, session=session,
-            reference_price=reference_price, band_fraction=band_fraction,
+            TapeOpened,
+            at,
+            symbol=symbol,
+            session=session,
+            reference_price=reference_price,
+            band_fraction=band_fraction,
         )
         return tape
 
@@ -178,7 +193,8 @@ class MarketTape(AggregateRoot[TapeEvent]):
         """Validate a batch against the tape's rules and record it as one event."""
         self._check(trades)
         return self._trigger(
-            TradesRecorded, at,
+            TradesRecorded,
+            at,
             symbol=self.symbol,
             first_sequence=self.trade_count,
             trade_ids=tuple(trades.trade_ids),
@@ -192,26 +208,43 @@ class MarketTape(AggregateRoot[TapeEvent]):
     def _check(self, trades: TradeColumns) -> None:
         if not len(trades):
             raise InvalidTrade(f"empty trade batch for {self.symbol.ticker}")
-        lengths = {len(column) for column in (trades.trade_ids, trades.timestamps_ms,
-                   trades.prices, trades.volumes, trades.aggressors, trades.flags)}
+        lengths = {
+            len(column)
+            for column in (
+                trades.trade_ids,
+                trades.timestamps_ms,
+                trades.prices,
+                trades.volumes,
+                trades.aggressors,
+                trades.flags,
+            )
+        }
         if len(lengths) != 1:
             raise InvalidTrade(f"trade batch for {self.symbol.ticker}: columns differ in length")
         low, high = self._band(trades.prices[0])
         last_ts = self.last_timestamp_ms
         seen = self.seen_trade_ids
         batch_ids: set[int] = set()
-        for index, (trade_id, ts, price, volume) in enumerate(zip(
-            trades.trade_ids, trades.timestamps_ms, trades.prices, trades.volumes, strict=True
-        )):
+        for index, (trade_id, ts, price, volume) in enumerate(
+            zip(trades.trade_ids, trades.timestamps_ms, trades.prices, trades.volumes, strict=True)
+        ):
             if trade_id in seen or trade_id in batch_ids:
                 raise InvalidTrade(self._say(index, trade_id, "duplicate trade id in this session"))
             if ts < last_ts:
-                raise InvalidTrade(self._say(
-                    index, trade_id, f"timestamp {ts} is before the previous trade's {last_ts}"))
+                raise InvalidTrade(
+                    self._say(
+                        index, trade_id, f"timestamp {ts} is before the previous trade's {last_ts}"
+                    )
+                )
             if price <= 0 or not low <= price <= high:
-                raise InvalidTrade(self._say(
-                    index, trade_id, f"price {units_to_price(price)} outside the band "
-                    f"[{units_to_price(low)}, {units_to_price(high)}]"))
+                raise InvalidTrade(
+                    self._say(
+                        index,
+                        trade_id,
+                        f"price {units_to_price(price)} outside the band "
+                        f"[{units_to_price(low)}, {units_to_price(high)}]",
+                    )
+                )
             if volume <= 0:
                 raise InvalidTrade(self._say(index, trade_id, f"volume {volume} must be > 0"))
             batch_ids.add(trade_id)

@@ -12,6 +12,7 @@ from tradingcore.domain.instruments import Instrument, infer_instrument
 from tradingcore.domain.tape import Trade
 from tradingcore.domain.values import Aggressor, Symbol
 
+WIN = Symbol("WINZ25")
 BRASILIA = timezone(timedelta(hours=-3))
 """B3's local time: UTC-3 (Brazil has had no daylight saving time since 2019)."""
 
@@ -43,7 +44,7 @@ def session_open_ms(session: date) -> int:
 
 
 def synthetic_session(
-    symbol: Symbol = Symbol("WINZ25"),
+    symbol: Symbol = WIN,
     *,
     seed: int = 7,
     session: date = date(2025, 12, 1),
