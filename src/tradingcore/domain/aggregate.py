@@ -76,6 +76,6 @@ class AggregateRoot(Generic[E]):
         return {key: value for key, value in vars(self).items() if key != "_pending"}
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self.state() == other.state()  # type: ignore[attr-defined]
+        return type(other) is type(self) and self.state() == other.state()
 
     __hash__ = None  # type: ignore[assignment]
