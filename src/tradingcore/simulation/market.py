@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
+from tradingcore.domain.book import BookTop
 from tradingcore.domain.instruments import Instrument, infer_instrument
 from tradingcore.domain.tape import Trade
 from tradingcore.domain.values import Aggressor, Symbol
@@ -15,18 +16,6 @@ from tradingcore.domain.values import Aggressor, Symbol
 WIN = Symbol("WINZ25")
 BRASILIA = timezone(timedelta(hours=-3))
 """B3's local time: UTC-3 (Brazil has had no daylight saving time since 2019)."""
-
-
-@dataclass(frozen=True, slots=True)
-class BookTop:
-    """Top of the order book at one moment."""
-
-    symbol: Symbol
-    timestamp_ms: int
-    bid_price: Decimal
-    bid_quantity: int
-    ask_price: Decimal
-    ask_quantity: int
 
 
 @dataclass(frozen=True, slots=True)
