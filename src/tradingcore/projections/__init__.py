@@ -1,1 +1,1 @@
-"""Projections: pure folds from events to rows."""
+"""Projections: pure folds from stored domain events to table rows (no I/O)."""
