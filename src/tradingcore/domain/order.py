@@ -234,6 +234,7 @@ class Order(AggregateRoot[OrderEvent]):
         """Apply an execution; a trade id already applied is ignored and returns None."""
         if trade_id in self.trade_ids:
             return None
+        transition(self.status, "OrderFilled", self.remaining)  # a terminal order takes no fill
         if quantity <= 0:
             raise OverFill(f"invalid fill quantity {quantity} for order {self.id}: must be > 0")
         if quantity > self.remaining:

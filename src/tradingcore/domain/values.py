@@ -127,13 +127,37 @@ class Quantity:
         return self.value
 
 
-_FUTURE = re.compile(r"^(?P<root>[A-Z]{3})(?P<month>[FGHJKMNQUVXZ])(?P<year>\d{2})$")
-_GENERIC_FUTURE = re.compile(r"^(?P<root>[A-Z]{3})FUT$")
+_FUTURE = re.compile(r"^(?P<root>[A-Z][A-Z0-9]{2})(?P<month>[FGHJKMNQUVXZ])(?P<year>\d{2})$")
+_GENERIC_FUTURE = re.compile(r"^(?P<root>[A-Z][A-Z0-9]{2})FUT$")
 _STOCK = re.compile(r"^(?P<root>[A-Z]{4})(?P<kind>3|4|5|6|7|8|11|3[1-5]|39)(?P<fractional>F?)$")
 _OPTION = re.compile(r"^(?P<root>[A-Z]{4})(?P<series>[A-X])(?P<strike>\d{1,3})(?:W\d)?E?$")
 _EXCHANGE = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
 
 FUTURE_MONTH_CODES: Final = "FGHJKMNQUVXZ"
+KNOWN_FUTURE_ROOTS: Final = frozenset(
+    {
+        "WIN",
+        "IND",
+        "WDO",
+        "DOL",
+        "DI1",
+        "BGI",
+        "CCM",
+        "ICF",
+        "SJC",
+        "ETH",
+        "BIT",
+        "WSP",
+        "ISP",
+        "DAP",
+        "WEU",
+        "EUR",
+        "DDI",
+        "FRC",
+        "OZ1",
+    }
+)
+"""Futures roots that win when a ticker also reads as a stock (WINF31 vs KLBN11)."""
 
 
 class SymbolKind(StrEnum):
@@ -189,7 +213,8 @@ _FUTURE_KINDS: Final = (SymbolKind.FUTURE, SymbolKind.GENERIC_FUTURE)
 
 def classify(ticker: str) -> SymbolKind:
     """Classify a B3 ticker, or raise InvalidSymbol naming the formats it failed."""
-    if _FUTURE.match(ticker):
+    future = _FUTURE.match(ticker)
+    if future and (future["root"] in KNOWN_FUTURE_ROOTS or not _STOCK.match(ticker)):
         return SymbolKind.FUTURE
     if _GENERIC_FUTURE.match(ticker):
         return SymbolKind.GENERIC_FUTURE

@@ -1,0 +1,105 @@
+"""Every event survives the msgpack codec and the store's mapper unchanged."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+import typing
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tradingcore.domain
+from tests.core.strategies import dates, exact_decimals, symbols, utc_datetimes
+from tradingcore.application.codec import EncodingError, MsgpackTranscoder, decode, encode
+from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.aggregate import DomainEvent
+from tradingcore.domain.values import Symbol
+from tradingcore.ports.clock import ManualClock
+
+for module in pkgutil.iter_modules(tradingcore.domain.__path__):
+    importlib.import_module(f"tradingcore.domain.{module.name}")
+
+
+def all_event_classes() -> list[type[DomainEvent]]:
+    found: list[type[DomainEvent]] = []
+    pending = list(DomainEvent.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return sorted(found, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
+
+
+st.register_type_strategy(Symbol, symbols)
+st.register_type_strategy(Decimal, exact_decimals)
+st.register_type_strategy(datetime, utc_datetimes)
+st.register_type_strategy(date, dates)
+st.register_type_strategy(float, st.floats(allow_nan=False, allow_infinity=False))
+st.register_type_strategy(int, st.integers(-(2**63), 2**63 - 1))
+
+JSON_LIKE = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**63), 2**63 - 1),
+        st.text(max_size=8),
+        st.floats(allow_nan=False, allow_infinity=False),
+    ),
+    lambda inner: st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def field_strategy(hint: Any) -> st.SearchStrategy[Any]:
+    """Resolve a field's type, with `Any` (free-form details) drawn as JSON-like data."""
+    if hint is Any:
+        return JSON_LIKE
+    if typing.get_origin(hint) is dict and typing.get_args(hint)[1] is Any:
+        return st.dictionaries(st.text(max_size=8), JSON_LIKE, max_size=4)
+    return st.from_type(hint)
+
+
+def event_strategy(event_class: type[DomainEvent]) -> st.SearchStrategy[DomainEvent]:
+    hints = typing.get_type_hints(event_class)
+    fields = {
+        field.name: field_strategy(hints[field.name]) for field in dataclasses.fields(event_class)
+    }
+    return st.builds(event_class, **fields)
+
+
+MAPPER = TradingApplication(clock=ManualClock()).mapper
+
+
+@pytest.mark.parametrize("event_class", all_event_classes(), ids=lambda cls: cls.__name__)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_event_round_trips_through_the_store_mapper(
+    event_class: type[DomainEvent], data: st.DataObject
+) -> None:
+    event = data.draw(event_strategy(event_class))
+    stored = MAPPER.to_stored_event(event)
+    assert MAPPER.to_domain_event(stored) == event
+
+
+def test_encode_with_naive_datetime_is_refused() -> None:
+    with pytest.raises(EncodingError, match="naive datetime"):
+        encode({"at": datetime(2025, 1, 1)})
+
+
+def test_decode_with_unknown_extension_type_names_it() -> None:
+    import msgpack
+
+    data = msgpack.packb(msgpack.ExtType(99, b"x"))
+    with pytest.raises(ValueError, match="unknown msgpack extension type 99"):
+        decode(data)
+
+
+def test_transcoder_keeps_tuples_as_tuples() -> None:
+    transcoder = MsgpackTranscoder()
+    assert transcoder.decode(transcoder.encode({"ids": (1, 2, 3)})) == {"ids": (1, 2, 3)}
