@@ -1,0 +1,13 @@
+"""`python -m hosts.capture`: the capture host on its own."""
+
+import argparse
+import sys
+
+from hosts.capture.cli import add_arguments, run
+
+parser = argparse.ArgumentParser(
+    prog="python -m hosts.capture",
+    description="capture market data: ProfitDLL, a recording or synthetic",
+)
+add_arguments(parser)
+sys.exit(run(parser.parse_args()))

@@ -1,0 +1,177 @@
+"""`tradingcore capture`: record a market-data source in the store and stream it over WebSocket."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store
+from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
+from adapters.recordings import RecordingError
+from adapters.websocket.publisher import (
+    DEFAULT_CAPACITY,
+    DEFAULT_RETRY_INTERVAL,
+    DEFAULT_URL,
+    WebSocketPublisher,
+)
+from hosts.capture.metrics import CaptureMetrics
+from hosts.capture.recorder import DEFAULT_BATCH_SIZE, DEFAULT_MAX_AGE, TapeRecorder
+from hosts.capture.service import CaptureService, Supervision
+from hosts.capture.sources import SourceError, build_source, parse_symbols
+from hosts.capture.status import StatusServer
+from tradingcore.domain.errors import DomainError
+
+DEFAULT_METRICS_PORT = 9101
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_argument_group("source")
+    source.add_argument(
+        "--source",
+        choices=("profitdll", "recording", "synthetic"),
+        default="synthetic",
+        help="where market data comes from (default: synthetic)",
+    )
+    source.add_argument(
+        "path", nargs="?", type=Path, help="the recording file (--source recording)"
+    )
+    source.add_argument(
+        "--symbols",
+        default="",
+        help="comma-separated tickers, e.g. WINZ25,WDOF26 (synthetic default WINZ25; "
+        "recording default: all; required for profitdll)",
+    )
+    source.add_argument("--seed", type=int, default=7, help="synthetic market seed")
+    source.add_argument("--trades", type=int, default=20_000, help="synthetic trades per symbol")
+    pace = source.add_mutually_exclusive_group()
+    pace.add_argument("--fast", action="store_true", help="replay as fast as possible")
+    pace.add_argument(
+        "--speed", type=float, help="replay at the recorded pace times SPEED (recording: 1.0)"
+    )
+    pace.add_argument("--rate", type=float, help="replay at RATE ticks per second")
+    source.add_argument("--dll", type=Path, help="ProfitDLL library path (--source profitdll)")
+    source.add_argument(
+        "--routing", action="store_true", help="ProfitDLL: initialise market data and routing"
+    )
+    out = parser.add_argument_group("outputs")
+    out.add_argument("--store", default=DEFAULT_STORE_URL, help="event store URL")
+    out.add_argument("--ws-url", default=DEFAULT_URL, help="analytics host's WebSocket server")
+    out.add_argument("--buffer", type=int, default=DEFAULT_CAPACITY, help="WebSocket FIFO cap")
+    out.add_argument(
+        "--retry-interval",
+        type=float,
+        default=DEFAULT_RETRY_INTERVAL,
+        help="seconds between WebSocket reconnection attempts",
+    )
+    out.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    out.add_argument("--batch-age-ms", type=float, default=DEFAULT_MAX_AGE * 1000)
+    out.add_argument(
+        "--metrics-port",
+        type=int,
+        default=DEFAULT_METRICS_PORT,
+        help="port of /metrics and /health (0: any free port, -1: off)",
+    )
+    out.add_argument("--metrics-host", default="127.0.0.1")
+    out.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR)
+    out.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=10.0,
+        help="seconds to wait for the WebSocket peer to take the buffer when a source ends",
+    )
+    out.add_argument(
+        "--reconnect-after",
+        type=float,
+        default=30.0,
+        help="restart a live feed that stayed disconnected this many seconds",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    logger = configure_logging("datacapture", args.log_dir)
+    try:
+        symbols = parse_symbols(args.symbols)
+        source = build_source(args, symbols)
+        app = open_store(args.store, source.clock)
+        publisher = _publisher(args, logger)
+    except (SourceError, RecordingError, StoreUrlError, DomainError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        logger.error("capture not started: %s", error, extra={"context": {"error": str(error)}})
+        return 2
+    metrics = CaptureMetrics()
+    publisher.observer = metrics
+    recorder = TapeRecorder(
+        app, batch_size=args.batch_size, max_age=args.batch_age_ms / 1000, logger=logger
+    )
+    service = CaptureService(
+        source.feed,
+        recorder,
+        publisher,
+        metrics,
+        symbols=source.symbols,
+        supervision=None if source.finite else Supervision(after=args.reconnect_after),
+        logger=logger,
+    )
+    status = None
+    if args.metrics_port >= 0:
+        try:
+            status = StatusServer(
+                metrics.registry, service.health, host=args.metrics_host, port=args.metrics_port
+            )
+        except OSError as error:
+            print(f"error: metrics port {args.metrics_port}: {error.strerror}", file=sys.stderr)
+            return 2
+        status.start()
+        print(f"metrics on http://{args.metrics_host}:{status.port}/metrics", flush=True)
+    stop = _stop_on_signals()
+    logger.info(
+        "capture started",
+        extra={"context": {"source": args.source, "store": _safe(args.store), "ws": args.ws_url}},
+    )
+    service.start()
+    try:
+        while not stop.wait(0.2):
+            if source.finite and source.done():
+                break
+    finally:
+        all_recorded = service.close(args.drain_timeout)
+        if status is not None:
+            status.stop()
+        app.close()
+    counts = service.counts()
+    print(
+        "captured {ticks_received} ticks: {trades_recorded} recorded in {batches_recorded} "
+        "batches, {rejected} rejected, {published} published, {dropped} dropped".format(**counts),
+        flush=True,
+    )
+    if not all_recorded:
+        print("error: some admitted trades could not be recorded (see the log)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _publisher(args: argparse.Namespace, logger: logging.Logger) -> WebSocketPublisher:
+    return WebSocketPublisher(
+        args.ws_url, capacity=args.buffer, retry_interval=args.retry_interval, logger=logger
+    )
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda *_: stop.set())
+    return stop
+
+
+def _safe(url: str) -> str:
+    """Hide a password in a store URL before logging it."""
+    head, at, tail = url.rpartition("@")
+    if not at or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, credentials = head.partition("//")
+    return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"

@@ -1,0 +1,261 @@
+"""Batch admitted trades per symbol and session and record them durably from one writer thread.
+
+A batch is flushed when it holds `batch_size` trades or its oldest trade waited `max_age`
+seconds. A failed write keeps the batch (in order, ahead of newer trades) and retries: a trade
+admitted here is recorded exactly once. The store is touched only under one lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from hosts.capture.guard import Rejection, SessionGuard, session_of
+from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.errors import InvalidTrade
+from tradingcore.domain.tape import Trade, TradeColumns
+from tradingcore.domain.values import Symbol, price_to_units
+from tradingcore.ports.clock import ManualClock
+
+DEFAULT_BATCH_SIZE: Final = 1_000
+DEFAULT_MAX_AGE: Final = 0.075
+STORE_REJECTED: Final = "store_rejected"
+
+Key = tuple[Symbol, date]
+
+
+@dataclass(slots=True)
+class _Pending:
+    columns: TradeColumns
+    since: float
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderStatus:
+    recorded_trades: int
+    recorded_batches: int
+    pending_trades: int
+    store_ok: bool
+    last_error: str
+
+
+class TapeRecorder:
+    """Admit trades against their session tape and record them in batches."""
+
+    def __init__(
+        self,
+        app: TradingApplication,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_age: float = DEFAULT_MAX_AGE,
+        retry_interval: float = 1.0,
+        on_recorded: Callable[[int], None] = lambda count: None,
+        on_rejected: Callable[[Rejection], None] = lambda rejection: None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch size {batch_size} must be >= 1")
+        if max_age <= 0:
+            raise ValueError(f"batch max age {max_age} must be > 0 seconds")
+        self.app = app
+        self.batch_size = batch_size
+        self.max_age = max_age
+        self.retry_interval = retry_interval
+        self.on_recorded = on_recorded
+        self.on_rejected = on_rejected
+        self.logger = logger or logging.getLogger("tradingcore.datacapture")
+        # Live feeds use a wall clock; replays follow the trades' time so reruns are identical.
+        self._follow_trade_time = isinstance(app.clock, ManualClock)
+        self._guards: dict[Key, SessionGuard] = {}
+        self._pending: dict[Key, _Pending] = {}
+        self._lock = threading.Lock()
+        self._store_lock = threading.Lock()
+        self._due = threading.Condition(self._lock)
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._recorded_trades = 0
+        self._recorded_batches = 0
+        self._pending_trades = 0
+        self._store_ok = True
+        self._last_error = ""
+
+    # Feed thread ---------------------------------------------------------------------------
+
+    def add(self, trade: Trade) -> Rejection | None:
+        """Admit a trade and queue it for recording, or return why it was refused."""
+        try:
+            units = price_to_units(trade.price)
+        except Exception as error:
+            return Rejection("invalid_price", f"invalid trade {trade.trade_id}: {error}")
+        key = (trade.symbol, session_of(trade.timestamp_ms))
+        guard = self._guards.get(key) or self._open_guard(key, trade.timestamp_ms)
+        with self._lock:
+            rejection = guard.admit(trade, units)
+            if rejection is not None:
+                return rejection
+            pending = self._pending.get(key)
+            if pending is None:
+                pending = self._pending[key] = _Pending(TradeColumns(), time.monotonic())
+            columns = pending.columns
+            columns.trade_ids.append(trade.trade_id)
+            columns.timestamps_ms.append(trade.timestamp_ms)
+            columns.prices.append(units)
+            columns.volumes.append(trade.volume)
+            columns.aggressors.append(trade.aggressor.value)
+            columns.flags.append(trade.flags)
+            self._pending_trades += 1
+            if len(columns) >= self.batch_size:
+                self._due.notify()
+        return None
+
+    def _open_guard(self, key: Key, timestamp_ms: int) -> SessionGuard:
+        symbol, session = key
+        with self._store_lock:
+            self._follow(timestamp_ms)
+            guard = SessionGuard(self.app.tape(symbol, session))
+        with self._lock:
+            return self._guards.setdefault(key, guard)
+
+    # Writer thread -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="tape-writer", daemon=True)
+            self._thread.start()
+
+    def close(self, timeout: float = 30.0) -> bool:
+        """Record everything pending and stop the writer; True when nothing is left pending."""
+        with self._lock:
+            self._stopping = True
+            self._due.notify()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.flush()
+        return self.status().pending_trades == 0
+
+    def flush(self) -> None:
+        """Record every pending batch now (from the calling thread)."""
+        self._write(self._take(force=True))
+
+    def status(self) -> RecorderStatus:
+        with self._lock:
+            return RecorderStatus(
+                self._recorded_trades,
+                self._recorded_batches,
+                self._pending_trades,
+                self._store_ok,
+                self._last_error,
+            )
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if self._stopping:
+                    return
+                self._due.wait(self.max_age / 2)
+            if not self._write(self._take(force=False)):
+                time.sleep(self.retry_interval)
+
+    def _take(self, *, force: bool) -> list[tuple[Key, _Pending]]:
+        now = time.monotonic()
+        with self._lock:
+            ready = [
+                (key, pending)
+                for key, pending in self._pending.items()
+                if force
+                or len(pending.columns) >= self.batch_size
+                or now - pending.since >= self.max_age
+            ]
+            for key, _ in ready:
+                del self._pending[key]
+        return ready
+
+    def _write(self, ready: list[tuple[Key, _Pending]]) -> bool:
+        """Record the batches; give failed ones back; False when the store failed."""
+        ok = True
+        for index, (key, pending) in enumerate(ready):
+            try:
+                self._record(key, pending.columns)
+            except Exception as error:
+                self._give_back(ready[index:], error)
+                ok = False
+                break
+        return ok
+
+    def _record(self, key: Key, columns: TradeColumns) -> None:
+        symbol, session = key
+        with self._store_lock:
+            self._follow(columns.timestamps_ms[-1])
+            try:
+                self.app.record_trades(symbol, session, columns)
+                recorded = len(columns)
+            except InvalidTrade as error:
+                # The tape disagrees with the guard: record row by row so only bad rows go.
+                self.logger.warning(
+                    "tape refused a batch; recording it trade by trade",
+                    extra={"context": {"symbol": symbol.ticker, "error": str(error)}},
+                )
+                recorded = self._record_rows(symbol, session, columns)
+        with self._lock:
+            self._recorded_trades += recorded
+            self._recorded_batches += 1
+            self._pending_trades -= len(columns)
+            if not self._store_ok:
+                self.logger.info("event store writes recovered")
+            self._store_ok = True
+        self.on_recorded(recorded)
+
+    def _record_rows(self, symbol: Symbol, session: date, columns: TradeColumns) -> int:
+        recorded = 0
+        for row in range(len(columns)):
+            single = TradeColumns(
+                [columns.trade_ids[row]],
+                [columns.timestamps_ms[row]],
+                [columns.prices[row]],
+                [columns.volumes[row]],
+                [columns.aggressors[row]],
+                [columns.flags[row]],
+            )
+            try:
+                self.app.record_trades(symbol, session, single)
+                recorded += 1
+            except InvalidTrade as error:
+                self.on_rejected(Rejection(STORE_REJECTED, str(error)))
+        return recorded
+
+    def _give_back(self, failed: list[tuple[Key, _Pending]], error: Exception) -> None:
+        text = f"{type(error).__name__}: {error}"
+        with self._lock:
+            for key, pending in failed:
+                newer = self._pending.get(key)
+                if newer is not None:  # keep order: the failed batch goes before newer trades
+                    _extend(pending.columns, newer.columns)
+                self._pending[key] = pending
+            first_failure = self._store_ok
+            self._store_ok = False
+            self._last_error = text
+        if first_failure:
+            self.logger.error(
+                "event store write failed; keeping the batch and retrying",
+                extra={"context": {"error": text, "retry_interval_s": self.retry_interval}},
+            )
+
+    def _follow(self, timestamp_ms: int) -> None:
+        clock = self.app.clock
+        if self._follow_trade_time and isinstance(clock, ManualClock):
+            clock.set_epoch_ms(timestamp_ms)
+
+
+def _extend(columns: TradeColumns, newer: TradeColumns) -> None:
+    columns.trade_ids.extend(newer.trade_ids)
+    columns.timestamps_ms.extend(newer.timestamps_ms)
+    columns.prices.extend(newer.prices)
+    columns.volumes.extend(newer.volumes)
+    columns.aggressors.extend(newer.aggressors)
+    columns.flags.extend(newer.flags)

@@ -1,0 +1,236 @@
+"""The capture service: feed callbacks in; trades recorded in the store and ticks published out."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.websocket.encoding import book_json, tick_json
+from adapters.websocket.publisher import WebSocketPublisher
+from hosts.capture.guard import Rejection
+from hosts.capture.health import ConnectionMonitor, FeedHealth
+from hosts.capture.metrics import CaptureMetrics
+from hosts.capture.recorder import TapeRecorder
+from tradingcore.domain.book import BookTop
+from tradingcore.domain.tape import Trade
+from tradingcore.domain.values import Symbol
+from tradingcore.ports.market_data import ConnectionState, MarketDataFeed
+
+MALFORMED = "malformed"
+
+
+@dataclass(frozen=True, slots=True)
+class Supervision:
+    """Restart a live feed that stayed disconnected for `after` s, then every `every` s."""
+
+    after: float = 30.0
+    every: float = 5.0
+
+
+class CaptureService:
+    """A `FeedListener`: admit, record and publish each trade; publish book tops; track health."""
+
+    def __init__(
+        self,
+        feed: MarketDataFeed,
+        recorder: TapeRecorder,
+        publisher: WebSocketPublisher,
+        metrics: CaptureMetrics,
+        *,
+        symbols: Sequence[Symbol] = (),
+        supervision: Supervision | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.feed = feed
+        self.recorder = recorder
+        self.publisher = publisher
+        self.metrics = metrics
+        self.symbols = list(symbols)
+        self.supervision = supervision
+        self.logger = logger or logging.getLogger("tradingcore.datacapture")
+        self.monitor = ConnectionMonitor(self.logger)
+        self.ticks_received = 0
+        self.rejected = 0
+        self._count_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
+        recorder.on_recorded = self._recorded
+        recorder.on_rejected = self._reject
+
+    # FeedListener: called from the feed's thread ---------------------------------------------
+
+    def on_trade(self, trade: Trade) -> None:
+        received_ns = time.perf_counter_ns()
+        self.ticks_received += 1  # only the feed's thread calls on_trade
+        self.metrics.ticks_received.inc()
+        rejection = self.recorder.add(trade)
+        if rejection is not None:
+            self._reject(rejection, trade)
+            return
+        self.publisher.publish(tick_json(trade), received_ns)
+
+    def on_book(self, book: BookTop) -> None:
+        self.metrics.book_updates.inc()
+        self.publisher.publish(book_json(book))
+
+    def on_state(self, state: ConnectionState) -> None:
+        health = self.monitor.update(state)
+        self.metrics.connection_status.set(1 if health.healthy else 0)
+
+    def on_invalid(self, reason: str, record: object) -> None:
+        self._reject(Rejection(MALFORMED, reason), record)
+
+    # Lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start writing, publishing and the feed, then subscribe the symbols."""
+        self.recorder.start()
+        self.publisher.start()
+        self._start_feed()
+        if self.supervision is not None:
+            self._supervisor = threading.Thread(
+                target=self._supervise, name="feed-supervisor", daemon=True
+            )
+            self._supervisor.start()
+
+    def close(self, drain_timeout: float = 10.0) -> bool:
+        """Stop the feed, record what is pending, give the peer `drain_timeout` s to take the
+        buffer; return True when every admitted trade is recorded."""
+        self._stopping.set()
+        self.feed.stop()
+        recorded = self.recorder.close()
+        drained = self.publisher.flush(drain_timeout)
+        self.publisher.stop()
+        status = self.publisher.status()
+        self.logger.info(
+            "capture stopped",
+            extra={
+                "context": {
+                    "all_recorded": recorded,
+                    "websocket_drained": drained,
+                    "websocket_unsent": status.buffered,
+                    **self.counts(),
+                }
+            },
+        )
+        return recorded
+
+    def counts(self) -> dict[str, int]:
+        recorder = self.recorder.status()
+        publisher = self.publisher.status()
+        return {
+            "ticks_received": self.ticks_received,
+            "trades_recorded": recorder.recorded_trades,
+            "batches_recorded": recorder.recorded_batches,
+            "rejected": self.rejected,
+            "published": publisher.sent,
+            "dropped": publisher.dropped,
+        }
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """Return (healthy, report): healthy while the feed is connected and the store writes."""
+        feed = self.monitor.health()
+        recorder = self.recorder.status()
+        publisher = self.publisher.status()
+        self.metrics.websocket_buffered.set(publisher.buffered)
+        self.metrics.store_pending.set(recorder.pending_trades)
+        self.metrics.store_status.set(1 if recorder.store_ok else 0)
+        healthy = feed.healthy and recorder.store_ok
+        report = {
+            "status": "ok" if healthy else "unhealthy",
+            "feed": _feed_report(feed),
+            "store": {
+                "ok": recorder.store_ok,
+                "recorded_trades": recorder.recorded_trades,
+                "pending_trades": recorder.pending_trades,
+                "last_error": recorder.last_error,
+            },
+            "websocket": {
+                "url": publisher.url,
+                "connected": publisher.connected,
+                "buffered": publisher.buffered,
+                "sent": publisher.sent,
+                "dropped": publisher.dropped,
+                "last_error": publisher.last_error,
+            },
+            "rejected": self.rejected,
+        }
+        return healthy, report
+
+    # Internals ---------------------------------------------------------------------------------
+
+    def _start_feed(self) -> None:
+        self.feed.start(self)
+        for symbol in self.symbols:
+            self.feed.subscribe(symbol)
+
+    def _supervise(self) -> None:
+        assert self.supervision is not None
+        last_restart = 0.0
+        while not self._stopping.wait(min(1.0, self.supervision.every)):
+            feed = self.monitor.health()
+            now = time.monotonic()
+            down_for = now - feed.since
+            if feed.healthy or down_for < self.supervision.after:
+                continue
+            if now - last_restart < self.supervision.every:
+                continue
+            last_restart = now
+            self.logger.warning(
+                "feed down; restarting it",
+                extra={"context": {"down_for_s": round(down_for, 1), "phase": feed.phase.value}},
+            )
+            try:
+                self.feed.stop()
+                self._start_feed()
+            except Exception as error:  # keep the host up: it reports unhealthy and retries
+                self.logger.error("feed restart failed", extra={"context": {"error": f"{error}"}})
+
+    def _recorded(self, count: int) -> None:
+        self.metrics.trades_recorded.inc(count)
+        self.metrics.batches_recorded.inc()
+
+    def _reject(self, rejection: Rejection, record: object = None) -> None:
+        with self._count_lock:  # the feed's thread and the writer's both reject
+            self.rejected += 1
+        self.metrics.records_rejected.labels(rejection.code).inc()
+        self.logger.warning(
+            "record rejected: %s",
+            rejection.message,
+            extra={
+                "context": {
+                    "reason": rejection.code,
+                    "detail": rejection.message,
+                    "record": _describe(record),
+                }
+            },
+        )
+
+
+def _feed_report(feed: FeedHealth) -> dict[str, Any]:
+    state = feed.state
+    return {
+        "phase": feed.phase.value,
+        "login": state.login if state else False,
+        "market_data": state.market_data if state else False,
+        "routing": state.routing if state else False,
+        "detail": state.detail if state else "",
+        "disconnects": feed.disconnects,
+    }
+
+
+def _describe(record: object) -> object:
+    if isinstance(record, Trade):
+        return {
+            "symbol": record.symbol.ticker,
+            "trade_id": record.trade_id,
+            "timestamp": record.timestamp_ms,
+            "price": str(record.price),
+            "volume": record.volume,
+            "aggressor": record.aggressor.value,
+        }
+    return record if isinstance(record, dict | str | int | float | type(None)) else repr(record)

@@ -1,0 +1,80 @@
+"""Build the market-data source the command line names: ProfitDLL, a recording or synthetic."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from adapters.feeds import AsFastAsPossible, FixedRate, Pacer, RecordedPace
+from adapters.feeds.recording import RecordingFeed
+from adapters.feeds.synthetic import SyntheticFeed
+from tradingcore.domain.values import Symbol
+from tradingcore.ports.clock import Clock, ManualClock
+from tradingcore.ports.market_data import MarketDataFeed
+
+DEFAULT_SYNTHETIC_SYMBOLS = (Symbol("WINZ25"),)
+
+
+class SourceError(Exception):
+    """The command line names a source that cannot be built: says which option and why."""
+
+
+class SystemClock:
+    """The wall clock, for live feeds only (replays follow the trades' own time)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Source:
+    feed: MarketDataFeed
+    clock: Clock
+    symbols: list[Symbol]
+    finite: bool
+    done: Callable[[], bool] = field(default=lambda: False)
+
+
+def parse_symbols(text: str) -> list[Symbol]:
+    """Parse `WINZ25,WDOF26` (raises InvalidSymbol naming a bad ticker)."""
+    return [Symbol.parse(part.strip()) for part in text.split(",") if part.strip()]
+
+
+def pacer_for(args: argparse.Namespace, *, default_fast: bool) -> Pacer:
+    if args.fast:
+        return AsFastAsPossible()
+    if args.rate is not None:
+        return FixedRate(args.rate)
+    if args.speed is not None:
+        return RecordedPace(args.speed)
+    return AsFastAsPossible() if default_fast else RecordedPace(1.0)
+
+
+def build_source(args: argparse.Namespace, symbols: list[Symbol]) -> Source:
+    if args.source == "synthetic":
+        chosen = symbols or list(DEFAULT_SYNTHETIC_SYMBOLS)
+        synthetic = SyntheticFeed(
+            chosen,
+            seed=args.seed,
+            trades=args.trades,
+            pacer=pacer_for(args, default_fast=True),
+        )
+        return Source(synthetic, ManualClock(), [], True, synthetic.finished.is_set)
+    if args.source == "recording":
+        if args.path is None:
+            raise SourceError(
+                "--source recording needs the recording file: capture --source recording PATH"
+            )
+        recording = RecordingFeed(args.path, pacer=pacer_for(args, default_fast=False))
+        for symbol in symbols:
+            recording.subscribe(symbol)
+        return Source(recording, ManualClock(), [], True, recording.finished.is_set)
+    if args.source == "profitdll":
+        return _profitdll(args, symbols)
+    raise SourceError(f"unknown source {args.source!r}: use profitdll, recording or synthetic")
+
+
+def _profitdll(args: argparse.Namespace, symbols: list[Symbol]) -> Source:
+    raise SourceError("the ProfitDLL source is not available in this build yet")
