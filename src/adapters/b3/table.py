@@ -1,0 +1,61 @@
+"""Parsed trades of one file in column form, before they become tape events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+AGGRESSOR_CODES: Final = b"NBS"
+"""Aggressor codes by index: 0 none (auction or no single aggressor), 1 buyer, 2 seller."""
+
+
+@dataclass(frozen=True, slots=True)
+class TradeTable:
+    """All trades of one file, one numpy column per field, in file order.
+
+    `symbol_index` points into `symbols`; `session_days` count days since 1970-01-01;
+    `line_numbers` name the file line each trade came from, for error messages.
+    """
+
+    path: Path
+    symbols: list[str]
+    symbol_index: npt.NDArray[np.int64]
+    session_days: npt.NDArray[np.int64]
+    trade_ids: npt.NDArray[np.int64]
+    timestamps_ms: npt.NDArray[np.int64]
+    price_units: npt.NDArray[np.int64]
+    volumes: npt.NDArray[np.int64]
+    aggressors: npt.NDArray[np.uint8]
+    """Index into AGGRESSOR_CODES."""
+    flags: npt.NDArray[np.int64]
+    line_numbers: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.trade_ids)
+
+
+def aggressor_codes(
+    buy_indicator: npt.NDArray[np.int64], sell_indicator: npt.NDArray[np.int64]
+) -> npt.NDArray[np.uint8]:
+    """Map NEG aggressor indicators (0 neutral, 1 aggressor, 2 passive) to aggressor codes.
+
+    Exactly one side aggressing names the aggressor; anything else (both passive: an auction
+    print; neutral; both aggressing) has no single aggressor and maps to none.
+    """
+    buyer = (buy_indicator == 1) & (sell_indicator != 1)
+    seller = (sell_indicator == 1) & (buy_indicator != 1)
+    codes: npt.NDArray[np.uint8] = (buyer * 1 + seller * 2).astype(np.uint8)
+    return codes
+
+
+def aggressor_code(buy_indicator: int, sell_indicator: int) -> str:
+    """Return B, S or N for one pair of NEG aggressor indicators (see aggressor_codes)."""
+    if buy_indicator == 1 and sell_indicator != 1:
+        return "B"
+    if sell_indicator == 1 and buy_indicator != 1:
+        return "S"
+    return "N"

@@ -1,0 +1,111 @@
+"""`tradingcore import FILE...`: B3 NEG trade files and Profit CSV exports into the store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from adapters.b3.errors import B3FileError
+from adapters.b3.importer import FileFormat, FileImport, import_file
+from adapters.b3.instruments import parse_tick_option
+from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store
+from tradingcore.ports.clock import ManualClock
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="files to import")
+    parser.add_argument("--store", default=DEFAULT_STORE_URL, help="event store URL")
+    parser.add_argument(
+        "--format",
+        dest="file_format",
+        type=FileFormat,
+        choices=list(FileFormat),
+        default=FileFormat.AUTO,
+        help="file layout (auto: a zip or a file starting 'RH ' is NEG, anything else CSV)",
+    )
+    parser.add_argument(
+        "--band",
+        type=_band,
+        default=None,
+        metavar="FRACTION|none",
+        help="circuit-breaker band of new tapes as a fraction of the first price (default none)",
+    )
+    parser.add_argument(
+        "--tick",
+        type=_tick,
+        action="append",
+        default=[],
+        metavar="SYMBOL=SIZE",
+        help="tick size of a ticker or futures root the ticker alone does not tell (repeatable)",
+    )
+    parser.add_argument("--symbol", help="symbol of a Profit CSV without a symbol column")
+    parser.add_argument(
+        "--batch-size", type=int, default=10_000, help="trades per TradesRecorded event"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Import each file atomically; return 0 when every file was imported or already there."""
+    try:
+        # Imported events take their times from the files, never from this clock.
+        app = open_store(args.store, ManualClock())
+    except StoreUrlError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    failed = 0
+    try:
+        for path in args.files:
+            try:
+                outcome = import_file(
+                    app,
+                    path,
+                    file_format=args.file_format,
+                    band_fraction=args.band,
+                    ticks=dict(args.tick),
+                    symbol=args.symbol,
+                    batch_size=args.batch_size,
+                )
+            except B3FileError as error:
+                failed += 1
+                print(f"FAILED {error}", file=sys.stderr)
+                continue
+            print(_report(outcome))
+    finally:
+        app.close()
+    total = len(args.files)
+    print(f"{total - failed} of {total} files imported into {args.store}")
+    return 1 if failed else 0
+
+
+def _report(outcome: FileImport) -> str:
+    if outcome.already_imported:
+        return (
+            f"SKIPPED {outcome.path}: already imported ({outcome.trades} trades in "
+            f"{len(outcome.tapes)} tapes are in the store); nothing written"
+        )
+    return (
+        f"OK {outcome.path} ({outcome.file_format}): {outcome.trades} trades, "
+        f"{len(outcome.tapes)} tapes, {outcome.cancelled} cancelled, {outcome.cross} cross, "
+        f"{outcome.events} events"
+    )
+
+
+def _band(text: str) -> Decimal | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        band = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction or 'none'") from None
+    if not band.is_finite() or band <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the band must be a positive fraction")
+    return band
+
+
+def _tick(text: str) -> tuple[str, Decimal]:
+    try:
+        return parse_tick_option(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
