@@ -1,1 +1,1 @@
-"""Parquet files and DuckDB SQL over them."""
+"""Parquet projections of the event store, and DuckDB SQL over them."""

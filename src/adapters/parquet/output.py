@@ -1,0 +1,228 @@
+"""The projection's output directory: committed part files, a checkpoint, recovery, compaction.
+
+A batch of rows covering notifications `start..stop` is committed in two steps: every part file
+is written under a temporary name, synced and renamed in; then the checkpoint (`_projection.json`,
+holding `stop`) is replaced atomically. The checkpoint is the commit point: at start-up,
+`recover()` deletes temporary leftovers and any part file beyond the checkpoint, so the files
+and the position can never disagree, and a batch is either wholly in the output or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Final
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from adapters.parquet.arrow import schema_of
+from adapters.parquet.files import (
+    DataFile,
+    Range,
+    covers,
+    data_files,
+    day_directories,
+    fsync_directory,
+    merge_ranges,
+    part_name,
+    read_ranges,
+    remove_temporaries,
+    write_atomically,
+    write_bytes_atomically,
+)
+from tradingcore.projections.tables import TABLES
+
+CHECKPOINT: Final = "_projection.json"
+FORMAT: Final = 1
+
+Key = tuple[str, str, date]
+"""(table, symbol, session date): one output file."""
+
+
+class OutputMismatch(Exception):
+    """The output directory does not belong to this store, or is not a projection output."""
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    position: int
+    """The last notification id whose rows are committed (0: nothing yet)."""
+    originator_id: str = ""
+    originator_version: int = 0
+    """Which stored event notification `position` is: detects a different or reset store."""
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "position": self.position,
+                "originator_id": self.originator_id,
+                "originator_version": self.originator_version,
+            },
+            indent=1,
+        ).encode()
+
+
+class ParquetOutput:
+    """`ROOT/SYMBOL/DATE/TABLE.parquet` files plus part files while a day is open."""
+
+    def __init__(self, root: Path, *, logger: logging.Logger | None = None) -> None:
+        self.root = Path(root)
+        self.logger = logger or logging.getLogger("tradingcore.projector")
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.root / CHECKPOINT
+
+    def read_checkpoint(self) -> Checkpoint:
+        try:
+            raw = json.loads(self.checkpoint_path.read_bytes())
+        except FileNotFoundError:
+            return Checkpoint(0)
+        except ValueError as error:
+            raise OutputMismatch(f"{self.checkpoint_path} is not a checkpoint: {error}") from error
+        if raw.get("format") != FORMAT:
+            raise OutputMismatch(f"{self.checkpoint_path}: unknown format {raw.get('format')!r}")
+        return Checkpoint(
+            int(raw["position"]), str(raw["originator_id"]), int(raw["originator_version"])
+        )
+
+    def recover(self) -> Checkpoint:
+        """Sweep what an interrupted run left and return the committed position."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        swept = remove_temporaries(self.root)
+        checkpoint = self.read_checkpoint()
+        deleted = 0
+        for directory in day_directories(self.root):
+            swept += remove_temporaries(directory)
+            deleted += self._recover_directory(directory, checkpoint.position)
+        if swept or deleted:
+            self.logger.info(
+                "Recovered the projection output",
+                extra={
+                    "context": {
+                        "temporary_files_removed": swept,
+                        "uncommitted_files_removed": deleted,
+                        "position": checkpoint.position,
+                    }
+                },
+            )
+        return checkpoint
+
+    def _recover_directory(self, directory: Path, position: int) -> int:
+        files = data_files(directory)
+        doomed: list[DataFile] = []
+        for file in files:
+            if file.range is not None and file.range[1] > position:
+                doomed.append(file)  # written by a batch whose checkpoint never landed
+            elif file.range is None and position == 0:
+                doomed.append(file)  # no checkpoint: nothing is committed
+        for whole in (file for file in files if not file.is_part and file not in doomed):
+            # A compaction interrupted after its rename: its parts are already inside it.
+            ranges = read_ranges(whole.path)
+            doomed.extend(
+                file
+                for file in files
+                if file.table == whole.table
+                and file.range is not None
+                and file not in doomed
+                and covers(ranges, file.range)
+            )
+        for file in doomed:
+            file.path.unlink(missing_ok=True)
+        if doomed:
+            fsync_directory(directory)
+        return len(doomed)
+
+    def commit(
+        self,
+        batches: Mapping[Key, Sequence[pa.RecordBatch]],
+        start: int,
+        checkpoint: Checkpoint,
+    ) -> list[Path]:
+        """Write one part file per key for notifications start..checkpoint.position, then commit."""
+        written: list[Path] = []
+        directories: set[Path] = set()
+        for (table, symbol, day), records in sorted(batches.items()):
+            directory = self._directory(symbol, day, directories)
+            path = directory / part_name(table, start, checkpoint.position)
+            arrow_table = pa.Table.from_batches(records, schema=schema_of(TABLES[table]))
+            write_atomically(arrow_table, path, [(start, checkpoint.position)])
+            written.append(path)
+            directories.add(directory)
+        for directory in sorted(directories, key=lambda path: len(path.parts), reverse=True):
+            fsync_directory(directory)
+        write_bytes_atomically(checkpoint.to_json(), self.checkpoint_path)
+        return written
+
+    def _directory(self, symbol: str, day: date, created: set[Path]) -> Path:
+        directory = self.root / symbol / day.isoformat()
+        if not directory.is_dir():
+            directory.mkdir(parents=True, exist_ok=True)
+            # New directory entries must be durable before the checkpoint names their rows.
+            created.update((directory.parent, self.root))
+        return directory
+
+    def compact_closed_days(self, symbols: Iterable[str]) -> list[Path]:
+        """Compact every day of these symbols older than the symbol's latest day."""
+        compacted: list[Path] = []
+        for symbol in sorted(set(symbols)):
+            days = sorted(path for path in (self.root / symbol).iterdir() if path.is_dir())
+            for directory in days[:-1]:
+                compacted.extend(self.compact_directory(directory))
+        return compacted
+
+    def compact_all(self) -> list[Path]:
+        """Compact every day, open ones included (e.g. after the session ends)."""
+        compacted: list[Path] = []
+        for directory in day_directories(self.root):
+            compacted.extend(self.compact_directory(directory))
+        return compacted
+
+    def compact_directory(self, directory: Path) -> list[Path]:
+        """Merge each table's parts (and earlier compacted file) into `TABLE.parquet`."""
+        files = data_files(directory)
+        compacted: list[Path] = []
+        for table in sorted({file.table for file in files if file.is_part}):
+            inputs = [file for file in files if file.table == table]
+            target = directory / f"{table}.parquet"
+            ranges: list[Range] = []
+            tables: list[pa.Table] = []
+            for file in inputs:
+                ranges.extend([file.range] if file.range is not None else read_ranges(file.path))
+                tables.append(pq.read_table(file.path).replace_schema_metadata(None))
+            merged = pa.concat_tables(tables).combine_chunks()
+            write_atomically(merged, target, merge_ranges(ranges))
+            fsync_directory(directory)
+            for file in inputs:
+                if file.is_part:
+                    file.path.unlink()
+            fsync_directory(directory)
+            compacted.append(target)
+            self.logger.info(
+                "Compacted a closed day",
+                extra={"context": {"file": str(target), "parts": len(inputs), "rows": len(merged)}},
+            )
+        return compacted
+
+    def reset(self) -> None:
+        """Delete the checkpoint, then every projection file: the next run starts from zero."""
+        self.checkpoint_path.unlink(missing_ok=True)
+        if self.root.is_dir():
+            fsync_directory(self.root)
+        for directory in day_directories(self.root):
+            remove_temporaries(directory)
+            for file in data_files(directory):
+                file.path.unlink()
+            _remove_if_empty(directory)
+            _remove_if_empty(directory.parent)
+
+
+def _remove_if_empty(directory: Path) -> None:
+    if directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()

@@ -1,0 +1,218 @@
+"""The projection runner: follows the store's notification log and commits Parquet batches."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Final, cast
+
+import pyarrow as pa
+from eventsourcing.persistence import Notification
+
+from adapters.parquet.arrow import to_batch
+from adapters.parquet.output import Checkpoint, Key, OutputMismatch, ParquetOutput
+from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.aggregate import DomainEvent
+from tradingcore.projections.projector import Projector
+
+PAGE_SIZE: Final = 500
+FLUSH_ROWS: Final = 1_000_000
+
+
+class ProjectionHalted(Exception):
+    """A stored event cannot be decoded or projected; nothing past it was written."""
+
+    def __init__(self, notification_id: int, topic: str, cause: BaseException) -> None:
+        self.notification_id = notification_id
+        self.topic = topic
+        self.cause = cause
+        super().__init__(
+            f"projection stopped at notification {notification_id} (topic {topic!r}): "
+            f"{type(cause).__name__}: {cause}. Rows up to notification {notification_id - 1} "
+            "are committed; fix or remove the event and run again to resume."
+        )
+
+
+class StoreHistory:
+    """The projector's look-back into an aggregate's earlier events, read from the store."""
+
+    def __init__(self, app: TradingApplication) -> None:
+        self.app = app
+
+    def events(self, originator_id: uuid.UUID, until_version: int) -> Sequence[DomainEvent]:
+        if until_version < 1:
+            return []
+        return [
+            cast(DomainEvent, event)
+            for event in self.app.events.get(originator_id, lte=until_version)
+        ]
+
+
+@dataclass(slots=True)
+class RunReport:
+    start_position: int
+    position: int
+    notifications: int = 0
+    commits: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+class ProjectionRunner:
+    """Catch up with the store's log, exactly once: each batch and its position commit together."""
+
+    def __init__(
+        self,
+        app: TradingApplication,
+        output: ParquetOutput,
+        *,
+        page_size: int = PAGE_SIZE,
+        flush_rows: int = FLUSH_ROWS,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        if page_size < 1 or flush_rows < 1:
+            raise ValueError(f"page size {page_size} and flush rows {flush_rows} must be >= 1")
+        self.app = app
+        self.output = output
+        self.page_size = page_size
+        self.flush_rows = flush_rows
+        self.logger = logger or output.logger
+        self.projector = Projector(StoreHistory(app))
+        self._last_halt = 0
+        self.checkpoint = self._start()
+
+    def _start(self) -> Checkpoint:
+        checkpoint = self.output.recover()
+        if checkpoint.position == 0:
+            return checkpoint
+        found = self.app.recorder.select_notifications(start=checkpoint.position, limit=1)
+        here = found[0] if found else None
+        stored = "nothing" if here is None else f"{here.originator_id} v{here.originator_version}"
+        if (
+            here is None
+            or here.id != checkpoint.position
+            or str(here.originator_id) != checkpoint.originator_id
+            or here.originator_version != checkpoint.originator_version
+        ):
+            raise OutputMismatch(
+                f"the projections in {self.output.root} were built from another store: "
+                f"notification {checkpoint.position} should be event "
+                f"{checkpoint.originator_id} v{checkpoint.originator_version}, the store has "
+                f"{stored}; run `tradingcore project --rebuild`"
+            )
+        return checkpoint
+
+    @property
+    def position(self) -> int:
+        return self.checkpoint.position
+
+    def catch_up(self, stop: int | None = None) -> RunReport:
+        """Project every notification after the position (up to `stop`); return what was done.
+
+        Raises ProjectionHalted at an event that cannot be projected, after committing the
+        rows of every event before it.
+        """
+        report = RunReport(self.position, self.position)
+        batch = _Batch(self.position + 1)
+        while True:
+            page = self.app.recorder.select_notifications(
+                start=self.position_in(batch) + 1, limit=self.page_size, stop=stop
+            )
+            for notification in page:
+                try:
+                    self._project(notification, batch)
+                except Exception as error:
+                    self._commit(batch, report)
+                    halted = ProjectionHalted(notification.id, notification.topic, error)
+                    if self._last_halt == notification.id:
+                        raise halted from error
+                    self._last_halt = notification.id
+                    self.logger.error(
+                        "Projection halted",
+                        extra={
+                            "context": {
+                                "notification_id": notification.id,
+                                "topic": notification.topic,
+                                "cause": f"{type(error).__name__}: {error}",
+                            }
+                        },
+                    )
+                    raise halted from error
+                report.notifications += 1
+            if batch.rows >= self.flush_rows:
+                self._commit(batch, report)
+                batch = _Batch(self.position + 1)
+            if len(page) < self.page_size:
+                break
+        self._commit(batch, report)
+        report.position = self.position
+        return report
+
+    def position_in(self, batch: _Batch) -> int:
+        return batch.last.id if batch.last is not None else self.position
+
+    def _project(self, notification: Notification, batch: _Batch) -> None:
+        # Events of types this projection does not know are decoded (so corruption is
+        # caught) and skipped: other hosts add their own event types to the same store.
+        event = cast(DomainEvent, self.app.mapper.to_domain_event(notification))
+        for block in self.projector.project(event, notification.id):
+            batch.records[block.key].append(to_batch(block))
+            batch.rows += block.length
+        batch.last = notification
+
+    def _commit(self, batch: _Batch, report: RunReport) -> None:
+        if batch.last is None:
+            return
+        checkpoint = Checkpoint(
+            batch.last.id, str(batch.last.originator_id), batch.last.originator_version
+        )
+        written = self.output.commit(batch.records, batch.start, checkpoint)
+        self.checkpoint = checkpoint
+        report.commits += 1
+        counts: dict[str, int] = defaultdict(int)
+        for (table, _, _), records in batch.records.items():
+            counts[table] += sum(len(record) for record in records)
+        for table, count in counts.items():
+            report.rows[table] = report.rows.get(table, 0) + count
+        self.logger.info(
+            "Projection committed",
+            extra={
+                "context": {
+                    "start": batch.start,
+                    "stop": checkpoint.position,
+                    "files": len(written),
+                    "rows": dict(counts),
+                }
+            },
+        )
+        self.output.compact_closed_days(symbol for _, symbol, _ in batch.records)
+        batch.records.clear()
+        batch.rows = 0
+        batch.last = None
+
+    def follow(
+        self,
+        poll_seconds: float = 1.0,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """Keep catching up until told to stop; a halted event is retried every poll."""
+        while not should_stop():
+            try:
+                report = self.catch_up()
+            except ProjectionHalted:
+                report = None
+            if report is None or report.notifications == 0:
+                time.sleep(poll_seconds)
+
+
+@dataclass(slots=True)
+class _Batch:
+    start: int
+    records: defaultdict[Key, list[pa.RecordBatch]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    rows: int = 0
+    last: Notification | None = None
