@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Transcoder
@@ -21,6 +21,7 @@ from tradingcore.application.errors import (
 )
 from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
 from tradingcore.domain.commands import SubmitOrder
+from tradingcore.domain.errors import DomainError
 from tradingcore.domain.instruments import Instrument, infer_instrument
 from tradingcore.domain.order import Order, order_id_for
 from tradingcore.domain.position import Position, position_id_for
@@ -30,6 +31,12 @@ from tradingcore.domain.values import Symbol
 from tradingcore.ports.clock import Clock
 
 A = TypeVar("A", bound=AggregateRoot[Any])
+R = TypeVar("R")
+
+
+class _Getter(Protocol):
+    def __call__(self, kind: type[A], aggregate_id: uuid.UUID) -> A: ...
+
 
 DEFAULT_ENV: Mapping[str, str] = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
@@ -167,10 +174,13 @@ class TradingApplication(Application[uuid.UUID]):
     def submit_order(self, command: SubmitOrder) -> Order:
         """Create an order, or return the original when the client order id was used before."""
         order_id = order_id_for(command.account, command.client_order_id)
-        if self.exists(order_id):
+        cached = self._cache.get(order_id)
+        if isinstance(cached, Order):
             return self._original(order_id, command)
         order = Order.submit(command, self.instruments(command.symbol), self.clock.now())
         try:
+            # Version 1 of this id can be written once: a retry (even a concurrent one from
+            # another process) conflicts here and gets the original back.
             self.store(order)
         except ConcurrencyConflict:
             return self._original(order_id, command)
@@ -192,42 +202,81 @@ class TradingApplication(Application[uuid.UUID]):
             )
         return order
 
+    def _optimistic(self, command: Callable[[_Getter], R]) -> R:
+        """Run a command on cached aggregates; on a conflict or a rule broken by a possibly
+        stale copy, run it once more on state freshly read from the store.
+
+        Correctness never depends on the cache: the store refuses a write whose version
+        another writer took (optimistic concurrency), and the retry sees that writer's events.
+        """
+        try:
+            return command(self._cached)
+        except (ConcurrencyConflict, DomainError):
+            return command(self.load)
+
+    def _cached(self, kind: type[A], aggregate_id: uuid.UUID) -> A:
+        cached = self._cache.get(aggregate_id)
+        if isinstance(cached, kind):
+            self._cache.move_to_end(aggregate_id)
+            return cached
+        return self.load(kind, aggregate_id)
+
+    def _change_order(self, order_id: uuid.UUID, change: Callable[[Order], object]) -> Order:
+        def command(get: _Getter) -> Order:
+            order = get(Order, order_id)
+            try:
+                change(order)
+            except DomainError:
+                self._cache.pop(order_id, None)
+                raise
+            self.store(order)
+            return order
+
+        return self._optimistic(command)
+
     def deny_order(self, order_id: uuid.UUID, reason_code: str, reason: str) -> Order:
-        order = self.load(Order, order_id)
-        order.deny(reason_code, reason, self.clock.now())
-        self.store(order)
-        return order
+        return self._change_order(
+            order_id, lambda order: order.deny(reason_code, reason, self.clock.now())
+        )
 
     def accept_order(self, order_id: uuid.UUID, venue_order_id: str) -> Order:
-        order = self.load(Order, order_id)
-        order.accept(venue_order_id, self.clock.now())
-        self.store(order)
-        return order
+        return self._change_order(
+            order_id, lambda order: order.accept(venue_order_id, self.clock.now())
+        )
 
     def reject_order(self, order_id: uuid.UUID, reason_code: str, reason: str) -> Order:
-        order = self.load(Order, order_id)
-        order.reject(reason_code, reason, self.clock.now())
-        self.store(order)
-        return order
+        return self._change_order(
+            order_id, lambda order: order.reject(reason_code, reason, self.clock.now())
+        )
 
     def cancel_order(self, order_id: uuid.UUID, reason: str) -> Order:
-        order = self.load(Order, order_id)
-        order.cancel(reason, self.clock.now())
-        self.store(order)
-        return order
+        return self._change_order(order_id, lambda order: order.cancel(reason, self.clock.now()))
 
     def fill_order(
         self, order_id: uuid.UUID, trade_id: int, price: Decimal, quantity: int
     ) -> tuple[Order, Position]:
         """Book a fill on the order and its position in one transaction (duplicates ignored)."""
-        order = self.load(Order, order_id)
-        position = self.position(order.account, order.symbol)
-        at = self.clock.now()
-        if order.fill(trade_id, price, quantity, at) is not None:
-            position.apply_fill(order.id, trade_id, order.side, quantity, price, at)
+
+        def command(get: _Getter) -> tuple[Order, Position]:
+            order = get(Order, order_id)
+            position_id = position_id_for(order.account, order.symbol)
+            if position_id in self._cache or self.exists(position_id):
+                position = get(Position, position_id)
+            else:
+                position = Position.open_for(order.account, self.instruments(order.symbol))
+            at = self.clock.now()
+            try:
+                if order.fill(trade_id, price, quantity, at) is None:
+                    return order, position
+                position.apply_fill(order.id, trade_id, order.side, quantity, price, at)
+            except DomainError:
+                self._cache.pop(order_id, None)
+                raise
             self.store(order, position)
             self._remember(position)
-        return order, position
+            return order, position
+
+        return self._optimistic(command)
 
     def get_order(self, order_id: uuid.UUID) -> Order:
         return self.load(Order, order_id)
