@@ -25,6 +25,10 @@ TRADES = 200_000
 SESSIONS = itertools.count()
 
 
+def backend(url: str) -> str:
+    return url.split(":", maxsplit=1)[0]
+
+
 def columns(start: int) -> TradeColumns:
     ids = list(range(start, start + BATCH))
     return TradeColumns(
@@ -51,7 +55,7 @@ def test_record_trades(benchmark: Any, bench_store_url: str) -> None:
     benchmark.pedantic(record_session, args=(app,), rounds=3, iterations=1, warmup_rounds=0)
     rate = TRADES / benchmark.stats.stats.median
     benchmark.extra_info["trades_per_second"] = round(rate)
-    print(f"\nrecord {bench_store_url.split(':', maxsplit=1)[0]}: {rate:,.0f} trades/s")
+    print(f"\nrecord {backend(bench_store_url)}: {rate:,.0f} trades/s")
 
 
 def read_all(app: TradingApplication) -> int:
@@ -75,7 +79,7 @@ def test_read_back_and_decode_trades(benchmark: Any, bench_store_url: str) -> No
     assert count == TRADES
     rate = TRADES / benchmark.stats.stats.median
     benchmark.extra_info["trades_per_second"] = round(rate)
-    print(f"\nread+decode {bench_store_url.split(':', maxsplit=1)[0]}: {rate:,.0f} trades/s")
+    print(f"\nread+decode {backend(bench_store_url)}: {rate:,.0f} trades/s")
 
 
 def test_submit_accept_fill_one_order(benchmark: Any, bench_store_url: str) -> None:
@@ -100,9 +104,7 @@ def test_submit_accept_fill_one_order(benchmark: Any, bench_store_url: str) -> N
     benchmark.pedantic(round_trip, rounds=500, iterations=1, warmup_rounds=20)
     median_ms = benchmark.stats.stats.median * 1000
     benchmark.extra_info["median_ms"] = median_ms
-    print(
-        f"\nsubmit+accept+fill {bench_store_url.split(':', maxsplit=1)[0]}: median {median_ms:.3f} ms"
-    )
+    print(f"\nsubmit+accept+fill {backend(bench_store_url)}: median {median_ms:.3f} ms")
 
 
 def read_all_as_trades(app: TradingApplication) -> int:
@@ -126,6 +128,4 @@ def test_read_back_and_decode_into_trade_values(benchmark: Any, bench_store_url:
     assert count == TRADES
     rate = TRADES / benchmark.stats.stats.median
     benchmark.extra_info["trades_per_second"] = round(rate)
-    print(
-        f"\nread+decode into Trade values {bench_store_url.split(':', maxsplit=1)[0]}: {rate:,.0f} trades/s"
-    )
+    print(f"\nread+decode into Trade values {backend(bench_store_url)}: {rate:,.0f} trades/s")
