@@ -1,0 +1,91 @@
+"""Analytics settings: windows, label horizon, batch size and decision thresholds."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Final
+
+from tradingcore.domain.errors import DomainError
+
+PIPELINE_VERSION: Final = "features-v1"
+MODEL_KIND: Final = "sgd-v1"
+
+
+class InvalidAnalyticsConfig(DomainError):
+    """An analytics setting is out of range or unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsConfig:
+    """Everything that decides the features, the labels, the model and the signals."""
+
+    window: int = 100
+    """Ticks in the rolling window of aggressor_flow, volatility_roll and volume_anomaly."""
+    momentum_lag: int = 10
+    """price_momentum compares the last price with the price this many ticks before it."""
+    horizon: int = 20
+    """A tick's label is the price move over the next `horizon` ticks."""
+    threshold_ticks: int = 2
+    """A move counts as BUY/SELL when it reaches this many instrument ticks."""
+    train_stride: int = 10
+    """Train on every this-many-th labelled tick: neighbours share H-1 of their H future ticks,
+    so their labels are nearly copies; striding keeps the information and cuts SGD cost."""
+    batch_size: int = 1_000
+    """Training rows per partial_fit update (fixed, the same live and in replay): with the
+    default stride the model is updated every 10,000 ticks."""
+    warmup_updates: int = 1
+    """No signals until the model has had this many updates."""
+    buy_threshold: float = 0.65
+    sell_threshold: float = 0.65
+    eta0: float = 0.01
+    alpha: float = 0.0001
+    random_state: int = 7
+    accuracy_batches: int = 10
+    """Rolling accuracy is measured over the last this many batches (before training on them)."""
+
+    def __post_init__(self) -> None:
+        checks = (
+            (self.window >= 2, "window must be >= 2"),
+            (self.momentum_lag >= 1, "momentum_lag must be >= 1"),
+            (self.horizon >= 1, "horizon must be >= 1"),
+            (self.threshold_ticks >= 1, "threshold_ticks must be >= 1"),
+            (self.train_stride >= 1, "train_stride must be >= 1"),
+            (self.batch_size >= 2, "batch_size must be >= 2"),
+            (self.warmup_updates >= 1, "warmup_updates must be >= 1"),
+            (0.0 < self.buy_threshold < 1.0, "buy_threshold must be within (0, 1)"),
+            (0.0 < self.sell_threshold < 1.0, "sell_threshold must be within (0, 1)"),
+            (self.eta0 > 0.0, "eta0 must be > 0"),
+            (self.alpha >= 0.0, "alpha must be >= 0"),
+            (self.accuracy_batches >= 1, "accuracy_batches must be >= 1"),
+        )
+        for ok, why in checks:
+            if not ok:
+                raise InvalidAnalyticsConfig(f"invalid analytics config: {why} ({self})")
+
+    @property
+    def ready_from(self) -> int:
+        """Index of the first tick whose features are all known (no NaN)."""
+        return max(self.window, self.momentum_lag + 1)
+
+    @property
+    def pipeline_version(self) -> str:
+        return f"{PIPELINE_VERSION}-w{self.window}-m{self.momentum_lag}"
+
+    def fingerprint(self) -> str:
+        """Return 8 hex digits naming these settings (part of every model version)."""
+        text = json.dumps(asdict(self), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> AnalyticsConfig:
+        """Build from a plain dict, refusing unknown keys with a clear error."""
+        known = {item.name for item in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise InvalidAnalyticsConfig(f"invalid analytics config: unknown settings {unknown}")
+        return cls(**values)
