@@ -51,6 +51,10 @@ def read_neg(path: Path, tick_units: TickUnits) -> TradeTable:
     if body_start >= len(data) or trailer_start < body_start:
         raise B3FileError(path, "the file ends after its header: no trailer 'RT ...'", line=2)
     body = data[body_start:trailer_start]
+    if not len(body):
+        trailer = parse_envelope(path, trailer_text, 2, "RT")
+        _check_counts(path, envelope, trailer, 2)
+        return TradeTable.empty(path)
     try:
         table = _parse(body)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:

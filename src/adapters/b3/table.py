@@ -37,6 +37,12 @@ class TradeTable:
     def __len__(self) -> int:
         return len(self.trade_ids)
 
+    @classmethod
+    def empty(cls, path: Path) -> TradeTable:
+        none = np.zeros(0, dtype=np.int64)
+        codes = np.zeros(0, dtype=np.uint8)
+        return cls(path, [], none, none, none, none, none, none, codes, none, none)
+
 
 def aggressor_codes(
     buy_indicator: npt.NDArray[np.int64], sell_indicator: npt.NDArray[np.int64]

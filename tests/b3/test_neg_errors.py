@@ -1,0 +1,153 @@
+"""Bad NEG input: each error names the file, the line and the field, and stores nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from adapters.b3.errors import B3FileError
+from adapters.b3.importer import FileFormat, import_file
+from adapters.b3.neg_writer import neg_text
+from adapters.eventstore import open_store
+from hosts.cli import main
+from tests.b3.samples import SESSION, sample_rows
+from tradingcore.ports.clock import ManualClock
+
+
+def sample_lines() -> list[str]:
+    return neg_text(SESSION, sample_rows()).splitlines()
+
+
+def replace_field(line: str, index: int, value: str) -> str:
+    fields = line.split(";")
+    fields[index] = value
+    return ";".join(fields)
+
+
+def bad_file(tmp_path: Path, change: Callable[[list[str]], list[str]]) -> Path:
+    path = tmp_path / "NEG_BAD.TXT"
+    path.write_text("\n".join(change(sample_lines())) + "\n", encoding="latin-1")
+    return path
+
+
+def stored_events(url: str) -> int:
+    app = open_store(url, ManualClock())
+    try:
+        return app.recorder.max_notification_id() or 0
+    finally:
+        app.close()
+
+
+def on_line(number: int, index: int, value: str) -> Callable[[list[str]], list[str]]:
+    def change(lines: list[str]) -> list[str]:
+        lines[number - 1] = replace_field(lines[number - 1], index, value)
+        return lines
+
+    return change
+
+
+BAD_LINES = [
+    pytest.param(on_line(4, 3, " 000000000000.41x000"), 4, "TradePrice", id="price-not-number"),
+    pytest.param(on_line(4, 3, " 000000000000.415000"), 4, "TradePrice", id="price-off-tick"),
+    pytest.param(on_line(5, 3, "0.412345"), 5, "TradePrice", id="price-too-fine"),
+    pytest.param(on_line(6, 4, "000000000000000000"), 6, "TradedQuantity", id="zero-quantity"),
+    pytest.param(on_line(3, 5, "10:61:00.000"), 3, "TradeTime", id="bad-time"),
+    pytest.param(on_line(7, 6, "3"), 7, "TradeIndicator", id="bad-indicator"),
+    pytest.param(on_line(8, 10, "7"), 8, "AggressorBuyOrderIndicator", id="bad-aggressor"),
+    pytest.param(on_line(9, 15, "2"), 9, "CrossTradeIndicator", id="bad-cross"),
+    pytest.param(on_line(2, 0, "2015-11-27"), 2, "SessionDate", id="date-outside-header"),
+    pytest.param(on_line(3, 1, "NOT A SYMBOL".ljust(50)), 3, "InstrumentSymbol", id="bad-symbol"),
+    pytest.param(on_line(4, 2, "00000000x0"), 4, "TradeNumber", id="bad-trade-number"),
+]
+
+
+@pytest.mark.parametrize(("change", "line", "field"), BAD_LINES)
+def test_import_with_unparseable_line_names_file_line_and_field(
+    tmp_path, sqlite_url, change, line, field
+):
+    path = bad_file(tmp_path, change)
+    app = open_store(sqlite_url, ManualClock())
+
+    with pytest.raises(B3FileError) as raised:
+        import_file(app, path)
+
+    assert (raised.value.path, raised.value.line, raised.value.field) == (path, line, field)
+    assert f"{path}, line {line}, field {field}: " in str(raised.value)
+    app.close()
+    assert stored_events(sqlite_url) == 0
+
+
+def test_import_with_missing_column_names_the_line_and_layout(tmp_path, sqlite_url):
+    path = bad_file(tmp_path, lambda lines: [*lines[:5], lines[5].rsplit(";", 1)[0], *lines[6:]])
+
+    with pytest.raises(B3FileError, match=r"line 6, field layout: expected 18 fields"):
+        import_file(open_store(sqlite_url, ManualClock()), path)
+
+
+def test_import_with_empty_line_inside_names_that_line(tmp_path, sqlite_url):
+    path = bad_file(tmp_path, lambda lines: [*lines[:3], "", *lines[3:]])
+
+    with pytest.raises(B3FileError, match=r"line 4, field layout"):
+        import_file(open_store(sqlite_url, ManualClock()), path)
+
+
+def test_import_with_trailer_count_mismatch_says_truncated(tmp_path, sqlite_url):
+    path = bad_file(tmp_path, lambda lines: [*lines[:4], *lines[5:]])
+
+    with pytest.raises(B3FileError) as raised:
+        import_file(open_store(sqlite_url, ManualClock()), path)
+
+    assert raised.value.field == "trailer"
+    assert "says the file has 10 lines" in str(raised.value)
+    assert "has 9" in str(raised.value)
+    assert stored_events(sqlite_url) == 0
+
+
+def test_import_with_missing_trailer_says_truncated(tmp_path, sqlite_url):
+    path = bad_file(tmp_path, lambda lines: lines[:-1])
+
+    with pytest.raises(B3FileError, match=r"line 9, field trailer: .*truncated"):
+        import_file(open_store(sqlite_url, ManualClock()), path)
+
+
+def test_import_with_wrong_layout_as_neg_names_the_header(tmp_path, sqlite_url):
+    path = tmp_path / "trades.csv"
+    path.write_text("Data;Preço;Quantidade\n26/11/2015 10:00:00;0,40;100\n", encoding="utf-8")
+
+    with pytest.raises(B3FileError, match=r"line 1, field header: .*not a B3 NEG file"):
+        import_file(open_store(sqlite_url, ManualClock()), path, file_format=FileFormat.NEG)
+
+
+def test_import_with_truncated_zip_names_the_archive(neg_file, tmp_path, sqlite_url):
+    whole = neg_file(name="NEG.zip", zipped=True).read_bytes()
+    path = tmp_path / "NEG_TRUNCATED.zip"
+    path.write_bytes(whole[: len(whole) // 2])
+
+    with pytest.raises(
+        B3FileError, match=r"NEG_TRUNCATED.zip, field archive: truncated or corrupt"
+    ):
+        import_file(open_store(sqlite_url, ManualClock()), path)
+    assert stored_events(sqlite_url) == 0
+
+
+def test_import_with_unknown_future_root_asks_for_a_tick(neg_file, sqlite_url):
+    from decimal import Decimal
+
+    from adapters.b3.neg_writer import NegRow
+
+    path = neg_file([NegRow("DI1F27", 10, Decimal("13.125"), 5, "09:00:00.000")])
+
+    with pytest.raises(B3FileError, match=r"line 2, field InstrumentSymbol: .*--tick DI1F27=SIZE"):
+        import_file(open_store(sqlite_url, ManualClock()), path)
+
+
+def test_cli_with_bad_file_exits_non_zero_and_stores_nothing(tmp_path, sqlite_url, capsys):
+    path = bad_file(tmp_path, on_line(4, 3, " 000000000000.41x000"))
+
+    code = main(["import", str(path), "--store", sqlite_url])
+
+    assert code == 1
+    assert f"FAILED {path}, line 4, field TradePrice" in capsys.readouterr().err
+    assert stored_events(sqlite_url) == 0
