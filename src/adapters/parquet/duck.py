@@ -1,0 +1,79 @@
+"""DuckDB over the Parquet projections: views, SQL to Arrow, named queries.
+
+DuckDB runs in memory and only reads the files; there is no shared writable `.duckdb` file.
+One `ProjectionSql` (one connection) per thread; every result is fully consumed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+import duckdb
+import pyarrow as pa
+
+from adapters.parquet.arrow import schema_of
+from adapters.parquet.queries import DEFAULT_HORIZON, named_sql
+from tradingcore.projections.tables import TABLES
+
+DERIVED_VIEWS: Final[dict[str, str]] = {
+    "order_events": "SELECT * FROM orders_files",
+    "orders": (
+        "SELECT * FROM orders_files "
+        "QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY version DESC) = 1"
+    ),
+}
+"""`orders` is one row per order (its latest state); `order_events` every order event."""
+
+
+class ProjectionSql:
+    """Views `trades`, `features`, `signals`, `orders`, `order_events`, `fills`, `positions`."""
+
+    def __init__(self, root: Path, *, threads: int | None = None) -> None:
+        self.root = Path(root)
+        self.connection = duckdb.connect(":memory:")
+        if threads is not None:
+            self.connection.execute(f"SET threads = {int(threads)}")
+        for name, table in TABLES.items():
+            self.connection.register(f"empty_{name}", schema_of(table).empty_table())
+        self._shapes: dict[str, bool] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        """(Re)define the views; a table with no files yet is an empty view of its schema."""
+        for name in TABLES:
+            has_files = any(self.root.glob(f"*/*/{name}*.parquet"))
+            if self._shapes.get(name) == has_files:
+                continue
+            source = (
+                f"read_parquet('{_quote(self.root)}/*/*/{name}*.parquet')"
+                if has_files
+                else f"empty_{name}"
+            )
+            view = f"{name}_files" if name == "orders" else name
+            self.connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}")
+            self._shapes[name] = has_files
+        for view, sql in DERIVED_VIEWS.items():
+            self.connection.execute(f"CREATE OR REPLACE VIEW {view} AS {sql}")
+
+    def query(self, sql: str) -> pa.Table:
+        """Run SQL over the views and return the whole result as an Arrow table."""
+        self.refresh()
+        return self.connection.sql(sql).to_arrow_table()
+
+    def named(self, name: str, *, horizon: int = DEFAULT_HORIZON) -> pa.Table:
+        """Run a named query (`vwap`, `bars_1m`, `daily_pnl`, `signal_hit_rate`, `trace`)."""
+        return self.query(named_sql(name, horizon=horizon))
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> ProjectionSql:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _quote(path: Path) -> str:
+    return str(path.resolve()).replace("'", "''")
