@@ -1,0 +1,171 @@
+"""Importing into real stores: tapes and batches, atomicity, re-imports, determinism."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+from adapters.b3.errors import B3FileError
+from adapters.b3.importer import import_file
+from adapters.b3.neg_writer import NegRow
+from adapters.eventstore import open_store
+from adapters.recordings import export_recording, verify_recording
+from tests.b3.conftest import NegFile
+from tests.b3.samples import SESSION
+from tradingcore.domain.tape import MarketTape, TradesRecorded, session_tape_id
+from tradingcore.domain.values import Symbol
+from tradingcore.ports.clock import ManualClock
+
+
+def tape_of(app, ticker: str, session=SESSION) -> MarketTape:
+    return app.load_fresh(MarketTape, session_tape_id(Symbol(ticker), session))
+
+
+def recorded(app, ticker: str) -> list[TradesRecorded]:
+    events = app.events.get(session_tape_id(Symbol(ticker), SESSION))
+    return [event for event in events if isinstance(event, TradesRecorded)]
+
+
+def test_import_with_sample_session_records_one_tape_per_symbol_in_time_order(
+    app, neg_file: NegFile
+):
+    outcome = import_file(app, neg_file())
+
+    assert (outcome.trades, len(outcome.tapes), outcome.cancelled, outcome.cross) == (8, 2, 1, 1)
+    batches = recorded(app, "PETRL80")
+    assert [batch.trade_ids for batch in batches] == [(10, 20, 40, 30, 50)]
+    assert batches[0].aggressors == "NNBSB"
+    assert batches[0].flags == (0, 0, 0, 0, 1)
+    assert tape_of(app, "VALEX17").trade_count == 3
+
+
+def test_import_with_equal_times_orders_by_trade_number(memory_app, neg_file: NegFile):
+    rows = [
+        NegRow("PETRL80", 30, Decimal("0.40"), 100, "10:00:00.000"),
+        NegRow("PETRL80", 10, Decimal("0.40"), 100, "10:00:00.000"),
+        NegRow("PETRL80", 20, Decimal("0.40"), 100, "10:00:00.000"),
+    ]
+
+    import_file(memory_app, neg_file(rows))
+
+    assert recorded(memory_app, "PETRL80")[0].trade_ids == (10, 20, 30)
+
+
+def test_import_with_small_batch_size_splits_tape_into_batches(memory_app, neg_file: NegFile):
+    import_file(memory_app, neg_file(), batch_size=2)
+
+    batches = recorded(memory_app, "PETRL80")
+    assert [len(batch) for batch in batches] == [2, 2, 1]
+    assert [batch.first_sequence for batch in batches] == [0, 2, 4]
+
+
+def test_import_uses_trade_times_for_event_times_not_the_clock(memory_app, neg_file: NegFile):
+    import_file(memory_app, neg_file())
+
+    (batch,) = recorded(memory_app, "VALEX17")
+    assert batch.timestamp.isoformat() == "2015-11-26T19:18:00+00:00"
+
+
+def test_import_same_file_twice_skips_it_and_writes_nothing(sqlite_url, neg_file: NegFile):
+    app = open_store(sqlite_url, ManualClock())
+    import_file(app, neg_file())
+    before = app.recorder.max_notification_id()
+
+    again = import_file(app, neg_file())
+
+    assert again.already_imported
+    assert again.trades == 8
+    assert app.recorder.max_notification_id() == before
+
+
+def test_import_with_partly_overlapping_file_fails_and_writes_nothing(
+    sqlite_url, neg_file: NegFile
+):
+    app = open_store(sqlite_url, ManualClock())
+    import_file(app, neg_file([NegRow("PETRL80", 10, Decimal("0.40"), 100, "10:00:00.000")]))
+    before = app.recorder.max_notification_id()
+
+    with pytest.raises(B3FileError, match=r"line 2, field TradeNumber: trade 10 of PETRL80"):
+        import_file(app, neg_file(name="second.TXT"))
+
+    assert app.recorder.max_notification_id() == before
+    assert not app.exists(session_tape_id(Symbol("VALEX17"), SESSION))
+
+
+def test_import_with_later_file_of_same_session_appends_to_the_tape(memory_app, neg_file: NegFile):
+    import_file(memory_app, neg_file(name="a.TXT"))
+    later = [NegRow("PETRL80", 60, Decimal("0.44"), 100, "16:00:00.000")]
+
+    import_file(memory_app, neg_file(later, name="b.TXT"))
+
+    assert tape_of(memory_app, "PETRL80").trade_count == 6
+
+
+def test_import_with_earlier_file_than_the_stored_tape_fails_on_time_order(
+    memory_app, neg_file: NegFile
+):
+    import_file(memory_app, neg_file(name="a.TXT"))
+    earlier = [NegRow("PETRL80", 5, Decimal("0.40"), 100, "09:59:00.000")]
+
+    with pytest.raises(B3FileError, match=r"line 2: PETRL80 on 2015-11-26: .*before the previous"):
+        import_file(memory_app, neg_file(earlier, name="b.TXT"))
+
+
+def test_import_with_band_rejects_a_price_far_from_the_first(memory_app, neg_file: NegFile):
+    rows = [
+        NegRow("PETRL80", 10, Decimal("0.40"), 100, "10:00:00.000"),
+        NegRow("PETRL80", 20, Decimal("0.80"), 100, "10:00:01.000"),
+    ]
+
+    with pytest.raises(B3FileError, match=r"line 3: .*outside the band"):
+        import_file(memory_app, neg_file(rows), band_fraction=Decimal("0.2"))
+    assert memory_app.recorder.max_notification_id() in (None, 0)
+
+
+def test_import_into_two_empty_stores_gives_identical_stored_events(tmp_path, neg_file: NegFile):
+    states = []
+    for name in ("one", "two"):
+        app = open_store(f"sqlite:///{tmp_path / name}.sqlite", ManualClock())
+        import_file(app, neg_file(zipped=True, name="NEG.zip"))
+        notifications = app.recorder.select_notifications(start=1, limit=100)
+        states.append(
+            [(n.originator_id, n.originator_version, n.topic, n.state) for n in notifications]
+        )
+        app.close()
+
+    assert states[0] == states[1]
+    assert len(states[0]) == 4
+
+
+def test_import_then_export_gives_a_recording_that_verifies(app, neg_file: NegFile, tmp_path):
+    import_file(app, neg_file())
+
+    info = export_recording(app, tmp_path / "b3.tcrec")
+
+    assert verify_recording(tmp_path / "b3.tcrec").events == info.events == 4
+
+
+def test_cli_with_good_and_bad_files_imports_the_good_and_reports_both(
+    tmp_path, sqlite_url, neg_file: NegFile
+):
+    good = neg_file(name="good.TXT")
+    bad = tmp_path / "bad.TXT"
+    bad.write_text(good.read_text().replace("0.410000", "0.41x000"))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "hosts.importer", str(bad), str(good), "--store", sqlite_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 1
+    assert f"FAILED {bad}, line 4, field TradePrice" in done.stderr
+    assert f"OK {good} (neg): 8 trades, 2 tapes, 1 cancelled, 1 cross" in done.stdout
+    assert "1 of 2 files imported" in done.stdout
+    app = open_store(sqlite_url, ManualClock())
+    assert tape_of(app, "PETRL80").trade_count == 5
