@@ -21,6 +21,7 @@ from typing import Final, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.protocol import State
 
 DEFAULT_URL: Final = "ws://localhost:9001"
 DEFAULT_CAPACITY: Final = 10_000
@@ -196,7 +197,23 @@ class WebSocketPublisher:
 
     async def _send_until_closed(self, connection: ClientConnection) -> None:
         assert self._wakeup is not None
+        # An idle sender would only notice a closed peer at its next send: watch for it.
+        watcher = asyncio.create_task(self._watch(connection))
+        try:
+            await self._send_loop(connection)
+        finally:
+            watcher.cancel()
+
+    async def _watch(self, connection: ClientConnection) -> None:
+        await connection.wait_closed()
+        assert self._wakeup is not None
+        self._wakeup.set()
+
+    async def _send_loop(self, connection: ClientConnection) -> None:
+        assert self._wakeup is not None
         while not self._stopping.is_set():
+            if connection.state is State.CLOSED:
+                return
             item = self._next()
             if item is None:
                 self._wakeup.clear()

@@ -1,0 +1,222 @@
+"""The capture service end to end in one process: feed in, SQLite store and WebSocket peer out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.eventstore import open_store
+from adapters.feeds import SyntheticFeed
+from adapters.jsonlog import configure_logging
+from adapters.websocket.messages import BookMessage, TickMessage
+from adapters.websocket.publisher import WebSocketPublisher
+from hosts.capture.metrics import CaptureMetrics
+from hosts.capture.recorder import TapeRecorder
+from hosts.capture.service import CaptureService, Supervision
+from hosts.capture.status import StatusServer
+from tests.capture.factories import WDO, WIN, stored_trades, trade
+from tests.capture.fakes import FakeFeed
+from tests.capture.peer import Peer
+from tradingcore.application.trading import TradingApplication
+from tradingcore.ports.clock import ManualClock
+from tradingcore.ports.market_data import ConnectionState, MarketDataFeed
+
+
+@pytest.fixture
+def peer() -> Iterator[Peer]:
+    server = Peer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sqlite_app(tmp_path: Path) -> Iterator[TradingApplication]:
+    app = open_store(f"sqlite:///{tmp_path / 'events.sqlite'}", ManualClock())
+    yield app
+    app.close()
+
+
+def build(
+    feed: MarketDataFeed,
+    app: TradingApplication,
+    url: str,
+    logger: logging.Logger | None = None,
+    **options: Any,
+) -> CaptureService:
+    metrics = CaptureMetrics()
+    publisher = WebSocketPublisher(url, retry_interval=0.1, observer=metrics)
+    recorder = TapeRecorder(app, batch_size=200, max_age=0.05)
+    return CaptureService(feed, recorder, publisher, metrics, logger=logger, **options)
+
+
+def scrape(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_capture_with_synthetic_source_records_every_trade_and_streams_it_in_order(
+    peer: Peer, sqlite_app: TradingApplication
+) -> None:
+    feed = SyntheticFeed([WIN, WDO], seed=5, trades=1_500, book_every=50)
+    service = build(feed, sqlite_app, peer.url)
+    service.start()
+    assert feed.wait(30)
+    assert service.close(drain_timeout=10)
+
+    assert peer.wait_for(3_000 + 60)
+    messages = [json.loads(text) for text in peer.messages]
+    ticks = [TickMessage.model_validate(m) for m in messages if m["type"] == "trade"]
+    books = [BookMessage.model_validate(m) for m in messages if m["type"] == "book"]
+    assert len(ticks) == 3_000 and len(books) == 60
+    for symbol in (WIN, WDO):
+        recorded = stored_trades(sqlite_app, symbol)
+        streamed = [tick.to_trade(0) for tick in ticks if tick.symbol == symbol.ticker]
+        assert len(recorded) == 1_500
+        assert streamed == recorded  # the same trades, in the same order, on both outputs
+    counts = service.counts()
+    assert counts["ticks_received"] == counts["trades_recorded"] == 3_000
+    assert counts["rejected"] == counts["dropped"] == 0
+
+
+def test_capture_with_bad_records_counts_and_logs_them_and_keeps_going(
+    peer: Peer, sqlite_app: TradingApplication, tmp_path: Path
+) -> None:
+    logger = configure_logging("datacapture", tmp_path / "logs")
+    feed = FakeFeed()
+    service = build(feed, sqlite_app, peer.url, logger=logger)
+    service.start()
+    feed.connect()
+    feed.trade(trade(1))
+    feed.trade(trade(1))  # duplicate
+    feed.trade(trade(2, offset_ms=0))  # time going back
+    feed.trade(trade(3, price=500_000))  # outside the band
+    feed.invalid("malformed trade: price -5", {"raw": "..."})
+    feed.trade(trade(4))
+    assert service.close(drain_timeout=5)
+
+    assert [row.trade_id for row in stored_trades(sqlite_app)] == [1, 4]
+    assert peer.wait_for(2)
+    assert [m["trade_id"] for m in peer.trades()] == [1, 4]
+    metrics = service.metrics.registry
+    for reason in (
+        "duplicate_trade_id",
+        "timestamp_before_previous",
+        "price_outside_band",
+        "malformed",
+    ):
+        assert metrics.get_sample_value("datacapture_records_rejected_total", {"reason": reason})
+    logged = [
+        json.loads(line)
+        for path in (tmp_path / "logs" / "datacapture").glob("*.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+    reasons = [e["context"]["reason"] for e in logged if e["message"].startswith("record rejected")]
+    assert sorted(reasons) == sorted(
+        ["duplicate_trade_id", "timestamp_before_previous", "price_outside_band", "malformed"]
+    )
+    assert all(set(e) == {"timestamp", "level", "service", "message", "context"} for e in logged)
+
+
+def test_metrics_and_health_with_feed_states_follow_the_connection(
+    peer: Peer, sqlite_app: TradingApplication
+) -> None:
+    feed = FakeFeed()
+    service = build(feed, sqlite_app, peer.url)
+    status = StatusServer(service.metrics.registry, service.health, port=0)
+    status.start()
+    service.start()
+    try:
+        code, body = scrape(status.port, "/health")
+        assert code == 503 and json.loads(body)["feed"]["phase"] == "starting"
+        feed.state(ConnectionState(True, False, False, "logged in"))
+        assert json.loads(scrape(status.port, "/health")[1])["feed"]["phase"] == "logged_in"
+        feed.connect()
+        feed.trade(trade(1))
+        code, body = scrape(status.port, "/health")
+        assert code == 200 and json.loads(body)["status"] == "ok"
+        assert peer.wait_for(1)
+
+        code, text = scrape(status.port, "/metrics")
+        assert code == 200
+        for name in (
+            "datacapture_ticks_received_total 1.0",
+            "datacapture_connection_status 1.0",
+            "datacapture_websocket_latency_ms_count",
+            "datacapture_websocket_dropped_total",
+            "datacapture_batches_recorded_total",
+            "datacapture_records_rejected_total",
+        ):
+            assert name in text
+
+        feed.state(ConnectionState(False, False, False, "connection lost"))
+        code, body = scrape(status.port, "/health")
+        assert code == 503
+        report = json.loads(body)
+        assert report["feed"]["disconnects"] == 1 and report["feed"]["detail"] == "connection lost"
+        assert "datacapture_connection_status 0.0" in scrape(status.port, "/metrics")[1]
+        assert scrape(status.port, "/nowhere")[0] == 404
+    finally:
+        service.close(drain_timeout=2)
+        status.stop()
+    assert [row.trade_id for row in stored_trades(sqlite_app)] == [1]
+
+
+def test_supervision_with_feed_down_too_long_restarts_it_and_resubscribes(
+    peer: Peer, sqlite_app: TradingApplication
+) -> None:
+    feed = FakeFeed()
+    service = build(
+        feed, sqlite_app, peer.url, symbols=[WIN], supervision=Supervision(after=0.2, every=0.2)
+    )
+    service.start()
+    try:
+        feed.connect()
+        feed.trade(trade(1))
+        feed.state(ConnectionState(False, False, False, "connection lost"))
+        deadline = time.monotonic() + 5
+        while feed.starts < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert feed.starts >= 2 and feed.stops >= 1
+        assert feed.subscribed[:2] == [WIN, WIN]
+        feed.connect()
+        feed.trade(trade(2))
+    finally:
+        assert service.close(drain_timeout=2)
+    assert [row.trade_id for row in stored_trades(sqlite_app)] == [1, 2]
+
+
+def test_capture_with_peer_down_records_everything_and_buffers_the_newest(
+    sqlite_app: TradingApplication,
+) -> None:
+    nobody = Peer().start()
+    nobody.stop()
+    feed = FakeFeed()
+    metrics = CaptureMetrics()
+    publisher = WebSocketPublisher(nobody.url, capacity=10, retry_interval=0.1, observer=metrics)
+    service = CaptureService(feed, TapeRecorder(sqlite_app), publisher, metrics)
+    service.start()
+    feed.connect()
+    for number in range(1, 31):
+        feed.trade(trade(number))
+    _, report = service.health()
+    assert report["websocket"]["buffered"] == 10 and report["websocket"]["dropped"] == 20
+    assert metrics.registry.get_sample_value("datacapture_websocket_dropped_total") == 20
+    late = Peer(nobody.port).start()
+    try:
+        assert late.wait_for(10)
+        assert [m["trade_id"] for m in late.trades()] == list(range(21, 31))
+    finally:
+        assert service.close(drain_timeout=2)
+        late.stop()
+    assert len(stored_trades(sqlite_app)) == 30
