@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import uuid
 from collections import defaultdict
@@ -152,7 +153,9 @@ def verify_projections(app: TradingApplication, root: Path, report: Report) -> N
     live = _committed_files(root, position, report)
     with tempfile.TemporaryDirectory(prefix="tradingcore-verify-") as scratch:
         rebuilt_root = Path(scratch)
-        runner = ProjectionRunner(app, ParquetOutput(rebuilt_root), flush_rows=10**9)
+        quiet = logging.getLogger("tradingcore.verify.rebuild")
+        quiet.propagate = False  # the scratch rebuild is not the projector's work: do not log it
+        runner = ProjectionRunner(app, ParquetOutput(rebuilt_root, logger=quiet), flush_rows=10**9)
         if position:
             runner.catch_up(stop=position)
         rebuilt = _committed_files(rebuilt_root, position, report)

@@ -1,1 +1,1 @@
-"""The projection host: Parquet projections, SQL and verification."""
+"""The projector host: `tradingcore project`, `tradingcore sql` and `tradingcore verify`."""

@@ -1,0 +1,60 @@
+"""`tradingcore sql`: DuckDB SQL (or a named query) over the Parquet projections."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from adapters.parquet.duck import ProjectionSql
+from adapters.parquet.queries import DEFAULT_HORIZON, NAMED_QUERIES, named_sql
+from hosts.projector.formats import FORMATS, write_result
+
+DEFAULT_ROOT = Path("data/parquet")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sql", nargs="?", help="a SQL query over the views (see docs)")
+    parser.add_argument(
+        "--query",
+        choices=sorted(NAMED_QUERIES),
+        help="run a named query instead: "
+        + "; ".join(f"{query.name}: {query.description}" for query in NAMED_QUERIES.values()),
+    )
+    parser.add_argument(
+        "--horizon",
+        type=int,
+        default=DEFAULT_HORIZON,
+        help="ticks ahead for signal_hit_rate (default %(default)s)",
+    )
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="Parquet projection root")
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    parser.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    parser.add_argument("--show-sql", action="store_true", help="print the SQL that runs")
+
+
+def run(args: argparse.Namespace) -> int:
+    if (args.sql is None) == (args.query is None):
+        print("error: give either a SQL query or --query NAME", file=sys.stderr)
+        return 2
+    if args.format == "parquet" and args.output is None:
+        print("error: --format parquet needs --output PATH", file=sys.stderr)
+        return 2
+    try:
+        sql = args.sql if args.query is None else named_sql(args.query, horizon=args.horizon)
+    except (KeyError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.show_sql:
+        print(sql.strip(), file=sys.stderr)
+    try:
+        with ProjectionSql(args.root) as engine:
+            result: pa.Table = engine.query(sql)
+    except duckdb.Error as error:
+        print(f"error: the query failed: {error}", file=sys.stderr)
+        return 2
+    write_result(result, args.format, args.output)
+    return 0

@@ -1,0 +1,53 @@
+"""`tradingcore verify`: check the store's invariants and the projections against a rebuild."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store
+from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
+from adapters.parquet.output import OutputMismatch
+from adapters.parquet.verify import Report, verify_projections, verify_store
+from tradingcore.ports.clock import ManualClock
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=DEFAULT_STORE_URL, help="event store URL")
+    parser.add_argument(
+        "--root", type=Path, default=Path("data/parquet"), help="Parquet projection root"
+    )
+    parser.add_argument(
+        "--skip-projections", action="store_true", help="check only the store's invariants"
+    )
+    parser.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR, help="JSONL log root")
+
+
+def run(args: argparse.Namespace) -> int:
+    logger = configure_logging("projector", args.log_dir)
+    try:
+        app = open_store(args.store, ManualClock())
+    except StoreUrlError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    report = Report()
+    try:
+        verify_store(app, report)
+        if not args.skip_projections:
+            verify_projections(app, args.root, report)
+    except OutputMismatch as error:
+        report.problems.append(str(error))
+    finally:
+        app.close()
+    print(report.render())
+    logger.log(
+        20 if report.ok else 40,
+        "Verification passed" if report.ok else "Verification failed",
+        extra={"context": {"problems": report.problems[:20], **_facts(report)}},
+    )
+    return 0 if report.ok else 1
+
+
+def _facts(report: Report) -> dict[str, object]:
+    return {name.replace(" ", "_"): value for name, value in report.facts.items()}
