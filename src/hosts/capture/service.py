@@ -142,7 +142,7 @@ class CaptureService:
         healthy = feed.healthy and recorder.store_ok
         report = {
             "status": "ok" if healthy else "unhealthy",
-            "feed": _feed_report(feed),
+            "feed": {**_feed_report(feed), "refused": _refusal(self.feed)},
             "store": {
                 "ok": recorder.store_ok,
                 "recorded_trades": recorder.recorded_trades,
@@ -164,9 +164,28 @@ class CaptureService:
     # Internals ---------------------------------------------------------------------------------
 
     def _start_feed(self) -> None:
-        self.feed.start(self)
-        for symbol in self.symbols:
-            self.feed.subscribe(symbol)
+        """Start the feed; a failure leaves the host up, unhealthy, with the reason in health."""
+        try:
+            self.feed.start(self)
+            for symbol in self.symbols:
+                self.feed.subscribe(symbol)
+        except Exception as error:
+            detail = f"feed failed to start: {type(error).__name__}: {error}"
+            self.logger.error(detail, extra={"context": {"error": str(error)}})
+            self.on_state(ConnectionState(False, False, False, detail))
+
+    def _restart_feed(self) -> None:
+        restart = getattr(self.feed, "restart", None)
+        if callable(restart):  # ProfitDLL: finalize and initialize again, subscriptions resume
+            try:
+                restart()
+            except Exception as error:
+                detail = f"feed restart failed: {type(error).__name__}: {error}"
+                self.logger.error(detail, extra={"context": {"error": str(error)}})
+                self.on_state(ConnectionState(False, False, False, detail))
+            return
+        self.feed.stop()
+        self._start_feed()
 
     def _supervise(self) -> None:
         assert self.supervision is not None
@@ -180,15 +199,14 @@ class CaptureService:
             if now - last_restart < self.supervision.every:
                 continue
             last_restart = now
+            if getattr(self.feed, "failure", None):
+                # Bad credentials or licence: retrying cannot help and may lock the account.
+                continue
             self.logger.warning(
                 "feed down; restarting it",
                 extra={"context": {"down_for_s": round(down_for, 1), "phase": feed.phase.value}},
             )
-            try:
-                self.feed.stop()
-                self._start_feed()
-            except Exception as error:  # keep the host up: it reports unhealthy and retries
-                self.logger.error("feed restart failed", extra={"context": {"error": f"{error}"}})
+            self._restart_feed()
 
     def _recorded(self, count: int) -> None:
         self.metrics.trades_recorded.inc(count)
@@ -221,6 +239,12 @@ def _feed_report(feed: FeedHealth) -> dict[str, Any]:
         "detail": state.detail if state else "",
         "disconnects": feed.disconnects,
     }
+
+
+def _refusal(feed: MarketDataFeed) -> str | None:
+    """Why the venue refused the session (ProfitDLL: credentials, licence), if it says."""
+    failure = getattr(feed, "failure", None)
+    return str(failure) if failure else None
 
 
 def _describe(record: object) -> object:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from adapters.feeds import AsFastAsPossible, FixedRate, Pacer, RecordedPace
 from adapters.feeds.recording import RecordingFeed
 from adapters.feeds.synthetic import SyntheticFeed
+from adapters.profitdll.binding import Credentials
+from adapters.profitdll.feed import ProfitDLLFeed
 from tradingcore.domain.values import Symbol
 from tradingcore.ports.clock import Clock, ManualClock
 from tradingcore.ports.market_data import MarketDataFeed
 
 DEFAULT_SYNTHETIC_SYMBOLS = (Symbol("WINZ25"),)
+CREDENTIAL_VARIABLES = ("PROFITDLL_KEY", "PROFITDLL_USER", "PROFITDLL_PASSWORD")
 
 
 class SourceError(Exception):
@@ -77,4 +82,21 @@ def build_source(args: argparse.Namespace, symbols: list[Symbol]) -> Source:
 
 
 def _profitdll(args: argparse.Namespace, symbols: list[Symbol]) -> Source:
-    raise SourceError("the ProfitDLL source is not available in this build yet")
+    if args.dll is None:
+        raise SourceError("--source profitdll needs --dll PATH, the ProfitDLL library file")
+    if not Path(args.dll).is_file():
+        raise SourceError(f"ProfitDLL library not found at {args.dll}: check --dll")
+    if not symbols:
+        raise SourceError("--source profitdll needs --symbols, e.g. --symbols WINZ25,WDOF26")
+    missing = [name for name in CREDENTIAL_VARIABLES if not os.environ.get(name)]
+    if missing:
+        raise SourceError(
+            f"ProfitDLL credentials missing: set {', '.join(missing)} in the environment "
+            "(credentials are never taken from the command line)"
+        )
+    key, user, password = (os.environ[name] for name in CREDENTIAL_VARIABLES)
+    clock = SystemClock()
+    feed = ProfitDLLFeed(
+        args.dll, Credentials(key, user, password), routing=args.routing, clock=clock
+    )
+    return Source(feed, clock, symbols, False)
