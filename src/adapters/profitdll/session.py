@@ -1,0 +1,381 @@
+"""One ProfitDLL session: initialize/finalize, callbacks that only copy and enqueue, a dispatcher.
+
+The DLL is process-wide: one session per process, shared by the feed and the broker. Callbacks run
+on the DLL's ConnectorThread; they call only accessors (TranslateTrade, GetOrderDetails,
+FreePointer), copy the data into plain records and put them on a SimpleQueue (never blocks).
+A dispatcher thread owned by the session folds states and hands records to the consumers, in the
+order the DLL produced them. The queue outlives finalize/initialize, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import queue
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from adapters.profitdll import types as t
+from adapters.profitdll.binding import Credentials, ProfitDLL
+from adapters.profitdll.connection import ConnectionTracker
+from adapters.profitdll.errors import (
+    ConnectionTimeout,
+    LoginFailed,
+    NotInitialized,
+    ProfitDLLError,
+    result_error,
+)
+from adapters.profitdll.records import (
+    CallbackFailure,
+    DLLRecord,
+    InvalidTickerRecord,
+    OfferBookRecord,
+    RawTrade,
+    StateRecord,
+    TradingMessageRecord,
+)
+from tradingcore.ports.market_data import ConnectionState
+
+logger = logging.getLogger(__name__)
+
+_ARRAY_HEADER: Final = struct.Struct("<ii")
+
+
+class SessionConsumer(Protocol):
+    """Receives records and state changes on the session's dispatcher thread."""
+
+    def handle_record(self, record: DLLRecord) -> None: ...
+
+    def handle_state(self, state: ConnectionState) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Reset:
+    """Forget the services' states (in queue order); `failure` marks a refused start."""
+
+    detail: str
+    failure: bool = False
+
+
+_STOP: Final = object()
+
+
+class ProfitDLLSession:
+    """Owns the DLL's lifecycle, its callbacks, the record queue and the dispatcher thread."""
+
+    def __init__(
+        self, library_path: str | Path, credentials: Credentials, *, routing: bool = False
+    ) -> None:
+        self.library_path = Path(library_path)
+        self.credentials = credentials
+        self.routing = routing
+        self.library: ProfitDLL | None = None
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._consumers: list[SessionConsumer] = []
+        self._tracker = ConnectionTracker()
+        self._changed = threading.Condition()
+        self._lifecycle = threading.RLock()
+        self._dispatcher: threading.Thread | None = None
+        self._initialized = False
+        self._finalizing = False
+        self._callbacks: dict[str, Any] = {}
+        self._retired_callbacks: list[dict[str, Any]] = []
+        self.restarts = 0
+
+    def add_consumer(self, consumer: SessionConsumer) -> None:
+        self._consumers.append(consumer)
+
+    @property
+    def state(self) -> ConnectionState:
+        with self._changed:
+            return self._tracker.state
+
+    @property
+    def failure(self) -> str | None:
+        """Why the DLL refused us (bad credentials, licence, init error), or None."""
+        with self._changed:
+            return self._tracker.failure
+
+    @property
+    def initialized(self) -> bool:
+        return self._initialized
+
+    def start(self) -> None:
+        """Load the library, start the dispatcher and initialize; idempotent."""
+        with self._lifecycle:
+            if self._initialized:
+                return
+            self._start_dispatcher()
+            try:
+                if self.library is None:
+                    self.library = ProfitDLL(self.library_path)
+                self._initialize(self.library)
+            except ProfitDLLError as error:
+                self._set_failure(str(error))
+                raise
+
+    def restart(self) -> None:
+        """Finalize and initialize again (after a lost connection); queued records are kept."""
+        with self._lifecycle:
+            self._finalize()
+            self.restarts += 1
+            if self.library is None:
+                self.start()
+                return
+            try:
+                self._initialize(self.library)
+            except ProfitDLLError as error:
+                self._set_failure(str(error))
+                raise
+
+    def stop(self) -> None:
+        """Finalize, deliver everything still queued, and stop the dispatcher."""
+        with self._lifecycle:
+            self._finalize()
+            dispatcher = self._dispatcher
+            if dispatcher is not None:
+                self._queue.put(_STOP)
+                dispatcher.join()
+                self._dispatcher = None
+
+    def wait_until_connected(
+        self, timeout: float, *, routing: bool | None = None
+    ) -> ConnectionState:
+        """Block until login and market data (and routing) are up; raise if refused or late."""
+        need_routing = self.routing if routing is None else routing
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                state = self._tracker.state
+                if self._tracker.failure is not None:
+                    raise LoginFailed(f"ProfitDLL refused the session: {self._tracker.failure}")
+                if state.healthy and (state.routing or not need_routing):
+                    return state
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ConnectionTimeout(
+                        f"ProfitDLL did not connect within {timeout:g} s; last state: "
+                        f"{state.detail}"
+                    )
+                self._changed.wait(remaining)
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every record queued so far has been dispatched; False on timeout."""
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout)
+
+    def enqueue(self, record: DLLRecord) -> None:
+        """Queue a record of our own (e.g. a synchronous rejection) behind the DLL's records."""
+        self._queue.put(record)
+
+    # -- lifecycle internals --
+
+    def _initialize(self, library: ProfitDLL) -> None:
+        self._finalizing = False
+        self._queue.put(_Reset("initializing"))
+        callbacks = self._make_callbacks(library)
+        if self._callbacks:
+            self._retired_callbacks.append(self._callbacks)
+        self._callbacks = callbacks
+        if self.routing:
+            library.initialize_routing(self.credentials, callbacks["state"])
+        else:
+            library.initialize_market(self.credentials, callbacks["state"])
+        self._initialized = True
+        library.set_callback("SetTradeCallbackV2", callbacks["trade"])
+        library.set_callback("SetOfferBookCallbackV2", callbacks["offer_book"])
+        library.set_callback("SetInvalidTickerCallback", callbacks["invalid_ticker"])
+        if self.routing:
+            library.set_callback("SetOrderCallback", callbacks["order"])
+            library.set_callback("SetTradingMessageResultCallback", callbacks["trading_message"])
+
+    def _finalize(self) -> None:
+        if not self._initialized or self.library is None:
+            return
+        # States re-emitted during finalization do not mean what they mean at start-up.
+        self._finalizing = True
+        with contextlib.suppress(NotInitialized):
+            self.library.finalize()
+        self._initialized = False
+        self._queue.put(_Reset("finalized"))
+
+    def _set_failure(self, detail: str) -> None:
+        # Through the queue, so it lands after the states already queued; then wait for it.
+        self._queue.put(_Reset(detail, failure=True))
+        self.drain(5.0)
+
+    def _start_dispatcher(self) -> None:
+        if self._dispatcher is None:
+            self._dispatcher = threading.Thread(
+                target=self._dispatch_loop, name="profitdll-dispatcher", daemon=True
+            )
+            self._dispatcher.start()
+
+    def _dispatch_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            if isinstance(item, threading.Event):
+                item.set()
+            elif isinstance(item, StateRecord | _Reset):
+                self._dispatch_state(item)
+            else:
+                for consumer in self._consumers:
+                    self._safely(consumer.handle_record, item)
+
+    def _dispatch_state(self, item: StateRecord | _Reset) -> None:
+        with self._changed:
+            if isinstance(item, _Reset):
+                reset = self._tracker.fail if item.failure else self._tracker.reset
+                state = reset(item.detail)
+            else:
+                state = self._tracker.apply(item.state_type, item.result)
+            self._changed.notify_all()
+        for consumer in self._consumers:
+            self._safely(consumer.handle_state, state)
+
+    @staticmethod
+    def _safely(handler: Callable[[Any], None], argument: Any) -> None:
+        try:
+            handler(argument)
+        except Exception:
+            logger.exception("ProfitDLL consumer %r failed; the dispatcher keeps running", handler)
+
+    # -- callbacks: copy, enqueue, never raise, never call request functions --
+
+    def _make_callbacks(self, library: ProfitDLL) -> dict[str, Any]:
+        put = self._queue.put
+
+        def on_state(state_type: int, result: int) -> None:
+            _pin_thread_state()
+            if not self._finalizing:
+                put(StateRecord(state_type, result))
+
+        # One reusable TConnectorTrade: callbacks all run on the DLL's single ConnectorThread.
+        translate = library.function("TranslateTrade")
+        trade = t.TradeRecord()
+        trade_reference = ctypes.byref(trade)
+
+        def on_trade(asset: t.AssetIdentifier, pointer: int | None, flags: int) -> None:
+            if not getattr(_THREAD, "pinned", False):
+                _pin_thread_state()
+            try:
+                trade.Version = 0
+                code = translate(pointer, trade_reference)
+                if code < 0:
+                    put(CallbackFailure("trade", str(result_error("TranslateTrade", code))))
+                else:
+                    put(RawTrade(asset.Ticker or "", asset.Exchange or "", bytes(trade), flags))
+            except Exception as error:
+                put(CallbackFailure("trade", f"TranslateTrade failed: {error}"))
+
+        def on_offer_book(
+            asset: t.AssetIDRec,
+            action: int,
+            position: int,
+            side: int,
+            quantity: int,
+            agent: int,
+            offer_id: int,
+            price: float,
+            has_price: int,
+            has_quantity: int,
+            has_date: int,
+            has_offer_id: int,
+            has_agent: int,
+            date: str | None,
+            sell: int | None,
+            buy: int | None,
+        ) -> None:
+            _pin_thread_state()
+            try:
+                put(
+                    OfferBookRecord(
+                        asset.pwcTicker or "",
+                        asset.pwcBolsa or "",
+                        action,
+                        position,
+                        side,
+                        quantity,
+                        agent,
+                        offer_id,
+                        price,
+                        bool(has_price),
+                        bool(has_quantity),
+                        bool(has_date),
+                        date if has_date else None,
+                        _take_array(library, sell),
+                        _take_array(library, buy),
+                    )
+                )
+            except Exception as error:
+                put(CallbackFailure("offer_book", f"offer book copy failed: {error}"))
+
+        def on_invalid_ticker(asset: t.AssetIdentifier) -> None:
+            put(InvalidTickerRecord(asset.Ticker or "", asset.Exchange or ""))
+
+        def on_order(identifier: t.OrderIdentifier) -> None:
+            try:
+                put(library.order_details(identifier.LocalOrderID, identifier.ClOrderID))
+            except Exception as error:
+                put(CallbackFailure("order", f"GetOrderDetails failed: {error}"))
+
+        def on_trading_message(result: Any) -> None:
+            try:
+                message = result.contents
+                put(
+                    TradingMessageRecord(
+                        message.OrderID.LocalOrderID,
+                        message.MessageID,
+                        message.ResultCode,
+                        message.Message or "",
+                    )
+                )
+            except Exception as error:
+                put(CallbackFailure("trading_message", f"message copy failed: {error}"))
+
+        return {
+            "state": t.StateCallback(on_state),
+            "trade": t.TradeCallbackV2(on_trade),
+            "offer_book": t.OfferBookCallbackV2(on_offer_book),
+            "invalid_ticker": t.InvalidTickerCallback(on_invalid_ticker),
+            "order": t.OrderCallback(on_order),
+            "trading_message": t.TradingMessageResultCallback(on_trading_message),
+        }
+
+
+_THREAD: Final = threading.local()
+"""Lives as long as the thread's Python thread state: tells whether it is pinned."""
+_ENSURE_GIL: Final[Any] = ctypes.pythonapi.PyGILState_Ensure
+_ENSURE_GIL.restype = ctypes.c_int
+_ENSURE_GIL.argtypes = []
+
+
+def _pin_thread_state() -> None:
+    """Keep a Python thread state on the DLL's thread (call from a callback, GIL held).
+
+    ctypes makes a fresh thread state for every callback from a foreign thread and frees it on
+    return; holding one extra PyGILState reference keeps it, which makes callbacks ~10x cheaper.
+    The GIL is still released between callbacks. One small thread state per DLL thread leaks.
+    """
+    if not getattr(_THREAD, "pinned", False):
+        _ENSURE_GIL()
+        _THREAD.pinned = True
+
+
+def _take_array(library: ProfitDLL, pointer: int | None) -> bytes | None:
+    """Copy a DLL-owned book array (its size is in the header) and release it with FreePointer."""
+    if not pointer:
+        return None
+    _, size = _ARRAY_HEADER.unpack(ctypes.string_at(pointer, _ARRAY_HEADER.size))
+    data = ctypes.string_at(pointer, size)
+    library.free_pointer(pointer, size)
+    return data
