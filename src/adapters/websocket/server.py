@@ -76,8 +76,11 @@ class TickServer:
         port: int = DEFAULT_PORT,
         on_reject: RejectHandler | None = None,
         on_error: Callable[[BaseException], None] | None = None,
+        every: tuple[float, Callable[[], None]] | None = None,
     ) -> None:
+        """`every=(seconds, callback)` also calls `callback` periodically on the same thread."""
         self._handle = handle
+        self._every = every
         self._on_reject = on_reject
         self._on_error = on_error
         self.host = host
@@ -135,7 +138,21 @@ class TickServer:
         ) as server:
             self.port = next(iter(server.sockets)).getsockname()[1]
             self._ready.set()
+            periodic = asyncio.create_task(self._periodic(*self._every)) if self._every else None
             await self._stop.wait()
+            if periodic is not None:
+                periodic.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await periodic
+
+    async def _periodic(self, interval: float, callback: Callable[[], None]) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                callback()
+            except Exception as error:  # a failing chore must not stop the server
+                if self._on_error is not None:
+                    self._on_error(error)
 
     async def _connection(self, connection: ServerConnection) -> None:
         self.connections += 1

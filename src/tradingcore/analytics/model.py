@@ -87,7 +87,7 @@ class OnlineModel:
         self.version = self._version()
 
     def _version(self) -> str:
-        return f"{MODEL_KIND}-{self.config.fingerprint()}@{self.updates}"
+        return f"{MODEL_KIND}-{self.config.fingerprint()}+{self.updates}"
 
     def probabilities(self, row: tuple[float, ...]) -> Probabilities:
         """Return P(SELL), P(BUY), P(HOLD) for one feature row, as sklearn's OvR formula."""

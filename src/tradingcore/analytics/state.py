@@ -63,7 +63,7 @@ def restore_model(state: Mapping[str, Any]) -> OnlineModel:
         return _restore(state)
     except InvalidModelState:
         raise
-    except (KeyError, TypeError, ValueError, DomainError) as error:
+    except (AttributeError, KeyError, TypeError, ValueError, DomainError) as error:
         raise InvalidModelState(f"invalid model state: {type(error).__name__}: {error}") from None
 
 

@@ -1,0 +1,77 @@
+"""`tradingcore analytics`: ticks in over WebSocket, features and signals into the store."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from adapters.eventstore import DEFAULT_STORE_URL
+from adapters.jsonlog import DEFAULT_LOG_DIR
+from adapters.models import ModelFileError
+from hosts.analytics.options import add_config_arguments, config_from, host_port
+from hosts.analytics.service import AnalyticsService, AnalyticsSettings, api_key_from
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=DEFAULT_STORE_URL, help="event store URL")
+    parser.add_argument(
+        "--listen",
+        type=host_port,
+        default=("127.0.0.1", 9001),
+        help="WebSocket HOST:PORT the capture host sends ticks to (default 127.0.0.1:9001)",
+    )
+    parser.add_argument("--api-url", help="API host base URL; BUY/SELL signals are POSTed there")
+    parser.add_argument(
+        "--api-key-env",
+        default="TRADINGCORE_API_KEY",
+        help="environment variable holding the API key (default TRADINGCORE_API_KEY)",
+    )
+    parser.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port")
+    parser.add_argument("--metrics-host", default="127.0.0.1")
+    parser.add_argument(
+        "--model", type=Path, help="model file: loaded at start if present, saved on updates"
+    )
+    parser.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR)
+    parser.add_argument(
+        "--feature-batch", type=int, default=1_000, help="feature rows per stored event"
+    )
+    add_config_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    api_key = api_key_from(args.api_key_env) if args.api_url else ""
+    if args.api_url and not api_key:
+        print(f"error: --api-url needs an API key in ${args.api_key_env}", file=sys.stderr)
+        return 2
+    host, port = args.listen
+    settings = AnalyticsSettings(
+        store_url=args.store,
+        host=host,
+        port=port,
+        api_url=args.api_url,
+        api_key=api_key,
+        metrics_host=args.metrics_host,
+        metrics_port=args.metrics_port,
+        model_path=args.model,
+        log_dir=args.log_dir,
+        config=config_from(args),
+        feature_batch=args.feature_batch,
+    )
+    try:
+        service = AnalyticsService(settings)
+        service.start()
+    except (ModelFileError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    stopping = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stopping.set())
+    metrics = f", metrics on :{service.metrics_port}" if service.metrics_port else ""
+    print(f"analytics listening on {service.server.url}{metrics}", flush=True)
+    stopping.wait()
+    service.stop()
+    print("analytics stopped", flush=True)
+    return 0

@@ -1,0 +1,242 @@
+"""The live engine: valid tick and book messages in, feature rows and signals into the store.
+
+Runs on one thread (the WebSocket server's). Time comes from the ticks: the store's clock is
+moved to each tick's timestamp, so a replay of the same ticks stores the same events.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Final
+
+from adapters.websocket.messages import BookMessage, TickMessage
+from adapters.websocket.server import Message, MessageRejected
+from hosts.analytics.features_log import FeatureRecorder
+from hosts.analytics.metrics import AnalyticsMetrics
+from tradingcore.analytics.config import AnalyticsConfig
+from tradingcore.analytics.decision import SignalDecision
+from tradingcore.analytics.features import AGGRESSOR_SIGNS
+from tradingcore.analytics.labels import threshold_units
+from tradingcore.analytics.model import OnlineModel
+from tradingcore.analytics.pipeline import SymbolPipeline
+from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.errors import DomainError
+from tradingcore.domain.instruments import infer_instrument
+from tradingcore.domain.signal import Direction, Signal
+from tradingcore.domain.values import PRICE_SCALE, Symbol, price_to_units, to_decimal
+from tradingcore.ports.clock import ManualClock
+
+RECENT_TRADE_IDS: Final = 50_000
+"""Trade ids remembered per symbol to refuse a message sent twice (e.g. after a reconnect)."""
+BRASILIA_OFFSET_MS: Final = 3 * 3600 * 1000
+DAY_MS: Final = 86_400_000
+
+SignalCallback = Callable[[Signal, SignalDecision], None]
+
+
+@dataclass(slots=True)
+class SymbolState:
+    symbol: Symbol
+    pipeline: SymbolPipeline
+    book_delta: int = 0
+    """Ask minus bid quantity of the last book seen; 0 until a book arrives."""
+    last_timestamp_ms: int = -1
+    recent_ids: set[int] = field(default_factory=set)
+    recent_order: deque[int] = field(default_factory=deque)
+
+
+def session_of(timestamp_ms: int) -> date:
+    """Return the B3 session (Brasília date, UTC-3) of a tick."""
+    day = (timestamp_ms - BRASILIA_OFFSET_MS) // DAY_MS
+    return date(1970, 1, 1) + timedelta(days=day)
+
+
+def signal_body(signal: Signal) -> dict[str, object]:
+    """Return the JSON body the API host receives on POST /api/v1/signals."""
+    return {
+        "signal_id": str(signal.id),
+        "symbol": signal.symbol.ticker,
+        "direction": signal.direction.value,
+        "confidence": signal.confidence,
+        "features": dict(signal.features),
+        "model_version": signal.model_version,
+        "tick_trade_id": signal.tick_trade_id,
+        "tick_timestamp_ms": signal.tick_timestamp_ms,
+        "price": signal.price,
+    }
+
+
+class AnalyticsEngine:
+    """Per-symbol pipelines over one store; call `handle` for each valid message."""
+
+    def __init__(
+        self,
+        app: TradingApplication,
+        clock: ManualClock,
+        config: AnalyticsConfig,
+        *,
+        models: dict[str, OnlineModel] | None = None,
+        metrics: AnalyticsMetrics | None = None,
+        logger: logging.Logger | None = None,
+        feature_batch: int = 1_000,
+        on_signal: SignalCallback | None = None,
+        on_update: Callable[[str, OnlineModel], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.clock = clock
+        self.config = config
+        self.models: dict[str, OnlineModel] = dict(models or {})
+        self.metrics = metrics or AnalyticsMetrics()
+        self.logger = logger or logging.getLogger("tradingcore.analytics")
+        self.features = FeatureRecorder(app, config.pipeline_version, feature_batch, self._failed)
+        self.on_signal = on_signal
+        self.on_update = on_update
+        self.signals: list[SignalDecision] = []
+        self._symbols: dict[str, SymbolState] = {}
+        self._stored = 0
+
+    def handle(self, message: Message, arrived: float) -> None:
+        """Process one valid message; raise MessageRejected for a refused one."""
+        if isinstance(message, TickMessage):
+            self.on_tick(message, arrived)
+        else:
+            self.on_book(message)
+
+    def on_book(self, message: BookMessage) -> None:
+        self._state(message.symbol).book_delta = message.ask_quantity - message.bid_quantity
+
+    def on_tick(self, message: TickMessage, arrived: float) -> SignalDecision | None:
+        state = self._state(message.symbol)
+        timestamp = message.timestamp
+        if timestamp < state.last_timestamp_ms:
+            raise MessageRejected(
+                "timestamp_backwards",
+                f"{message.symbol} tick at {timestamp} is before the last one "
+                f"({state.last_timestamp_ms})",
+            )
+        trade_id = message.trade_id
+        pipeline = state.pipeline
+        if trade_id is None:
+            trade_id = pipeline.stats.ticks + 1
+        elif trade_id in state.recent_ids:
+            raise MessageRejected("duplicate_trade_id", f"{message.symbol} trade {trade_id}")
+        units = _price_units(message.price)
+        self.clock.set_epoch_ms(timestamp)
+        state.last_timestamp_ms = timestamp
+        self._remember(state, trade_id)
+        row, decision, updated = pipeline.on_tick(
+            trade_id,
+            timestamp,
+            units,
+            message.volume,
+            AGGRESSOR_SIGNS[message.aggressor],
+            state.book_delta,
+        )
+        self.features.add(state.symbol, session_of(timestamp), trade_id, timestamp, row)
+        if decision is not None:
+            self._record(state.symbol, decision)
+        if updated:
+            self._updated(state.symbol, pipeline.model)
+        self.metrics.ticks.inc()
+        self.metrics.latency.observe((time.perf_counter() - arrived) * 1000.0)
+        return decision
+
+    def flush(self) -> None:
+        """Store the buffered feature rows now (also called on idle and at shutdown)."""
+        self.features.flush_all()
+
+    def _state(self, ticker: str) -> SymbolState:
+        state = self._symbols.get(ticker)
+        if state is None:
+            try:
+                symbol = Symbol(ticker)
+                instrument = infer_instrument(symbol)
+            except DomainError as error:
+                raise MessageRejected("invalid_symbol", str(error)) from None
+            model = self.models.get(symbol.ticker)
+            if model is None:
+                model = self.models[symbol.ticker] = OnlineModel(self.config)
+            threshold = threshold_units(instrument, model.config.threshold_ticks)
+            pipeline = SymbolPipeline(model.config, model, threshold)
+            state = self._symbols[ticker] = SymbolState(symbol, pipeline)
+        return state
+
+    def _remember(self, state: SymbolState, trade_id: int) -> None:
+        state.recent_ids.add(trade_id)
+        state.recent_order.append(trade_id)
+        if len(state.recent_order) > RECENT_TRADE_IDS:
+            state.recent_ids.discard(state.recent_order.popleft())
+
+    def _record(self, symbol: Symbol, decision: SignalDecision) -> None:
+        self.signals.append(decision)
+        try:
+            signal = self.app.record_signal(
+                symbol=symbol,
+                direction=decision.direction,
+                confidence=decision.confidence,
+                features=decision.feature_map(),
+                model_version=decision.model_version,
+                tick_trade_id=decision.trade_id,
+                tick_timestamp_ms=decision.timestamp_ms,
+                price=decision.price,
+            )
+        except Exception as error:
+            self._failed("signal", error, {"symbol": symbol.ticker, "trade_id": decision.trade_id})
+            return
+        self.metrics.signals.labels(direction=decision.direction.value).inc()
+        self.logger.info(
+            "Signal generated",
+            extra={
+                "context": {
+                    "symbol": symbol.ticker,
+                    "direction": decision.direction.value,
+                    "confidence": round(decision.confidence, 6),
+                    "signal_id": str(signal.id),
+                    "tick_trade_id": decision.trade_id,
+                    "model_version": decision.model_version,
+                }
+            },
+        )
+        if self.on_signal is not None and decision.direction is not Direction.HOLD:
+            self.on_signal(signal, decision)
+
+    def _updated(self, symbol: Symbol, model: OnlineModel) -> None:
+        accuracy = model.accuracy
+        self.metrics.updates.inc()
+        if accuracy is not None:
+            self.metrics.accuracy.labels(symbol=symbol.ticker).set(accuracy)
+        self.logger.info(
+            "Model updated",
+            extra={
+                "context": {
+                    "symbol": symbol.ticker,
+                    "model_version": model.version,
+                    "accuracy": None if accuracy is None else round(accuracy, 6),
+                }
+            },
+        )
+        if self.on_update is not None:
+            self.on_update(symbol.ticker, model)
+
+    def _failed(self, what: str, error: BaseException, context: dict[str, object]) -> None:
+        self.metrics.store_errors.labels(what=what).inc()
+        self.logger.error(
+            f"Storing {what} failed",
+            extra={"context": {**context, "error": f"{type(error).__name__}: {error}"}},
+        )
+
+
+def _price_units(price: float) -> int:
+    """Return a tick price in integer units; refuse a price finer than 1/PRICE_SCALE."""
+    units = round(price * PRICE_SCALE)
+    if units > 0 and units / PRICE_SCALE == price:
+        return units
+    try:
+        return price_to_units(to_decimal(price, "price"))
+    except DomainError as error:
+        raise MessageRejected("invalid_price", str(error)) from None

@@ -1,0 +1,79 @@
+"""The analytics host's Prometheus metrics (spec 8.1 names), in a registry of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from adapters.signals_http import ForwarderStatus
+
+LATENCY_BUCKETS_MS: Final = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500)
+
+
+class AnalyticsMetrics:
+    """Signals by direction, model accuracy, processing latency, rejects and forwarding."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.signals = Counter(
+            "analytics_signals_generated_total",
+            "Signals generated (stored), by direction",
+            ["direction"],
+            registry=self.registry,
+        )
+        self.accuracy = Gauge(
+            "analytics_model_accuracy",
+            "Model hit rate: share of correct predictions over the recent batches",
+            ["symbol"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "analytics_processing_latency_ms",
+            "Tick received to features, decision and any signal stored, in milliseconds",
+            buckets=LATENCY_BUCKETS_MS,
+            registry=self.registry,
+        )
+        self.ticks = Counter(
+            "analytics_ticks_processed_total", "Ticks processed", registry=self.registry
+        )
+        self.rejected = Counter(
+            "analytics_messages_rejected_total",
+            "Messages rejected, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.store_errors = Counter(
+            "analytics_store_errors_total",
+            "Failed writes to the event store, by what was written",
+            ["what"],
+            registry=self.registry,
+        )
+        self.updates = Counter(
+            "analytics_model_updates_total", "Model batch updates", registry=self.registry
+        )
+
+    def watch_forwarder(self, status: Callable[[], ForwarderStatus]) -> None:
+        """Export the signal forwarder's queue and counts."""
+        self.registry.register(_ForwarderCollector(status))
+
+
+class _ForwarderCollector(Collector):
+    def __init__(self, status: Callable[[], ForwarderStatus]) -> None:
+        self._status = status
+
+    def collect(self) -> Iterator[Metric]:
+        status = self._status()
+        yield GaugeMetricFamily(
+            "analytics_signals_forward_queue", "Signals waiting for the API", value=status.queued
+        )
+        for name, value, text in (
+            ("delivered", status.delivered, "Signals the API accepted"),
+            ("dropped", status.dropped, "Signals dropped because the queue was full"),
+            ("refused", status.refused, "Signals the API refused (4xx)"),
+            ("failures", status.failures, "Failed attempts to reach the API (retried)"),
+        ):
+            yield CounterMetricFamily(f"analytics_signals_forward_{name}", text, value=value)

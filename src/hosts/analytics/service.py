@@ -1,0 +1,168 @@
+"""The analytics host's composition root: store, engine, WebSocket server, forwarder, metrics."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import start_http_server
+
+from adapters.eventstore import DEFAULT_STORE_URL, open_store
+from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
+from adapters.models import load_models, save_models
+from adapters.signals_http import SignalForwarder
+from adapters.websocket.server import DEFAULT_PORT, TickServer
+from hosts.analytics.engine import AnalyticsEngine, signal_body
+from hosts.analytics.metrics import AnalyticsMetrics
+from tradingcore.analytics.config import AnalyticsConfig
+from tradingcore.analytics.decision import SignalDecision
+from tradingcore.analytics.model import OnlineModel
+from tradingcore.domain.signal import Signal
+from tradingcore.ports.clock import ManualClock
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsSettings:
+    store_url: str = DEFAULT_STORE_URL
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    api_url: str | None = None
+    api_key: str = ""
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+    model_path: Path | None = None
+    log_dir: Path = DEFAULT_LOG_DIR
+    config: AnalyticsConfig = field(default_factory=AnalyticsConfig)
+    feature_batch: int = 1_000
+    flush_interval: float = 1.0
+    forward_capacity: int = 10_000
+
+
+class AnalyticsService:
+    """Start and stop everything the analytics host runs."""
+
+    def __init__(self, settings: AnalyticsSettings) -> None:
+        self.settings = settings
+        self.logger = configure_logging("analytics", settings.log_dir)
+        self.metrics = AnalyticsMetrics()
+        self.clock = ManualClock()
+        self.app = open_store(settings.store_url, self.clock)
+        models: dict[str, OnlineModel] = {}
+        if settings.model_path is not None and settings.model_path.exists():
+            models = load_models(settings.model_path)
+            self._log("Model loaded", path=str(settings.model_path), symbols=sorted(models))
+        self.forwarder: SignalForwarder | None = None
+        if settings.api_url:
+            self.forwarder = SignalForwarder(
+                settings.api_url,
+                settings.api_key,
+                capacity=settings.forward_capacity,
+                report=self._forwarding,
+            )
+            self.metrics.watch_forwarder(self.forwarder.status)
+        self.engine = AnalyticsEngine(
+            self.app,
+            self.clock,
+            settings.config,
+            models=models,
+            metrics=self.metrics,
+            logger=self.logger,
+            feature_batch=settings.feature_batch,
+            on_signal=self._forward,
+            on_update=self._save_model,
+        )
+        self.server = TickServer(
+            self.engine.handle,
+            host=settings.host,
+            port=settings.port,
+            on_reject=self._rejected,
+            on_error=self._error,
+            every=(settings.flush_interval, self.engine.flush),
+        )
+        self._metrics_server: Any = None
+        self._rejects_logged: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        if self.settings.metrics_port is not None:
+            self._metrics_server, _ = start_http_server(
+                self.settings.metrics_port, self.settings.metrics_host, self.metrics.registry
+            )
+        self.server.start()
+        self._log("Analytics host started", url=self.server.url, store=self.settings.store_url)
+
+    @property
+    def metrics_port(self) -> int | None:
+        if self._metrics_server is None:
+            return None
+        return int(self._metrics_server.server_port)
+
+    def stop(self) -> None:
+        """Stop taking ticks, store what is buffered, save the model, drain the forwarder."""
+        self.server.stop()
+        self.engine.flush()
+        self._save_model("", None)
+        if self.forwarder is not None:
+            left = self.forwarder.close(timeout=5.0)
+            if left:
+                self._log("Signals left undelivered", level=logging.ERROR, count=left)
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()
+        self.app.close()
+        self._log(
+            "Analytics host stopped",
+            feature_rows_stored=self.engine.features.stored_rows,
+            signals=len(self.engine.signals),
+        )
+
+    def _forward(self, signal: Signal, decision: SignalDecision) -> None:
+        if self.forwarder is not None:
+            self.forwarder.submit(signal_body(signal))
+
+    def _save_model(self, symbol: str, model: OnlineModel | None) -> None:
+        path = self.settings.model_path
+        if path is None or not self.engine.models:
+            return
+        try:
+            save_models(path, self.engine.models)
+        except OSError as error:
+            self._log("Saving the model failed", level=logging.ERROR, error=str(error))
+
+    def _rejected(self, reason: str, detail: str, raw: str) -> None:
+        self.metrics.rejected.labels(reason=reason).inc()
+        with self._lock:
+            seen = self._rejects_logged.get(reason, 0) + 1
+            self._rejects_logged[reason] = seen
+        # The first rejects of each reason in full, then one line per 1,000 (a flood of bad
+        # messages must not flood the log).
+        if seen <= 20 or seen % 1_000 == 0:
+            self._log(
+                "Message rejected",
+                level=logging.WARNING,
+                reason=reason,
+                detail=detail,
+                raw=raw,
+                count=seen,
+            )
+
+    def _error(self, error: BaseException) -> None:
+        self._log("Analytics host error", level=logging.ERROR, error=repr(error))
+
+    def _forwarding(self, event: str, details: dict[str, Any]) -> None:
+        level = logging.INFO if event == "recovered" else logging.WARNING
+        if event in ("dropped", "refused", "undelivered"):
+            level = logging.ERROR
+        self._log(f"Signal forwarding {event}", level=level, **details)
+
+    def _log(self, text: str, *, level: int = logging.INFO, **context: Any) -> None:
+        self.logger.log(level, text, extra={"context": context})
+
+
+def api_key_from(variable: str) -> str:
+    """Read the API key from an environment variable (never from the command line)."""
+    return os.environ.get(variable, "")
