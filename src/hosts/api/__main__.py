@@ -1,0 +1,10 @@
+"""`python -m hosts.api`: the same as `tradingcore api`."""
+
+import argparse
+import sys
+
+from hosts.api.cli import add_arguments, run
+
+parser = argparse.ArgumentParser(prog="python -m hosts.api", description="tradingcore REST API")
+add_arguments(parser)
+sys.exit(run(parser.parse_args()))

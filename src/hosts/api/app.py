@@ -1,0 +1,90 @@
+"""The Litestar application factory: routes, guards, metrics, OpenAPI, limits."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, OpenAPI, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig
+from litestar.plugins.pydantic import PydanticPlugin
+
+from hosts.api.controllers.health import HealthController
+from hosts.api.controllers.orders import OrderController
+from hosts.api.controllers.positions import PositionController
+from hosts.api.controllers.public import dashboard, metrics
+from hosts.api.controllers.risk import RiskController
+from hosts.api.controllers.signals import SignalController
+from hosts.api.guards import API_KEY_HEADER, api_key_guard, client_rate_guard
+from hosts.api.host import ApiHost
+from hosts.api.schemas import INPUT_MODELS
+
+TITLE: Final = "tradingcore API"
+VERSION: Final = "1.0.0"
+PUBLIC_PATHS: Final = ("/health", "/metrics")
+
+
+def create_app(host: ApiHost) -> Litestar:
+    """Build the ASGI app over a host; the server's lifespan starts and stops the host."""
+    prometheus = PrometheusConfig(
+        app_name="tradingcore_api", prefix="tradingcore_api", group_path=True
+    )
+    app = Litestar(
+        route_handlers=[
+            SignalController,
+            OrderController,
+            PositionController,
+            RiskController,
+            HealthController,
+            metrics,
+            dashboard,
+        ],
+        guards=[client_rate_guard, api_key_guard],
+        middleware=[prometheus.middleware],
+        plugins=[PydanticPlugin(validate_strict=True)],
+        openapi_config=OpenAPIConfig(
+            title=TITLE,
+            version=VERSION,
+            description="Signals, orders through pre-trade risk, positions and the kill switch.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            security=[{"ApiKey": []}],
+            components=Components(
+                security_schemes={
+                    "ApiKey": SecurityScheme(
+                        type="apiKey", name=API_KEY_HEADER, security_scheme_in="header"
+                    )
+                }
+            ),
+        ),
+        request_max_body_size=host.config.max_body_bytes,
+        state=State({"host": host}),
+        on_startup=[host.start],
+        on_shutdown=[host.stop],
+        debug=False,
+    )
+    complete_openapi(app.openapi_schema)
+    return app
+
+
+def complete_openapi(document: OpenAPI) -> None:
+    """Add what Litestar 2.25 leaves out: `additionalProperties: false` on inputs that forbid
+    unknown fields, and `security: []` on public operations."""
+    schemas = document.components.schemas if document.components else None
+    for model in INPUT_MODELS:
+        if schemas and model.__name__ in schemas:
+            schemas[model.__name__].additional_properties = False
+    for path, item in (document.paths or {}).items():
+        if path not in PUBLIC_PATHS:
+            continue
+        for operation in (item.get, item.post, item.put, item.delete):
+            if operation is not None:
+                operation.security = []
+
+
+def openapi_document(app: Litestar) -> dict[str, Any]:
+    """Return the OpenAPI document as served at /schema/openapi.json."""
+    return app.openapi_schema.to_schema()

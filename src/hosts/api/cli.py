@@ -1,0 +1,143 @@
+"""`tradingcore api`: serve the REST API with uvicorn, create API keys, export the OpenAPI file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Final
+
+from adapters.eventstore import DEFAULT_STORE_URL
+from adapters.jsonlog import DEFAULT_LOG_DIR
+from hosts.api.auth import KeyFileError, KeyRing, Role, create_key
+from hosts.api.host import BROKERS, ApiConfig, ApiHost
+from tradingcore.application.signal_desk import AutoExecution
+from tradingcore.domain.errors import DomainError
+from tradingcore.risk.calendar import SessionCalendar
+from tradingcore.risk.limits import RiskLimits
+
+DEFAULT_KEYS_FILE: Final = Path("data/api-keys.json")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=DEFAULT_STORE_URL, help="event store URL")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--keys-file",
+        type=Path,
+        default=DEFAULT_KEYS_FILE,
+        help="API key digests (JSON); TRADINGCORE_API_KEYS may hold more",
+    )
+    parser.add_argument("--broker", choices=BROKERS, default="paper")
+    parser.add_argument(
+        "--auto-execute", action="store_true", help="trade received BUY/SELL signals"
+    )
+    parser.add_argument("--auto-quantity", type=int, default=1, help="contracts per signal")
+    parser.add_argument("--auto-min-confidence", type=float, default=0.6)
+    parser.add_argument(
+        "--auto-scale", action="store_true", help="send round(quantity x confidence) contracts"
+    )
+    parser.add_argument("--risk-config", type=Path, help="JSON object of risk limits to override")
+    parser.add_argument(
+        "--trading-hours",
+        default="09:00-18:25",
+        help="São Paulo session HH:MM-HH:MM, or 'always'",
+    )
+    parser.add_argument("--holiday", action="append", default=[], help="YYYY-MM-DD; repeatable")
+    parser.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR)
+    parser.add_argument("--rate-limit-client", type=int, default=200, help="requests/s per address")
+    parser.add_argument("--rate-limit-key", type=int, default=100, help="requests/s per API key")
+    parser.add_argument("--create-key", metavar="NAME", help="add a key, print it once and exit")
+    parser.add_argument("--role", choices=[role.value for role in Role], default="trader")
+    parser.add_argument("--account", help="account the new key trades (default: its name)")
+    parser.add_argument("--export-openapi", type=Path, metavar="PATH", help="write and exit")
+
+
+def config_from(args: argparse.Namespace) -> ApiConfig:
+    """Build the host configuration from the command line; raise on bad values."""
+    limits = RiskLimits()
+    if args.risk_config is not None:
+        try:
+            plain = json.loads(args.risk_config.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ValueError(f"risk config {args.risk_config}: unreadable ({error})") from None
+        if not isinstance(plain, dict):
+            raise ValueError(f"risk config {args.risk_config}: expected a JSON object")
+        limits = RiskLimits.from_plain(plain)
+    return ApiConfig(
+        store_url=args.store,
+        broker=args.broker,
+        limits=limits,
+        calendar=SessionCalendar.parse(args.trading_hours, args.holiday),
+        auto_execution=AutoExecution(
+            enabled=args.auto_execute,
+            quantity=args.auto_quantity,
+            min_confidence=args.auto_min_confidence,
+            scale_by_confidence=args.auto_scale,
+        ),
+        log_dir=args.log_dir,
+        requests_per_second_per_client=args.rate_limit_client,
+        requests_per_second_per_key=args.rate_limit_key,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.create_key:
+        try:
+            key = create_key(args.keys_file, args.create_key, Role(args.role), args.account)
+        except KeyFileError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(key)
+        print(
+            f"key {args.create_key!r} ({args.role}) added to {args.keys_file}; "
+            "only its SHA-256 is stored: keep the key above, it is not shown again",
+            file=sys.stderr,
+        )
+        return 0
+    try:
+        config = config_from(args)
+        keys = KeyRing.load(args.keys_file)
+    except (ValueError, DomainError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.export_openapi:
+        return export_openapi(config, keys, args.export_openapi)
+    if not keys.keys:
+        print(
+            f"error: no API keys in {args.keys_file} or TRADINGCORE_API_KEYS; create one with "
+            "`tradingcore api --create-key NAME --role trader`",
+            file=sys.stderr,
+        )
+        return 2
+    return serve(config, keys, args.host, args.port)
+
+
+def serve(config: ApiConfig, keys: KeyRing, host: str, port: int) -> int:
+    import uvicorn
+
+    from hosts.api.app import create_app
+
+    try:
+        api_host = ApiHost(config, keys)
+    except (ValueError, DomainError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    uvicorn.run(create_app(api_host), host=host, port=port, log_level="warning", access_log=False)
+    return 0
+
+
+def export_openapi(config: ApiConfig, keys: KeyRing, path: Path) -> int:
+    from adapters.broker.paper import PaperBroker
+    from adapters.eventstore import open_store
+    from hosts.api.app import create_app, openapi_document
+    from tradingcore.ports.clock import ManualClock
+
+    config.log_dir = None
+    host = ApiHost(config, keys, app=open_store("memory://", ManualClock()), broker=PaperBroker())
+    document = openapi_document(create_app(host))
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+    return 0

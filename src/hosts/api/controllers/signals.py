@@ -1,0 +1,83 @@
+"""Signals: record what the analytics host decided (auto-executed when enabled); read them back."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody, Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from hosts.api.errors import domain_errors
+from hosts.api.guards import host_of, principal_of
+from hosts.api.schemas import SIGNAL_SYMBOL_PATTERN, SignalIn, SignalRecordedOut, SignalsOut
+from hosts.api.views import error_responses, order_out, signal_out
+from tradingcore.application.signal_desk import SignalReceived
+from tradingcore.domain.signal import Direction
+from tradingcore.domain.values import Symbol
+
+SIGNAL_RESPONSES = {
+    **error_responses(413, 422),
+    200: ResponseSpec(SignalRecordedOut, description="Already recorded: the original signal"),
+}
+
+
+class SignalController(Controller):
+    path = "/api/v1/signals"
+    tags = ("signals",)
+
+    @post(
+        "",
+        operation_id="recordSignal",
+        summary="Record a signal (idempotent on its deterministic id)",
+        status_code=HTTP_201_CREATED,
+        responses=SIGNAL_RESPONSES,
+        sync_to_thread=True,
+    )
+    def record(
+        self, request: Request[Any, Any, Any], data: JSONBody[SignalIn]
+    ) -> Response[SignalRecordedOut]:
+        """Record a signal; with auto-execution on, it is traded through the risk checks."""
+        principal = principal_of(request)
+        with domain_errors(InvalidSignal="signal_id"):
+            result = host_of(request).signals.receive(
+                SignalReceived(
+                    symbol=Symbol(data.symbol),
+                    direction=Direction(data.direction),
+                    confidence=data.confidence,
+                    features=data.features,
+                    model_version=data.model_version,
+                    tick_trade_id=data.tick_trade_id,
+                    tick_timestamp_ms=data.tick_timestamp_ms,
+                    price=data.price,
+                    signal_id=uuid.UUID(data.signal_id) if data.signal_id else None,
+                ),
+                actor=principal.name,
+                account=principal.account,
+            )
+        body = SignalRecordedOut(
+            signal=signal_out(result.signal),
+            created=result.created,
+            order=order_out(result.execution.order) if result.execution else None,
+        )
+        return Response(body, status_code=HTTP_201_CREATED if result.created else HTTP_200_OK)
+
+    @get(
+        "/latest",
+        operation_id="latestSignals",
+        summary="The most recent signals, newest first",
+        responses=error_responses(),
+        sync_to_thread=False,
+    )
+    def latest(
+        self,
+        request: Request[Any, Any, Any],
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 20,
+        symbol: Annotated[str | None, Parameter(pattern=SIGNAL_SYMBOL_PATTERN)] = None,
+    ) -> SignalsOut:
+        """Return up to `limit` recent signals, optionally of one symbol."""
+        with host_of(request).orders.lock:
+            chosen = host_of(request).signals.latest(limit, Symbol(symbol) if symbol else None)
+        return SignalsOut(signals=[signal_out(signal) for signal in chosen])

@@ -1,0 +1,106 @@
+"""Follow the store's notification log: trades feed risk and the paper broker, signals the desk.
+
+SQLite cannot push, so this polls. Trades stored before the host started only set last prices;
+the paper broker fills on trades stored after it started (the "next" trades).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Final
+
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+
+from tradingcore.application.order_manager import OrderManager
+from tradingcore.application.signal_desk import SignalDesk
+from tradingcore.domain.signal import SignalGenerated
+from tradingcore.domain.tape import Trade, TradesRecorded
+
+TOPICS: Final = (get_topic(TradesRecorded), get_topic(SignalGenerated))
+WARM_UP_NOTIFICATIONS: Final = 5_000
+"""How far back the follower reads at start to learn last prices and recent signals."""
+
+
+class StoreFollower:
+    """A background thread that applies new TradesRecorded and SignalGenerated events."""
+
+    def __init__(
+        self,
+        orders: OrderManager,
+        signals: SignalDesk,
+        fill_on_trade: Callable[[Trade], object] | None,
+        logger: logging.Logger,
+        *,
+        interval: float = 0.05,
+        page: int = 200,
+        on_error: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.orders = orders
+        self.signals = signals
+        self.fill_on_trade = fill_on_trade
+        self.logger = logger
+        self.interval = interval
+        self.page = page
+        self.on_error = on_error
+        self.position = 0
+        self.started_at = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        recorder = self.orders.app.recorder
+        self.started_at = recorder.max_notification_id() or 0
+        self.position = max(0, self.started_at - WARM_UP_NOTIFICATIONS)
+        self.poll()
+        self._thread = threading.Thread(target=self._run, name="store-follower", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.poll()
+            except Exception:
+                self.on_error()
+                self.logger.exception("Store follower poll failed")
+
+    def poll(self) -> int:
+        """Apply every new notification; return how many were applied."""
+        applied = 0
+        while True:
+            batch = self.orders.app.recorder.select_notifications(
+                start=self.position + 1, limit=self.page, topics=TOPICS
+            )
+            for notification in batch:
+                self._apply(notification)
+                self.position = notification.id
+                applied += 1
+            if len(batch) < self.page:
+                return applied
+
+    def _apply(self, notification: Notification) -> None:
+        try:
+            event = self.orders.app.mapper.to_domain_event(notification)
+            if isinstance(event, TradesRecorded):
+                live = notification.id > self.started_at
+                for trade in event.trades():
+                    self.orders.on_trade(trade)
+                    if live and self.fill_on_trade is not None:
+                        self.fill_on_trade(trade)
+            elif isinstance(event, SignalGenerated):
+                with self.orders.lock:
+                    self.signals.on_signal_event(event)
+        except Exception:
+            # Skip it rather than stall every later trade; fills are idempotent per trade id.
+            self.on_error()
+            self.logger.exception(
+                "Store follower could not apply a notification",
+                extra={"context": {"notification_id": notification.id}},
+            )

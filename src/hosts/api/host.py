@@ -1,0 +1,133 @@
+"""The API host's composition root: store, broker, order manager, signal desk, follower, keys."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from adapters.broker.paper import PaperBroker
+from adapters.eventstore import DEFAULT_STORE_URL, open_store
+from adapters.jsonlog import DEFAULT_LOG_DIR, AuditTrail, configure_logging
+from hosts.api.auth import KeyRing
+from hosts.api.clock import SystemClock
+from hosts.api.follower import StoreFollower
+from hosts.api.metrics import FOLLOWER_ERRORS, KILL_SWITCH_ENGAGED, MetricsObserver
+from hosts.api.ratelimit import FixedWindowLimiter
+from tradingcore.application.order_manager import OrderManager
+from tradingcore.application.signal_desk import AutoExecution, SignalDesk
+from tradingcore.application.trading import TradingApplication
+from tradingcore.ports.broker import Broker
+from tradingcore.ports.clock import Clock
+from tradingcore.risk.calendar import SessionCalendar
+from tradingcore.risk.limits import RiskLimits
+
+BROKERS: Final = ("paper", "profitdll")
+
+
+@dataclass
+class ApiConfig:
+    store_url: str = DEFAULT_STORE_URL
+    broker: str = "paper"
+    limits: RiskLimits = field(default_factory=RiskLimits)
+    calendar: SessionCalendar = field(default_factory=SessionCalendar)
+    auto_execution: AutoExecution = field(default_factory=AutoExecution)
+    log_dir: Path | None = DEFAULT_LOG_DIR
+    """None: no JSONL logs or audit files (benchmarks)."""
+    requests_per_second_per_client: int = 200
+    requests_per_second_per_key: int = 100
+    max_body_bytes: int = 64 * 1024
+    poll_interval: float = 0.05
+
+
+class ApiHost:
+    """Everything the REST handlers use, built once and started with the server."""
+
+    def __init__(
+        self,
+        config: ApiConfig,
+        keys: KeyRing,
+        *,
+        app: TradingApplication | None = None,
+        clock: Clock | None = None,
+        broker: Broker | None = None,
+    ) -> None:
+        self.config = config
+        self.keys = keys
+        self.owns_store = app is None
+        self.app = app or open_store(config.store_url, clock or SystemClock())
+        self.broker = broker or build_broker(config.broker)
+        if config.log_dir is not None:
+            self.logger = configure_logging("ordermanager", config.log_dir)
+            self.audit_trail: AuditTrail | None = AuditTrail(config.log_dir)
+        else:
+            self.logger = logging.getLogger("tradingcore.ordermanager.silent")
+            self.logger.addHandler(logging.NullHandler())
+            self.logger.propagate = False
+            self.audit_trail = None
+        self.orders = OrderManager(
+            self.app,
+            self.broker,
+            limits=config.limits,
+            calendar=config.calendar,
+            observer=MetricsObserver(self.logger, self.audit_trail),
+        )
+        self.signals = SignalDesk(self.orders, config.auto_execution)
+        paper = self.broker if isinstance(self.broker, PaperBroker) else None
+        self.follower = StoreFollower(
+            self.orders,
+            self.signals,
+            paper.on_trade if paper is not None else None,
+            self.logger,
+            interval=config.poll_interval,
+            on_error=FOLLOWER_ERRORS.inc,
+        )
+        self.client_limiter = FixedWindowLimiter(config.requests_per_second_per_client)
+        self.key_limiter = FixedWindowLimiter(config.requests_per_second_per_key)
+        self.started = False
+
+    def start(self) -> None:
+        if self.started:
+            return
+        seen = self.orders.start()
+        self.follower.start()
+        KILL_SWITCH_ENGAGED.set(1 if self.orders.kill_switch().engaged else 0)
+        self.started = True
+        self.logger.info(
+            "API host started",
+            extra={
+                "context": {
+                    "orders_recovered": seen,
+                    "open_orders": len(self.orders.book.open_orders),
+                    "broker": self.config.broker,
+                }
+            },
+        )
+
+    def stop(self) -> None:
+        self.follower.stop()
+        if self.started:
+            self.logger.info("API host stopped")
+        self.started = False
+        if self.owns_store:
+            self.app.close()
+        if self.audit_trail is not None:
+            self.audit_trail.close()
+
+
+def build_broker(kind: str) -> Broker:
+    """Return the broker a `--broker` option names."""
+    if kind == "paper":
+        return PaperBroker()
+    if kind == "profitdll":
+        try:
+            module = importlib.import_module("adapters.profitdll.broker")
+        except ImportError as error:
+            raise ValueError(
+                f"broker 'profitdll' is not available in this build ({error})"
+            ) from None
+        broker: Broker = module.ProfitDLLBroker()
+        return broker
+    raise ValueError(f"unknown broker {kind!r}: use one of {', '.join(BROKERS)}")

@@ -1,0 +1,103 @@
+"""Prometheus business metrics (spec 8.1 names) and the observer that feeds them and the logs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from prometheus_client import Counter, Gauge
+
+from adapters.jsonlog import AuditTrail
+from tradingcore.domain.audit import AuditEntry
+from tradingcore.domain.kill_switch import KillSwitch
+from tradingcore.domain.order import Order
+from tradingcore.domain.position import Position
+
+ORDERS_EXECUTED: Final = Counter(
+    "orders_executed", "Orders that passed the risk checks and were sent to the broker"
+)
+ORDERS_REJECTED: Final = Counter(
+    "orders_rejected", "Orders denied by risk or rejected by the broker", ["reason"]
+)
+ORDERS_FILLED: Final = Counter("orders_filled", "Fills booked from broker reports")
+POSITION_PNL_REALIZED: Final = Gauge(
+    "position_pnl_realized", "Realized P&L in R$ per account and symbol", ["account", "symbol"]
+)
+KILL_SWITCH_ENGAGED: Final = Gauge("kill_switch_engaged", "1 while the kill switch is engaged")
+AUTH_REJECTED: Final = Counter(
+    "api_auth_rejected", "Requests refused by the API-key guard", ["reason"]
+)
+FOLLOWER_ERRORS: Final = Counter(
+    "api_tape_follower_errors", "Store notifications the tape follower could not apply"
+)
+
+
+class MetricsObserver:
+    """Counts, logs (JSONL) and audits (JSONL) what the order manager reports."""
+
+    def __init__(self, logger: logging.Logger, audit_trail: AuditTrail | None) -> None:
+        self.logger = logger
+        self.audit_trail = audit_trail
+
+    def order_sent(self, order: Order) -> None:
+        ORDERS_EXECUTED.inc()
+        self.logger.info("Order sent", extra={"context": _order_context(order)})
+
+    def order_denied(self, order: Order) -> None:
+        ORDERS_REJECTED.labels(reason=order.reason_code).inc()
+        self.logger.warning("Order denied by risk", extra={"context": _order_context(order)})
+
+    def order_rejected(self, order: Order) -> None:
+        ORDERS_REJECTED.labels(reason=order.reason_code).inc()
+        self.logger.warning(
+            "Order rejected by the broker", extra={"context": _order_context(order)}
+        )
+
+    def order_filled(self, order: Order, position: Position) -> None:
+        ORDERS_FILLED.inc()
+        POSITION_PNL_REALIZED.labels(account=order.account, symbol=order.symbol.ticker).set(
+            float(position.realized_pnl)
+        )
+        context = {
+            **_order_context(order),
+            "filled_quantity": order.filled_quantity,
+            "net_quantity": position.net_quantity,
+            "realized_pnl": str(position.realized_pnl),
+        }
+        self.logger.info("Order filled", extra={"context": context})
+
+    def order_canceled(self, order: Order) -> None:
+        self.logger.info("Order canceled", extra={"context": _order_context(order)})
+
+    def kill_switch_changed(self, switch: KillSwitch) -> None:
+        KILL_SWITCH_ENGAGED.set(1 if switch.engaged else 0)
+        self.logger.warning(
+            "Kill switch engaged" if switch.engaged else "Kill switch released",
+            extra={"context": {"actor": switch.actor, "reason": switch.reason}},
+        )
+
+    def audited(self, entry: AuditEntry) -> None:
+        if self.audit_trail is None or entry.recorded_at is None:
+            return
+        self.audit_trail.record(
+            actor=entry.actor,
+            action=entry.action,
+            at=entry.recorded_at,
+            details=entry.details,
+            result=entry.result,
+            reason=entry.reason,
+        )
+
+
+def _order_context(order: Order) -> dict[str, object]:
+    return {
+        "order_id": str(order.id),
+        "client_order_id": order.client_order_id,
+        "account": order.account,
+        "symbol": order.symbol.ticker,
+        "side": order.side.value,
+        "quantity": order.quantity,
+        "price": float(order.price),
+        "status": order.status.value,
+        "reason_code": order.reason_code,
+    }

@@ -1,0 +1,187 @@
+"""Request and response bodies of the REST API, kept apart from the domain objects.
+
+Inputs are strict (no type coercion) and forbid unknown fields. Constrained strings use
+`StringConstraints` because Litestar 2.25 drops `Field(pattern=...)` from the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+FUTURE: Final = r"[A-Z]{3}[FGHJKMNQUVXZ][0-9]{2}"
+GENERIC_FUTURE: Final = r"[A-Z]{3}FUT"
+STOCK: Final = r"[A-Z]{4}(?:3[1-5]|39|11|[3-8])F?"
+OPTION: Final = r"[A-Z]{4}[A-X][0-9]{1,3}(?:W[0-9])?E?"
+ORDER_SYMBOL_PATTERN: Final = rf"^(?:{FUTURE}|{STOCK}|{OPTION})$"
+SIGNAL_SYMBOL_PATTERN: Final = rf"^(?:{FUTURE}|{GENERIC_FUTURE}|{STOCK}|{OPTION})$"
+UUID_PATTERN: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+OrderSymbol = Annotated[str, StringConstraints(pattern=ORDER_SYMBOL_PATTERN)]
+SignalSymbol = Annotated[str, StringConstraints(pattern=SIGNAL_SYMBOL_PATTERN)]
+ClientOrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+FeatureName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+ModelVersion = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:+-]{1,64}$")]
+Reason = Annotated[str, StringConstraints(pattern=r"^\S[^\x00-\x1f]{0,499}$")]
+Uuid = Annotated[str, StringConstraints(pattern=UUID_PATTERN)]
+
+MAX_PRICE: Final = 1_000_000_000
+
+
+class StrictInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ExecuteIn(StrictInput):
+    """An order as the spec sends it, plus an optional idempotency key."""
+
+    symbol: OrderSymbol = Field(description="B3 contract or stock, e.g. WINZ25, PETR4")
+    side: Literal["BUY", "SELL"]
+    quantity: Annotated[int, Field(ge=1, le=1_000_000)]
+    price: Annotated[float, Field(ge=-1, le=MAX_PRICE)] = Field(
+        description="limit price on the instrument's tick grid, or -1 for a market order"
+    )
+    client_order_id: ClientOrderId = Field(  # type: ignore[assignment]
+        default=None,
+        description="idempotency key: a retry with the same one returns the original order",
+    )
+
+
+class SignalIn(StrictInput):
+    """A model's decision as the analytics host posts it."""
+
+    signal_id: Uuid = Field(  # type: ignore[assignment]
+        default=None,
+        description="the core's deterministic id of this signal; checked when given",
+    )
+    symbol: SignalSymbol
+    direction: Literal["BUY", "SELL", "HOLD"]
+    confidence: Annotated[float, Field(ge=0, le=1)]
+    features: dict[FeatureName, float] = Field(default_factory=dict, max_length=256)
+    model_version: ModelVersion
+    tick_trade_id: Annotated[int, Field(ge=0, le=2**62)]
+    tick_timestamp_ms: Annotated[int, Field(ge=0, le=2**53)]
+    price: Annotated[float, Field(gt=0, le=MAX_PRICE)]
+
+
+class KillSwitchIn(StrictInput):
+    action: Literal["engage", "release"]
+    reason: Reason = Field(description="why: kept in the audit trail")
+
+
+Count = Annotated[int, Field(ge=0, le=1_000_000)]
+Money = Annotated[float, Field(ge=0, le=1e12)]
+Seconds = Annotated[float, Field(ge=0, le=86_400)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+def unchanged() -> Any:
+    """Declare an optional field that is not nullable: omit it to keep the value."""
+    return Field(default=None)
+
+
+class RiskLimitsIn(StrictInput):
+    """Limits to change; omitted ones stay as they are."""
+
+    max_order_quantity: Count = unchanged()
+    max_position: Count = unchanged()
+    max_orders_per_window: Count = unchanged()
+    max_order_notional: Money = unchanged()
+    daily_loss_limit: Money = unchanged()
+    price_band_fraction: Fraction = unchanged()
+    market_data_max_age_seconds: Seconds = unchanged()
+    duplicate_window_seconds: Seconds = unchanged()
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    client_order_id: str
+    account: str
+    symbol: str
+    side: str
+    quantity: int
+    price: float
+    status: str
+    filled_quantity: int
+    average_fill_price: float
+    reason_code: str
+    reason: str
+    venue_order_id: str
+    signal_id: str | None
+    submitted_at: str
+
+
+class SignalOut(BaseModel):
+    signal_id: str
+    symbol: str
+    direction: str
+    confidence: float
+    features: dict[str, float]
+    model_version: str
+    tick_trade_id: int
+    tick_timestamp_ms: int
+    price: float
+
+
+class SignalRecordedOut(BaseModel):
+    signal: SignalOut
+    created: bool
+    order: OrderOut | None = Field(description="the order auto-execution sent, if any")
+
+
+class SignalsOut(BaseModel):
+    signals: list[SignalOut]
+
+
+class PositionOut(BaseModel):
+    symbol: str
+    net_quantity: int
+    average_price: float
+    realized_pnl: float
+    daily_realized_pnl: float
+    unrealized_pnl: float | None = Field(description="null when no last trade price is known")
+    last_price: float | None
+
+
+class PositionsOut(BaseModel):
+    account: str
+    positions: list[PositionOut]
+    realized_pnl: float
+    unrealized_pnl: float | None
+
+
+class KillSwitchOut(BaseModel):
+    engaged: bool
+    actor: str
+    reason: str
+    changed_at: str | None
+    canceled_orders: int = 0
+
+
+class RiskLimitsOut(BaseModel):
+    limits: dict[str, float | int | str | list[str]]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    store: dict[str, str | bool | int]
+    broker: dict[str, str | bool]
+    feed: dict[str, str | bool | float | None]
+    kill_switch_engaged: bool | None
+
+
+class ErrorItem(BaseModel):
+    key: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Litestar's error body: `extra` names the field and the rule it broke."""
+
+    status_code: int
+    detail: str
+    extra: list[ErrorItem] | dict[str, str] | None = None
+
+
+INPUT_MODELS: Final = (ExecuteIn, SignalIn, KillSwitchIn, RiskLimitsIn)

@@ -1,0 +1,166 @@
+"""The risk book: what pre-trade checks need to know, kept in memory and rebuilt from the store."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from eventsourcing.utils import get_topic
+
+from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.order import (
+    Order,
+    OrderAccepted,
+    OrderCanceled,
+    OrderDenied,
+    OrderFilled,
+    OrderRejected,
+    OrderSubmitted,
+)
+from tradingcore.domain.position import Position, PositionEvent
+from tradingcore.domain.tape import Trade
+from tradingcore.domain.values import Side, Symbol
+from tradingcore.risk.checks import RecentOrder
+
+RECENT_ORDERS_KEPT: Final = 10_000
+"""Per account: enough for any throttle window we would configure."""
+
+ORDER_TOPICS: Final = tuple(
+    get_topic(kind)
+    for kind in (
+        OrderSubmitted,
+        OrderDenied,
+        OrderAccepted,
+        OrderRejected,
+        OrderFilled,
+        OrderCanceled,
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrder:
+    account: str
+    symbol: Symbol
+    side: Side
+    remaining: int
+
+
+class RiskBook:
+    """Open orders, recent orders, last trades and daily P&L baselines per account."""
+
+    def __init__(self) -> None:
+        self.open_orders: dict[uuid.UUID, OpenOrder] = {}
+        self.recent: dict[str, deque[RecentOrder]] = defaultdict(
+            lambda: deque(maxlen=RECENT_ORDERS_KEPT)
+        )
+        self.symbols: dict[str, set[Symbol]] = defaultdict(set)
+        self.last_trades: dict[Symbol, Trade] = {}
+        self._baselines: dict[tuple[uuid.UUID, datetime], Decimal] = {}
+
+    def refresh(self, order: Order) -> None:
+        """Track an order's remaining quantity while it is open."""
+        self.symbols[order.account].add(order.symbol)
+        if order.is_open:
+            self.open_orders[order.id] = OpenOrder(
+                order.account, order.symbol, order.side, order.remaining
+            )
+        else:
+            self.open_orders.pop(order.id, None)
+
+    def note_passed(self, order: Order) -> None:
+        """Remember an order that passed the checks, for the throttle and duplicate checks."""
+        at = order.submitted_at or datetime.min.replace(tzinfo=UTC)
+        self.recent[order.account].append(
+            RecentOrder(at, order.symbol, order.side, order.quantity, order.price)
+        )
+
+    def open_quantity(self, account: str, symbol: Symbol, side: Side) -> int:
+        return sum(
+            open_order.remaining
+            for open_order in self.open_orders.values()
+            if open_order.account == account
+            and open_order.symbol == symbol
+            and open_order.side is side
+        )
+
+    def open_order_ids(self, account: str | None = None) -> list[uuid.UUID]:
+        return [
+            order_id
+            for order_id, open_order in self.open_orders.items()
+            if account is None or open_order.account == account
+        ]
+
+    def on_trade(self, trade: Trade) -> None:
+        if trade.cancelled:
+            return
+        self.last_trades[trade.symbol] = trade
+
+    def last_trade_at(self, symbol: Symbol) -> datetime | None:
+        trade = self.last_trades.get(symbol)
+        if trade is None:
+            return None
+        return datetime.fromtimestamp(trade.timestamp_ms / 1000, UTC)
+
+    def last_price(self, symbol: Symbol) -> Decimal | None:
+        trade = self.last_trades.get(symbol)
+        return None if trade is None else trade.price
+
+    def daily_realized(
+        self, app: TradingApplication, position: Position, day_start: datetime
+    ) -> Decimal:
+        """Return the P&L the position realized since `day_start`."""
+        key = (position.id, day_start)
+        baseline = self._baselines.get(key)
+        if baseline is None:
+            baseline = Decimal(0)
+            for event in app.events.get(position.id):
+                if isinstance(event, PositionEvent) and event.timestamp < day_start:
+                    baseline += event.realized_pnl
+            self._baselines[key] = baseline
+        return position.realized_pnl - baseline
+
+    def daily_pnl(
+        self, app: TradingApplication, account: str, day_start: datetime
+    ) -> Decimal | None:
+        """Return realized plus unrealized P&L of the day, or None if a mark is missing."""
+        total = Decimal(0)
+        for symbol in sorted(self.symbols.get(account, ())):
+            position = app.position(account, symbol)
+            total += self.daily_realized(app, position, day_start)
+            if position.net_quantity:
+                mark = self.last_price(symbol)
+                if mark is None:
+                    return None
+                total += position.unrealized_pnl(mark)
+        return total
+
+    def rebuild(self, app: TradingApplication, page: int = 1_000) -> int:
+        """Fold every stored order event into the book; return how many orders were seen."""
+        events: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        for notification in _notifications(app, ORDER_TOPICS, page):
+            events[notification.originator_id].append(app.mapper.to_domain_event(notification))
+        for order_id, order_events in events.items():
+            order = Order.rehydrate(order_id, order_events)
+            self.refresh(order)
+            if not any(isinstance(event, OrderDenied) for event in order_events):
+                self.note_passed(order)
+        for account in self.recent:
+            ordered = sorted(self.recent[account], key=lambda recent: recent.at)
+            self.recent[account] = deque(ordered, maxlen=RECENT_ORDERS_KEPT)
+        return len(events)
+
+
+def _notifications(app: TradingApplication, topics: tuple[str, ...], page: int) -> Iterator[Any]:
+    start = 1
+    while True:
+        batch = app.recorder.select_notifications(start=start, limit=page, topics=topics)
+        yield from batch
+        if len(batch) < page:
+            return
+        start = batch[-1].id + 1

@@ -1,0 +1,169 @@
+"""Signals in, orders out: record each signal once and optionally execute it through risk."""
+
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from tradingcore.application.errors import ConcurrencyConflict
+from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult
+from tradingcore.application.order_manager import OrderManager
+from tradingcore.domain.audit import AuditEntry, audit_id_for
+from tradingcore.domain.errors import InvalidSignal
+from tradingcore.domain.signal import Direction, Signal, SignalGenerated, signal_id_for
+from tradingcore.domain.values import MARKET_PRICE_MARKER, Side, Symbol
+
+RECENT_SIGNALS_KEPT: Final = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class AutoExecution:
+    """How received signals become orders; disabled unless asked for."""
+
+    enabled: bool = False
+    quantity: int = 1
+    min_confidence: float = 0.6
+    scale_by_confidence: bool = False
+    """Send round(quantity × confidence) contracts (at least one) instead of `quantity`."""
+
+    def quantity_for(self, confidence: float) -> int:
+        if not self.scale_by_confidence:
+            return self.quantity
+        return max(1, round(self.quantity * confidence))
+
+
+@dataclass(frozen=True, slots=True)
+class SignalReceived:
+    """A signal as the analytics host posts it (spec 6.2)."""
+
+    symbol: Symbol
+    direction: Direction
+    confidence: float
+    features: Mapping[str, float]
+    model_version: str
+    tick_trade_id: int
+    tick_timestamp_ms: int
+    price: float
+    signal_id: uuid.UUID | None = None
+    """The sender's id for it; it must equal the one the core derives."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignalResult:
+    signal: Signal
+    created: bool
+    execution: ExecutionResult | None
+
+
+class SignalDesk:
+    """Records signals (idempotent on their deterministic id) and auto-executes them."""
+
+    def __init__(self, orders: OrderManager, auto: AutoExecution | None = None) -> None:
+        self.orders = orders
+        self.app = orders.app
+        self.auto = auto or AutoExecution()
+        self.recent: deque[Signal] = deque(maxlen=RECENT_SIGNALS_KEPT)
+        self._recent_ids: set[uuid.UUID] = set()
+
+    def receive(self, received: SignalReceived, actor: str, account: str) -> SignalResult:
+        """Record a signal once; when auto-execution is on, trade it for `account`."""
+        expected = signal_id_for(
+            received.model_version,
+            received.symbol,
+            received.tick_trade_id,
+            received.tick_timestamp_ms,
+        )
+        if received.signal_id is not None and received.signal_id != expected:
+            raise InvalidSignal(
+                f"invalid signal_id {received.signal_id}: the id of this model version, symbol, "
+                f"tick trade id and timestamp is {expected}"
+            )
+        with self.orders.lock:
+            signal, created = self._record(received, expected, actor)
+            self.remember(signal)
+            return SignalResult(signal, created, self._execute(signal, actor, account))
+
+    def _record(
+        self, received: SignalReceived, signal_id: uuid.UUID, actor: str
+    ) -> tuple[Signal, bool]:
+        if self.app.exists(signal_id):
+            return self.app.load(Signal, signal_id), False
+        signal = Signal.generate(
+            symbol=received.symbol,
+            direction=received.direction,
+            confidence=received.confidence,
+            features=received.features,
+            model_version=received.model_version,
+            tick_trade_id=received.tick_trade_id,
+            tick_timestamp_ms=received.tick_timestamp_ms,
+            price=received.price,
+            at=self.app.clock.now(),
+        )
+        audit = AuditEntry.record(
+            entry_id=audit_id_for("SIGNAL_RECORDED", signal.id),
+            actor=actor,
+            action="SIGNAL_RECORDED",
+            details={
+                "signal_id": str(signal.id),
+                "symbol": signal.symbol.ticker,
+                "direction": signal.direction.value,
+                "confidence": signal.confidence,
+                "model_version": signal.model_version,
+                "tick_trade_id": signal.tick_trade_id,
+            },
+            result="SUCCESS",
+            reason="",
+            at=self.app.clock.now(),
+        )
+        try:
+            self.app.store(signal, audit)
+        except ConcurrencyConflict:
+            return self.app.load(Signal, signal_id), False
+        self.orders.observer.audited(audit)
+        return signal, True
+
+    def _execute(self, signal: Signal, actor: str, account: str) -> ExecutionResult | None:
+        auto = self.auto
+        if not auto.enabled or signal.direction is Direction.HOLD:
+            return None
+        if signal.confidence < auto.min_confidence:
+            return None
+        # The client order id is the signal's: a re-posted signal finds its order again.
+        return self.orders.execute(
+            ExecuteOrder(
+                actor=f"auto-execution:{actor}",
+                account=account,
+                symbol=signal.symbol,
+                side=Side(signal.direction.value),
+                quantity=auto.quantity_for(signal.confidence),
+                price=Decimal(MARKET_PRICE_MARKER),
+                client_order_id=f"signal-{signal.id.hex}",
+                signal_id=signal.id,
+            )
+        )
+
+    def remember(self, signal: Signal) -> None:
+        """Keep a signal in the recent list (signals other processes store arrive here too)."""
+        if signal.id in self._recent_ids:
+            return
+        if len(self.recent) == self.recent.maxlen:
+            self._recent_ids.discard(self.recent[0].id)
+        self.recent.append(signal)
+        self._recent_ids.add(signal.id)
+
+    def on_signal_event(self, event: SignalGenerated) -> None:
+        self.remember(Signal.rehydrate(event.originator_id, [event]))
+
+    def latest(self, limit: int, symbol: Symbol | None = None) -> list[Signal]:
+        """Return the newest signals first, optionally of one symbol."""
+        chosen: list[Signal] = []
+        for signal in reversed(self.recent):
+            if symbol is None or signal.symbol == symbol:
+                chosen.append(signal)
+                if len(chosen) >= limit:
+                    break
+        return chosen
