@@ -20,6 +20,7 @@ COMPRESSION: Final = "zstd"
 
 _PART: Final = re.compile(r"^(?P<table>[a-z_]+)\.part-(?P<start>\d{12})-(?P<stop>\d{12})\.parquet$")
 _WHOLE: Final = re.compile(r"^(?P<table>[a-z_]+)\.parquet$")
+_DAY: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 Range = tuple[int, int]
 
@@ -69,7 +70,7 @@ def day_directories(root: Path) -> list[Path]:
         for symbol in root.iterdir()
         if symbol.is_dir() and not symbol.name.startswith((".", "_"))
         for day in symbol.iterdir()
-        if day.is_dir() and not day.name.startswith(".")
+        if day.is_dir() and _DAY.match(day.name)
     )
 
 

@@ -172,7 +172,7 @@ class ParquetOutput:
         """Compact every day of these symbols older than the symbol's latest day."""
         compacted: list[Path] = []
         for symbol in sorted(set(symbols)):
-            days = sorted(path for path in (self.root / symbol).iterdir() if path.is_dir())
+            days = [path for path in day_directories(self.root) if path.parent.name == symbol]
             for directory in days[:-1]:
                 compacted.extend(self.compact_directory(directory))
         return compacted
