@@ -69,7 +69,7 @@ def read_neg(path: Path, tick_units: TickUnits) -> TradeTable:
 def _parse(body: pa.Buffer) -> pa.Table:
     return pacsv.read_csv(
         pa.BufferReader(body),
-        read_options=pacsv.ReadOptions(column_names=list(FIELDS), block_size=1 << 24),
+        read_options=pacsv.ReadOptions(column_names=list(FIELDS), block_size=1 << 22),
         parse_options=pacsv.ParseOptions(delimiter=";", quote_char=False, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(
             column_types=_TYPES,
@@ -103,8 +103,8 @@ def _check_counts(path: Path, header: Envelope, trailer: Envelope, lines: int) -
 def _columns(
     path: Path, body: pa.Buffer, table: pa.Table, envelope: Envelope, tick_units: TickUnits
 ) -> TradeTable:
-    symbols, symbol_index, first_row = _symbols(table.column("InstrumentSymbol"))
-    bad_symbol = _bad_symbol_rows(symbols, first_row)
+    symbols, symbol_index = _symbols(table.column("InstrumentSymbol"))
+    bad_symbol = _bad_symbol_rows(symbols, symbol_index)
     ticks = np.array([_tick_or_zero(tick_units, name) for name in symbols], dtype=np.int64)
     days = _int64(table.column("SessionDate"))
     prices = _price_units(table.column("TradePrice"))
@@ -154,33 +154,31 @@ def _columns(
     )
 
 
-def _symbols(
-    column: pa.ChunkedArray,
-) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Return the trimmed distinct symbols, each row's index into them, each one's first row."""
+def _symbols(column: pa.ChunkedArray) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """Return the trimmed distinct symbols and each row's index into them."""
     encoded = column.unify_dictionaries() if column.num_chunks > 1 else column
     if encoded.num_chunks == 0:
-        return [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return [], np.zeros(0, dtype=np.int64)
     dictionary = encoded.chunk(0).dictionary
     indices = np.concatenate(
         [chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks]
     ).astype(np.int64)
+    # Trim the few distinct padded names, not the million rows that point at them.
     trimmed = pc.utf8_trim_whitespace(dictionary).to_pylist()
     names = sorted(set(trimmed))
     position = {name: number for number, name in enumerate(names)}
     remap = np.array([position[name] for name in trimmed], dtype=np.int64)
-    symbol_index = remap[indices] if len(remap) else indices
-    _, first_row = np.unique(symbol_index, return_index=True)
-    return names, symbol_index, first_row.astype(np.int64)
+    return names, remap[indices] if len(remap) else indices
 
 
-def _bad_symbol_rows(symbols: list[str], first_row: npt.NDArray[np.int64]) -> list[int]:
+def _bad_symbol_rows(symbols: list[str], symbol_index: npt.NDArray[np.int64]) -> list[int]:
+    """Return the first row of each symbol that is not a valid B3 ticker."""
     bad = []
     for number, name in enumerate(symbols):
         try:
             Symbol(name)
         except DomainError:
-            bad.append(int(first_row[number]))
+            bad.append(int(np.flatnonzero(symbol_index == number)[0]))
     return bad
 
 

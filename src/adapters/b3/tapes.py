@@ -110,7 +110,8 @@ class _SortedColumns:
         self.volumes: list[int] = table.volumes[order].tolist()
         codes = np.frombuffer(AGGRESSOR_CODES, dtype=np.uint8)
         self.aggressors = codes[table.aggressors[order]].tobytes().decode("ascii")
-        self.flags: list[int] = table.flags[order].tolist()
+        self.flag_array = table.flags[order]
+        self.flags: list[int] = self.flag_array.tolist()
 
     def batch(self, start: int, stop: int) -> TradeColumns:
         return TradeColumns(
@@ -134,13 +135,13 @@ def _tape_events(
     band_fraction: Decimal | None,
     batch_size: int,
 ) -> tuple[list[DomainEvent] | None, TapeImport]:
-    flags = columns.flags[start:stop]
+    flags = columns.flag_array[start:stop]
     summary = TapeImport(
         symbol.ticker,
         session,
         stop - start,
-        sum(1 for value in flags if value & CANCELLED),
-        sum(1 for value in flags if value & CROSS),
+        int(np.count_nonzero(flags & CANCELLED)),
+        int(np.count_nonzero(flags & CROSS)),
     )
     tape = _existing_tape(app, symbol, session)
     if tape is None:
