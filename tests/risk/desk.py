@@ -76,6 +76,8 @@ class Desk:
             self.app, self.broker, limits=limits or RiskLimits(), observer=self.observer
         )
         self.orders.start()
+        for order, remaining in self.orders.open_broker_orders():
+            self.broker.resume(order, remaining)
         self.next_trade_id = 1
 
     def trade(self, price: float | int, volume: int = 100, symbol: Symbol = WIN) -> Trade:

@@ -74,11 +74,18 @@ class PaperBroker:
         listener.on_order_accepted(order.order_id, venue_order_id)
 
     def cancel(self, order_id: uuid.UUID) -> None:
+        """Cancel a working order; an order the venue does not work is reported canceled too."""
         listener = self._require_listener()
         with self._lock:
             working = self._working.pop(order_id, None)
-        if working is not None:
-            listener.on_order_canceled(order_id, "canceled at the paper venue")
+        reason = "canceled at the paper venue" if working else "not working at the paper venue"
+        listener.on_order_canceled(order_id, reason)
+
+    def resume(self, order: BrokerOrder, remaining: int) -> None:
+        """Work again an order accepted before a restart (the paper venue keeps no state)."""
+        if remaining > 0:
+            with self._lock:
+                self._working.setdefault(order.order_id, WorkingOrder(order, remaining))
 
     def on_trade(self, trade: Trade) -> list[PaperFill]:
         """Fill the working orders this trade reaches; return the fills reported."""

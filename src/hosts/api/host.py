@@ -92,6 +92,9 @@ class ApiHost:
         if self.started:
             return
         seen = self.orders.start()
+        if isinstance(self.broker, PaperBroker):
+            for order, remaining in self.orders.open_broker_orders():
+                self.broker.resume(order, remaining)
         self.follower.start()
         KILL_SWITCH_ENGAGED.set(1 if self.orders.kill_switch().engaged else 0)
         self.started = True

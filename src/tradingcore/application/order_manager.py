@@ -82,6 +82,12 @@ class OrderManager:
         self.broker.connect(self)
         return seen
 
+    def open_broker_orders(self) -> list[tuple[BrokerOrder, int]]:
+        """Return the open orders as the broker saw them, with their unfilled quantity."""
+        with self.lock:
+            orders = [self.app.load(Order, order_id) for order_id in self.book.open_order_ids()]
+            return [(_broker_order(order), order.remaining) for order in orders]
+
     # Commands ------------------------------------------------------------------------------
 
     def execute(self, command: ExecuteOrder) -> ExecutionResult:
@@ -143,11 +149,7 @@ class OrderManager:
 
     def _send(self, order: Order) -> None:
         try:
-            self.broker.send(
-                BrokerOrder(
-                    order.id, order.account, order.symbol, order.side, order.quantity, order.price
-                )
-            )
+            self.broker.send(_broker_order(order))
         except Exception as error:  # the venue never saw it: say so on the order
             self.on_order_rejected(order.id, "BROKER_ERROR", f"the broker refused to send: {error}")
             return
@@ -375,6 +377,12 @@ class OrderManager:
             reason=reason,
             at=self.clock.now(),
         )
+
+
+def _broker_order(order: Order) -> BrokerOrder:
+    return BrokerOrder(
+        order.id, order.account, order.symbol, order.side, order.quantity, order.price
+    )
 
 
 def _order_details(order: Order) -> dict[str, Any]:
