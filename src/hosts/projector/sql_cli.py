@@ -58,3 +58,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     write_result(result, args.format, args.output)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run without the `tradingcore` front end (faster start: no other host is imported)."""
+    parser = argparse.ArgumentParser(prog="tradingcore sql", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
