@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Final
@@ -116,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def serve(config: ApiConfig, keys: KeyRing, host: str, port: int) -> int:
+    """Serve until interrupted; `--port 0` takes a free port, printed on the first line."""
     import uvicorn
 
     from hosts.api.app import create_app
@@ -125,7 +127,20 @@ def serve(config: ApiConfig, keys: KeyRing, host: str, port: int) -> int:
     except (ValueError, DomainError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    uvicorn.run(create_app(api_host), host=host, port=port, log_level="warning", access_log=False)
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        print(f"error: cannot listen on {host}:{port}: {error}", file=sys.stderr)
+        api_host.stop()
+        return 2
+    bound_port = listener.getsockname()[1]
+    print(f"tradingcore api listening on http://{host}:{bound_port}", flush=True)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(api_host), log_level="warning", access_log=False)
+    )
+    server.run(sockets=[listener])
     return 0
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from hosts.api.errors import ApiError, domain_errors
@@ -72,7 +72,7 @@ class OrderController(Controller):
         responses=error_responses(404),
         sync_to_thread=True,
     )
-    def get_order(self, request: Request[Any, Any, Any], order_id: uuid.UUID) -> OrderOut:
+    def get_order(self, request: Request[Any, Any, Any], order_id: FromPath[uuid.UUID]) -> OrderOut:
         """Return an order of the key's account; other accounts' orders are 404."""
         principal = principal_of(request)
         with domain_errors():
@@ -87,7 +87,7 @@ class OrderController(Controller):
         responses=error_responses(404, 409),
         sync_to_thread=True,
     )
-    def cancel(self, request: Request[Any, Any, Any], order_id: uuid.UUID) -> OrderOut:
+    def cancel(self, request: Request[Any, Any, Any], order_id: FromPath[uuid.UUID]) -> OrderOut:
         """Ask the broker to cancel; 409 if the order is no longer open."""
         principal = principal_of(request)
         with domain_errors():
