@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from adapters.b3.errors import B3FileError
 from adapters.b3.importer import FileFormat, import_file
-from adapters.b3.neg_writer import neg_text
+from adapters.b3.neg_writer import NegRow, neg_text
 from adapters.eventstore import open_store
 from hosts.cli import main
 from tests.b3.samples import SESSION, sample_rows
@@ -84,6 +85,7 @@ def test_import_with_missing_column_names_the_line_and_layout(tmp_path, sqlite_u
 
     with pytest.raises(B3FileError, match=r"line 6, field layout: expected 18 fields"):
         import_file(open_store(sqlite_url, ManualClock()), path)
+    assert stored_events(sqlite_url) == 0
 
 
 def test_import_with_empty_line_inside_names_that_line(tmp_path, sqlite_url):
@@ -91,6 +93,7 @@ def test_import_with_empty_line_inside_names_that_line(tmp_path, sqlite_url):
 
     with pytest.raises(B3FileError, match=r"line 4, field layout"):
         import_file(open_store(sqlite_url, ManualClock()), path)
+    assert stored_events(sqlite_url) == 0
 
 
 def test_import_with_trailer_count_mismatch_says_truncated(tmp_path, sqlite_url):
@@ -110,6 +113,7 @@ def test_import_with_missing_trailer_says_truncated(tmp_path, sqlite_url):
 
     with pytest.raises(B3FileError, match=r"line 9, field trailer: .*truncated"):
         import_file(open_store(sqlite_url, ManualClock()), path)
+    assert stored_events(sqlite_url) == 0
 
 
 def test_import_with_wrong_layout_as_neg_names_the_header(tmp_path, sqlite_url):
@@ -118,6 +122,7 @@ def test_import_with_wrong_layout_as_neg_names_the_header(tmp_path, sqlite_url):
 
     with pytest.raises(B3FileError, match=r"line 1, field header: .*not a B3 NEG file"):
         import_file(open_store(sqlite_url, ManualClock()), path, file_format=FileFormat.NEG)
+    assert stored_events(sqlite_url) == 0
 
 
 def test_import_with_truncated_zip_names_the_archive(neg_file, tmp_path, sqlite_url):
@@ -133,14 +138,11 @@ def test_import_with_truncated_zip_names_the_archive(neg_file, tmp_path, sqlite_
 
 
 def test_import_with_unknown_future_root_asks_for_a_tick(neg_file, sqlite_url):
-    from decimal import Decimal
-
-    from adapters.b3.neg_writer import NegRow
-
     path = neg_file([NegRow("DI1F27", 10, Decimal("13.125"), 5, "09:00:00.000")])
 
     with pytest.raises(B3FileError, match=r"line 2, field InstrumentSymbol: .*--tick DI1F27=SIZE"):
         import_file(open_store(sqlite_url, ManualClock()), path)
+    assert stored_events(sqlite_url) == 0
 
 
 def test_cli_with_bad_file_exits_non_zero_and_stores_nothing(tmp_path, sqlite_url, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from adapters.b3.importer import FileFormat, detect_format, import_file
 from adapters.b3.instruments import TickSizes
 from adapters.b3.profit_csv import read_profit_csv
 from adapters.eventstore import open_store
-from hosts.cli import main
+from hosts.importer.cli import add_arguments, run
 from tradingcore.domain.tape import TradesRecorded, session_tape_id
 from tradingcore.domain.values import Symbol
 from tradingcore.ports.clock import ManualClock
@@ -24,6 +25,12 @@ Data;Corretora compradora;Preço;Quantidade;Corretora vendedora;Agressor
 06/10/2025 10:00:01.120;Itaú;127.865,00;2;XP;Direto
 06/10/2025 09:00:00.000;Leilão;127.850,00;1.000;Leilão;Leilão
 """
+
+
+def run_import(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 def write(tmp_path: Path, text: str, name: str = "WINV25_times_and_trades.csv", encoding="utf-8"):
@@ -128,7 +135,7 @@ def test_detect_format_tells_csv_from_neg(tmp_path, neg_file):
 def test_cli_imports_export_into_the_sqlite_store(tmp_path, sqlite_url, capsys):
     path = write(tmp_path, PT_BR)
 
-    code = main(["import", str(path), "--store", sqlite_url, "--format", "profit-csv"])
+    code = run_import(str(path), "--store", sqlite_url, "--format", "profit-csv")
 
     assert code == 0
     assert "OK" in capsys.readouterr().out
