@@ -141,6 +141,7 @@ _FAKE_SIGNATURES: Final[dict[str, tuple[Any, list[Any]]]] = {
     "FakeRestoreConnection": (c_int32, []),
     "FakeWaitIdle": (c_int32, [c_int32]),
     "FakeStartStream": (c_int32, [c_wchar_p, c_wchar_p, c_int64, c_int32, c_double, c_double]),
+    "FakeSizeOf": (c_int32, [c_char_p]),
 }
 
 
@@ -260,6 +261,10 @@ class FakeProfitDLL:
     ) -> None:
         """Generate `count` trades (numbers 1..count) at `rate` per second (0: flat out)."""
         self._call("FakeStartStream", ticker, exchange, count, rate, start_price, tick)
+
+    def size_of(self, record_name: str) -> int:
+        """Return the C compiler's size of an ABI record (-1 for an unknown name)."""
+        return int(self.library.FakeSizeOf(record_name.encode("ascii")))
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until the stream ended and every queued callback fired."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import uuid
 from dataclasses import dataclass
 from typing import Final
 
@@ -134,6 +135,15 @@ class TradingMessageRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SendRejected:
+    """A send the DLL refused synchronously, queued so it arrives like any other rejection."""
+
+    order_id: uuid.UUID
+    code_name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallbackFailure:
     """A callback could not copy its data (an accessor failed); reported, never raised."""
 
@@ -149,5 +159,6 @@ DLLRecord = (
     | InvalidTickerRecord
     | OrderDetails
     | TradingMessageRecord
+    | SendRejected
     | CallbackFailure
 )

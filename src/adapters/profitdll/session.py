@@ -165,7 +165,7 @@ class ProfitDLLSession:
                     )
                 self._changed.wait(remaining)
 
-    def drain(self, timeout: float) -> bool:
+    def drain(self, timeout: float = 5.0) -> bool:
         """Wait until every record queued so far has been dispatched; False on timeout."""
         done = threading.Event()
         self._queue.put(done)
@@ -179,7 +179,7 @@ class ProfitDLLSession:
 
     def _initialize(self, library: ProfitDLL) -> None:
         self._finalizing = False
-        self._queue.put(_Reset("initializing"))
+        self._mark(_Reset("initializing"))
         callbacks = self._make_callbacks(library)
         if self._callbacks:
             self._retired_callbacks.append(self._callbacks)
@@ -204,12 +204,17 @@ class ProfitDLLSession:
         with contextlib.suppress(NotInitialized):
             self.library.finalize()
         self._initialized = False
-        self._queue.put(_Reset("finalized"))
+        self._mark(_Reset("finalized"))
 
     def _set_failure(self, detail: str) -> None:
-        # Through the queue, so it lands after the states already queued; then wait for it.
-        self._queue.put(_Reset(detail, failure=True))
-        self.drain(5.0)
+        self._mark(_Reset(detail, failure=True))
+
+    def _mark(self, reset: _Reset) -> None:
+        """Reset the state through the queue (after what is already queued) and wait for it,
+        so a caller never reads a state older than its own start, restart or failure."""
+        self._queue.put(reset)
+        if threading.current_thread() is not self._dispatcher:
+            self.drain(5.0)
 
     def _start_dispatcher(self) -> None:
         if self._dispatcher is None:

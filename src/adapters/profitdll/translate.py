@@ -27,6 +27,9 @@ FINEST_GRID: Final = Decimal(1) / PRICE_SCALE
 GRID_TOLERANCE: Final = Decimal("1e-6")
 """How far (in ticks) a double may sit from the grid and still be float noise."""
 
+MAX_PRICE: Final = 1e12
+"""No B3 instrument trades near this; larger doubles are corrupt records."""
+
 _STAMP: Final = re.compile(r"^(\d{2})/(\d{2})/(\d{4}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})$")
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -96,6 +99,8 @@ def exact_price(value: float, grid: Decimal) -> Decimal:
         raise MalformedRecord(f"bad price {value!r}: not finite")
     if value <= 0:
         raise MalformedRecord(f"bad price {value!r}: must be > 0")
+    if value > MAX_PRICE:
+        raise MalformedRecord(f"bad price {value!r}: above {MAX_PRICE:g}, not a B3 price")
     number = Decimal(repr(value))
     ticks = (number / grid).to_integral_value(ROUND_HALF_EVEN)
     if abs(number / grid - ticks) > GRID_TOLERANCE:

@@ -399,7 +399,8 @@ static void *connector_thread(void *unused) {
 static int valid_ticker(const wchar_t *ticker) {
     size_t length = wcslen(ticker);
     if (length == 0 || length >= TICKER_CHARS - 1) return 0;
-    if (wcsncmp(ticker, L"INVALID", 7) == 0) return 0;
+    /* Tickers the fake "does not know": a B3-shaped one (ZZZZ3) and an obviously bad one. */
+    if (wcsncmp(ticker, L"INVALID", 7) == 0 || wcsncmp(ticker, L"ZZZ", 3) == 0) return 0;
     for (size_t index = 0; index < length; index++) {
         wchar_t c = ticker[index];
         if (!((c >= L'A' && c <= L'Z') || (c >= L'0' && c <= L'9'))) return 0;
@@ -1102,4 +1103,29 @@ EXPORT int32_t CALL FakeStartStream(const wchar_t *ticker, const wchar_t *exchan
     }
     pthread_mutex_unlock(&g_lock);
     return result;
+}
+
+/* The C size of an ABI record, so tests can check the ctypes declarations against the compiler. */
+EXPORT int32_t CALL FakeSizeOf(const char *name) {
+    if (!name) return -1;
+    if (strcmp(name, "TSystemTime") == 0) return (int32_t)sizeof(TSystemTime);
+    if (strcmp(name, "TAssetIDRec") == 0) return (int32_t)sizeof(TAssetIDRec);
+    if (strcmp(name, "TConnectorAssetIdentifier") == 0)
+        return (int32_t)sizeof(TConnectorAssetIdentifier);
+    if (strcmp(name, "TConnectorAccountIdentifier") == 0)
+        return (int32_t)sizeof(TConnectorAccountIdentifier);
+    if (strcmp(name, "TConnectorAccountIdentifierOut") == 0)
+        return (int32_t)sizeof(TConnectorAccountIdentifierOut);
+    if (strcmp(name, "TConnectorAssetIdentifierOut") == 0)
+        return (int32_t)sizeof(TConnectorAssetIdentifierOut);
+    if (strcmp(name, "TConnectorOrderIdentifier") == 0)
+        return (int32_t)sizeof(TConnectorOrderIdentifier);
+    if (strcmp(name, "TConnectorSendOrder") == 0) return (int32_t)sizeof(TConnectorSendOrder);
+    if (strcmp(name, "TConnectorChangeOrder") == 0) return (int32_t)sizeof(TConnectorChangeOrder);
+    if (strcmp(name, "TConnectorCancelOrder") == 0) return (int32_t)sizeof(TConnectorCancelOrder);
+    if (strcmp(name, "TConnectorOrderOut") == 0) return (int32_t)sizeof(TConnectorOrderOut);
+    if (strcmp(name, "TConnectorTrade") == 0) return (int32_t)sizeof(TConnectorTrade);
+    if (strcmp(name, "TConnectorTradingMessageResult") == 0)
+        return (int32_t)sizeof(TConnectorTradingMessageResult);
+    return -1;
 }
