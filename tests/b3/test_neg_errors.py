@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -12,9 +13,16 @@ from adapters.b3.errors import B3FileError
 from adapters.b3.importer import FileFormat, import_file
 from adapters.b3.neg_writer import NegRow, neg_text
 from adapters.eventstore import open_store
-from hosts.cli import main
+from hosts.cli import COMMANDS
+from hosts.importer import cli
 from tests.b3.samples import SESSION, sample_rows
 from tradingcore.ports.clock import ManualClock
+
+
+def run_import(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    return cli.run(parser.parse_args(argv))
 
 
 def sample_lines() -> list[str]:
@@ -148,8 +156,12 @@ def test_import_with_unknown_future_root_asks_for_a_tick(neg_file, sqlite_url):
 def test_cli_with_bad_file_exits_non_zero_and_stores_nothing(tmp_path, sqlite_url, capsys):
     path = bad_file(tmp_path, on_line(4, 3, " 000000000000.41x000"))
 
-    code = main(["import", str(path), "--store", sqlite_url])
+    code = run_import(str(path), "--store", sqlite_url)
 
     assert code == 1
     assert f"FAILED {path}, line 4, field TradePrice" in capsys.readouterr().err
     assert stored_events(sqlite_url) == 0
+
+
+def test_tradingcore_command_table_routes_import_to_the_importer_host():
+    assert COMMANDS["import"][0] == cli.__name__
