@@ -46,12 +46,12 @@ def load_models(path: Path) -> dict[str, OnlineModel]:
     """Read and verify a model file; raise ModelFileError saying what is wrong."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"model file {path}: cannot read it ({error})") from error
+        data = path.read_bytes()
+    except OSError as error:
+        raise ModelFileError(f"model file {path}: cannot read it ({error.strerror})") from error
     try:
-        document = json.loads(text, parse_constant=_refuse_constant)
-    except ValueError as error:
+        document = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError included
         raise ModelFileError(f"model file {path}: not valid JSON ({error})") from error
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"model file {path}: not a tradingcore model file")
