@@ -165,3 +165,33 @@ def test_cli_with_bad_file_exits_non_zero_and_stores_nothing(tmp_path, sqlite_ur
 
 def test_tradingcore_command_table_routes_import_to_the_importer_host():
     assert COMMANDS["import"][0] == cli.__name__
+
+
+def big_session_lines(count: int) -> list[str]:
+    rows = [
+        NegRow("PETRL80", number * 10, Decimal("0.40"), 100, f"1{number // 3600 % 6}:00:00.000")
+        for number in range(1, count + 1)
+    ]
+    return neg_text(SESSION, rows).splitlines()
+
+
+@pytest.mark.parametrize(
+    ("line", "index", "value", "field"),
+    [
+        (11_000, 5, "1O:00:00.000", "TradeTime"),
+        (9_001, 17, "00000072;extra", "layout"),
+        (7_777, 3, "0.401", "TradePrice"),
+    ],
+)
+def test_import_with_bad_line_deep_in_a_big_file_names_that_line(
+    tmp_path, line, index, value, field
+):
+    lines = big_session_lines(12_000)
+    lines[line - 1] = replace_field(lines[line - 1], index, value)
+    path = tmp_path / "NEG_BIG.TXT"
+    path.write_text("\n".join(lines) + "\n", encoding="latin-1")
+
+    with pytest.raises(B3FileError) as raised:
+        import_file(open_store("memory://", ManualClock()), path)
+
+    assert (raised.value.line, raised.value.field) == (line, field)
