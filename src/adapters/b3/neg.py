@@ -219,8 +219,9 @@ def _raise_for_row(
 
 
 def _line_text(body: pa.Buffer, row: int) -> str:
+    # Split on LF only, as pyarrow does (splitlines would also split on form feeds etc.).
     text: str = body.to_pybytes().decode("latin-1")
-    return text.splitlines()[row]
+    return text.split("\n")[row].rstrip("\r")
 
 
 def _scan(path: Path, body: pa.Buffer, envelope: Envelope, tick_units: TickUnits) -> None:
