@@ -218,4 +218,5 @@ def test_send_after_connection_loss_is_rejected_as_not_logged_in(
 
     assert broker_listener.wait_for(lambda: broker_listener.kinds() == ["rejected"])
     assert broker_listener.events[0][2] == "NL_NO_LOGIN"
+    assert fake.wait_idle(5) and broker.session.drain()
     assert not broker.is_connected
