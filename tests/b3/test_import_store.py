@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from decimal import Decimal
@@ -156,7 +157,10 @@ def test_cli_with_good_and_bad_files_imports_the_good_and_reports_both(
     bad.write_text(good.read_text().replace("0.410000", "0.41x000"))
 
     done = subprocess.run(
-        [sys.executable, "-m", "hosts.importer", str(bad), str(good), "--store", sqlite_url],
+        [
+            *(sys.executable, "-m", "hosts.importer", str(bad), str(good)),
+            *("--store", sqlite_url, "--log-dir", str(tmp_path / "logs")),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -169,3 +173,10 @@ def test_cli_with_good_and_bad_files_imports_the_good_and_reports_both(
     assert "1 of 2 files imported" in done.stdout
     app = open_store(sqlite_url, ManualClock())
     assert tape_of(app, "PETRL80").trade_count == 5
+    (log,) = (tmp_path / "logs" / "importer").glob("*.jsonl")
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(entry["level"], entry["message"]) for entry in entries] == [
+        ("ERROR", "Import failed"),
+        ("INFO", "File imported"),
+    ]
+    assert entries[0]["context"]["line"] == 4

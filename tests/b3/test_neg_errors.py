@@ -156,7 +156,7 @@ def test_import_with_unknown_future_root_asks_for_a_tick(neg_file, sqlite_url):
 def test_cli_with_bad_file_exits_non_zero_and_stores_nothing(tmp_path, sqlite_url, capsys):
     path = bad_file(tmp_path, on_line(4, 3, " 000000000000.41x000"))
 
-    code = run_import(str(path), "--store", sqlite_url)
+    code = run_import(str(path), "--store", sqlite_url, "--log-dir", str(tmp_path / "logs"))
 
     assert code == 1
     assert f"FAILED {path}, line 4, field TradePrice" in capsys.readouterr().err

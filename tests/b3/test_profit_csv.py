@@ -135,7 +135,9 @@ def test_detect_format_tells_csv_from_neg(tmp_path, neg_file):
 def test_cli_imports_export_into_the_sqlite_store(tmp_path, sqlite_url, capsys):
     path = write(tmp_path, PT_BR)
 
-    code = run_import(str(path), "--store", sqlite_url, "--format", "profit-csv")
+    code = run_import(
+        str(path), "--store", sqlite_url, "--format", "profit-csv", "--log-dir", str(tmp_path)
+    )
 
     assert code == 0
     assert "OK" in capsys.readouterr().out

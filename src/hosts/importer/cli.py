@@ -11,6 +11,7 @@ from adapters.b3.errors import B3FileError
 from adapters.b3.importer import FileFormat, FileImport, import_file
 from adapters.b3.instruments import parse_tick_option
 from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store
+from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
 from tradingcore.ports.clock import ManualClock
 
 
@@ -44,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-size", type=int, default=10_000, help="trades per TradesRecorded event"
     )
+    parser.add_argument(
+        "--log-dir", type=Path, default=DEFAULT_LOG_DIR, help="JSONL logs go to LOG_DIR/importer/"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     except StoreUrlError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    log = configure_logging("importer", args.log_dir)
     failed = 0
     try:
         for path in args.files:
@@ -70,8 +75,31 @@ def run(args: argparse.Namespace) -> int:
             except B3FileError as error:
                 failed += 1
                 print(f"FAILED {error}", file=sys.stderr)
+                log.error(
+                    "Import failed",
+                    extra={
+                        "context": {
+                            "file": str(path),
+                            "line": error.line,
+                            "field": error.field,
+                            "reason": error.reason,
+                        }
+                    },
+                )
                 continue
             print(_report(outcome))
+            log.info(
+                "File already imported" if outcome.already_imported else "File imported",
+                extra={
+                    "context": {
+                        "file": str(path),
+                        "trades": outcome.trades,
+                        "tapes": len(outcome.tapes),
+                        "events": outcome.events,
+                        "store": args.store,
+                    }
+                },
+            )
     finally:
         app.close()
     total = len(args.files)
