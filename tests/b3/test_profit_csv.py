@@ -109,6 +109,7 @@ def test_read_export_without_any_symbol_asks_for_one(tmp_path):
         (";3;", ";0;", 2, "Quantidade"),
         ("06/10/2025 10:00:02,350", "2025/10/06 10:00", 2, "Data"),
         ("Vendedor", "Talvez", 2, "Agressor"),
+        ("127.860,00", "127860.5", 2, "Preço"),
     ],
 )
 def test_read_export_with_bad_cell_names_line_and_field(tmp_path, old, new, line, field):

@@ -238,6 +238,9 @@ def _timestamp_ms(text: str, fail: Fail) -> int:
 def _price_units(text: str, comma_decimal: bool, fail: Fail) -> int:
     plain = text.replace(" ", "")
     if comma_decimal:
+        whole = plain.partition(",")[0]
+        if "." in whole and not _THOUSANDS.match(whole):
+            raise fail("mixes decimal marks: this file's prices use ',' for decimals")
         plain = plain.replace(".", "").replace(",", ".")
     elif _THOUSANDS.match(plain):
         plain = plain.replace(".", "")
