@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -39,6 +41,7 @@ from tradingcore.projections.tables import TABLES
 
 CHECKPOINT: Final = "_projection.json"
 FORMAT: Final = 1
+WRITERS: Final = max(1, min(4, os.cpu_count() or 1))
 
 Key = tuple[str, str, date]
 """(table, symbol, session date): one output file."""
@@ -146,15 +149,18 @@ class ParquetOutput:
         checkpoint: Checkpoint,
     ) -> list[Path]:
         """Write one part file per key for notifications start..checkpoint.position, then commit."""
-        written: list[Path] = []
+        stop = checkpoint.position
         directories: set[Path] = set()
+        jobs: list[tuple[pa.Table, Path]] = []
         for (table, symbol, day), records in sorted(batches.items()):
             directory = self._directory(symbol, day, directories)
             path = directory / part_name(table, start, checkpoint.position)
-            arrow_table = pa.Table.from_batches(records, schema=schema_of(TABLES[table]))
-            write_atomically(arrow_table, path, [(start, checkpoint.position)])
-            written.append(path)
+            jobs.append((pa.Table.from_batches(records, schema=schema_of(TABLES[table])), path))
             directories.add(directory)
+        # pyarrow releases the GIL while encoding and writing: files are written in parallel.
+        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+            list(pool.map(lambda job: write_atomically(job[0], job[1], [(start, stop)]), jobs))
+        written = [path for _, path in jobs]
         for directory in sorted(directories, key=lambda path: len(path.parts), reverse=True):
             fsync_directory(directory)
         write_bytes_atomically(checkpoint.to_json(), self.checkpoint_path)
@@ -191,24 +197,31 @@ class ParquetOutput:
         for table in sorted({file.table for file in files if file.is_part}):
             inputs = [file for file in files if file.table == table]
             target = directory / f"{table}.parquet"
-            ranges: list[Range] = []
-            tables: list[pa.Table] = []
-            for file in inputs:
-                ranges.extend([file.range] if file.range is not None else read_ranges(file.path))
-                tables.append(pq.read_table(file.path).replace_schema_metadata(None))
-            merged = pa.concat_tables(tables).combine_chunks()
-            write_atomically(merged, target, merge_ranges(ranges))
-            fsync_directory(directory)
-            for file in inputs:
-                if file.is_part:
-                    file.path.unlink()
-            fsync_directory(directory)
+            if len(inputs) == 1:
+                # A lone part already holds its ranges in its metadata: a rename compacts it.
+                os.replace(inputs[0].path, target)
+                fsync_directory(directory)
+            else:
+                self._merge(inputs, target)
             compacted.append(target)
             self.logger.info(
                 "Compacted a closed day",
-                extra={"context": {"file": str(target), "parts": len(inputs), "rows": len(merged)}},
+                extra={"context": {"file": str(target), "parts": len(inputs)}},
             )
         return compacted
+
+    def _merge(self, inputs: list[DataFile], target: Path) -> None:
+        ranges: list[Range] = []
+        tables: list[pa.Table] = []
+        for file in inputs:
+            ranges.extend([file.range] if file.range is not None else read_ranges(file.path))
+            tables.append(pq.read_table(file.path).replace_schema_metadata(None))
+        write_atomically(pa.concat_tables(tables), target, merge_ranges(ranges))
+        fsync_directory(target.parent)
+        for file in inputs:
+            if file.is_part:
+                file.path.unlink()
+        fsync_directory(target.parent)
 
     def reset(self) -> None:
         """Delete the checkpoint, then every projection file: the next run starts from zero."""

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final, cast
 
@@ -113,46 +114,58 @@ class ProjectionRunner:
         """Project every notification after the position (up to `stop`); return what was done.
 
         Raises ProjectionHalted at an event that cannot be projected, after committing the
-        rows of every event before it.
+        rows of every event before it. While one batch is being written (in a background
+        thread: pyarrow releases the GIL) the next one is read and folded.
         """
         report = RunReport(self.position, self.position)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit") as committer:
+            pipeline = _Pipeline(committer)
+            try:
+                self._fold_pages(stop, report, pipeline)
+            finally:
+                pipeline.wait()
+        report.position = self.position
+        return report
+
+    def _fold_pages(self, stop: int | None, report: RunReport, pipeline: _Pipeline) -> None:
         batch = _Batch(self.position + 1)
         while True:
             page = self.app.recorder.select_notifications(
-                start=self.position_in(batch) + 1, limit=self.page_size, stop=stop
+                start=batch.start if batch.last is None else batch.last.id + 1,
+                limit=self.page_size,
+                stop=stop,
             )
             for notification in page:
                 try:
                     self._project(notification, batch)
                 except Exception as error:
-                    self._commit(batch, report)
-                    halted = ProjectionHalted(notification.id, notification.topic, error)
-                    if self._last_halt == notification.id:
-                        raise halted from error
-                    self._last_halt = notification.id
-                    self.logger.error(
-                        "Projection halted",
-                        extra={
-                            "context": {
-                                "notification_id": notification.id,
-                                "topic": notification.topic,
-                                "cause": f"{type(error).__name__}: {error}",
-                            }
-                        },
-                    )
-                    raise halted from error
+                    self._commit(batch, report, pipeline)
+                    pipeline.wait()
+                    raise self._halted(notification, error) from error
                 report.notifications += 1
-            if batch.rows >= self.flush_rows:
-                self._commit(batch, report)
-                batch = _Batch(self.position + 1)
+            if batch.rows >= self.flush_rows and batch.last is not None:
+                next_start = batch.last.id + 1
+                self._commit(batch, report, pipeline)
+                batch = _Batch(next_start)
             if len(page) < self.page_size:
                 break
-        self._commit(batch, report)
-        report.position = self.position
-        return report
+        self._commit(batch, report, pipeline)
 
-    def position_in(self, batch: _Batch) -> int:
-        return batch.last.id if batch.last is not None else self.position
+    def _halted(self, notification: Notification, error: Exception) -> ProjectionHalted:
+        halted = ProjectionHalted(notification.id, notification.topic, error)
+        if self._last_halt != notification.id:  # a follower retrying logs each halt once
+            self._last_halt = notification.id
+            self.logger.error(
+                "Projection halted",
+                extra={
+                    "context": {
+                        "notification_id": notification.id,
+                        "topic": notification.topic,
+                        "cause": f"{type(error).__name__}: {error}",
+                    }
+                },
+            )
+        return halted
 
     def _project(self, notification: Notification, batch: _Batch) -> None:
         # Events of types this projection does not know are decoded (so corruption is
@@ -163,35 +176,44 @@ class ProjectionRunner:
             batch.rows += block.length
         batch.last = notification
 
-    def _commit(self, batch: _Batch, report: RunReport) -> None:
+    def _commit(self, batch: _Batch, report: RunReport, pipeline: _Pipeline) -> None:
+        """Hand a batch to the committer (after the previous commit has finished)."""
         if batch.last is None:
             return
+        pipeline.wait()
         checkpoint = Checkpoint(
             batch.last.id, str(batch.last.originator_id), batch.last.originator_version
         )
-        written = self.output.commit(batch.records, batch.start, checkpoint)
+        records = dict(batch.records)
+        pipeline.submit(lambda: self._write(records, batch.start, checkpoint, report))
+
+    def _write(
+        self,
+        records: dict[Key, list[pa.RecordBatch]],
+        start: int,
+        checkpoint: Checkpoint,
+        report: RunReport,
+    ) -> None:
+        written = self.output.commit(records, start, checkpoint)
         self.checkpoint = checkpoint
         report.commits += 1
         counts: dict[str, int] = defaultdict(int)
-        for (table, _, _), records in batch.records.items():
-            counts[table] += sum(len(record) for record in records)
+        for (table, _, _), batches in records.items():
+            counts[table] += sum(len(batch) for batch in batches)
         for table, count in counts.items():
             report.rows[table] = report.rows.get(table, 0) + count
         self.logger.info(
             "Projection committed",
             extra={
                 "context": {
-                    "start": batch.start,
+                    "start": start,
                     "stop": checkpoint.position,
                     "files": len(written),
                     "rows": dict(counts),
                 }
             },
         )
-        self.output.compact_closed_days(symbol for _, symbol, _ in batch.records)
-        batch.records.clear()
-        batch.rows = 0
-        batch.last = None
+        self.output.compact_closed_days(symbol for _, symbol, _ in records)
 
     def follow(
         self,
@@ -206,6 +228,23 @@ class ProjectionRunner:
                 report = None
             if report is None or report.notifications == 0:
                 time.sleep(poll_seconds)
+
+
+class _Pipeline:
+    """At most one commit in flight; its error surfaces at the next wait."""
+
+    def __init__(self, executor: ThreadPoolExecutor) -> None:
+        self.executor = executor
+        self.pending: Future[None] | None = None
+
+    def submit(self, work: Callable[[], None]) -> None:
+        self.wait()
+        self.pending = self.executor.submit(work)
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
 
 
 @dataclass(slots=True)
