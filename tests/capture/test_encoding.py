@@ -7,8 +7,11 @@ from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
+from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
 
 from adapters.websocket.encoding import book_json, tick_json
+from adapters.websocket.frames import masked_text_frames
 from adapters.websocket.messages import BookMessage, TickMessage
 from tests.core.strategies import exact_decimals, symbols
 from tradingcore.domain.book import BookTop
@@ -66,3 +69,24 @@ def test_tick_json_with_a_win_trade_reads_like_the_spec_example() -> None:
         "timestamp": 1704459615123,
         "trade_id": 42,
     }
+
+
+@given(st.lists(st.binary(max_size=70_000), max_size=5))
+def test_masked_text_frames_with_any_payloads_parse_back_as_final_text_frames(
+    payloads: list[bytes],
+) -> None:
+    data = masked_text_frames(payloads)
+    reader = StreamReader()
+    reader.feed_data(data)
+    reader.feed_eof()
+    parsed = []
+    for _ in payloads:
+        parser = Frame.parse(reader.read_exact, mask=True)
+        try:
+            next(parser)
+        except StopIteration as done:
+            parsed.append(done.value)
+    assert [(frame.opcode, frame.fin, frame.data) for frame in parsed] == [
+        (Opcode.TEXT, True, payload) for payload in payloads
+    ]
+    assert reader.at_eof()

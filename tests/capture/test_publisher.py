@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 
@@ -18,8 +18,8 @@ class Recorder:
         self.drops = 0
         self.changes: list[bool] = []
 
-    def message_sent(self, latency_ms: float) -> None:
-        self.latencies.append(latency_ms)
+    def messages_sent(self, latencies_ms: Sequence[float]) -> None:
+        self.latencies.extend(latencies_ms)
 
     def message_dropped(self) -> None:
         self.drops += 1

@@ -9,13 +9,12 @@ every batch it records.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Final
 
 from tradingcore.domain.tape import MarketTape, Trade
 from tradingcore.domain.values import price_to_units, units_to_price
-from tradingcore.simulation.market import BRASILIA
 
 DUPLICATE: Final = "duplicate_trade_id"
 TIME_WENT_BACK: Final = "timestamp_before_previous"
@@ -32,9 +31,20 @@ class Rejection:
     message: str
 
 
+BRASILIA_OFFSET_MS: Final = -3 * 3_600_000
+"""Brasília is UTC-3 all year (no daylight saving time since 2019)."""
+DAY_MS: Final = 86_400_000
+EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
+
+
+def session_day(timestamp_ms: int) -> int:
+    """Return the Brasília day number (days since 1970-01-01) of a UTC epoch-ms time: cheap."""
+    return (timestamp_ms + BRASILIA_OFFSET_MS) // DAY_MS
+
+
 def session_of(timestamp_ms: int) -> date:
     """Return the B3 session a trade belongs to: its date in Brasília time."""
-    return datetime.fromtimestamp(timestamp_ms / 1000, UTC).astimezone(BRASILIA).date()
+    return date.fromordinal(EPOCH_ORDINAL + session_day(timestamp_ms))
 
 
 class SessionGuard:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from hosts.capture.guard import Rejection, SessionGuard, session_of
+from hosts.capture.guard import Rejection, SessionGuard, session_day, session_of
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.errors import InvalidTrade
 from tradingcore.domain.tape import Trade, TradeColumns
@@ -73,6 +73,7 @@ class TapeRecorder:
         self._follow_trade_time = isinstance(app.clock, ManualClock)
         self._guards: dict[Key, SessionGuard] = {}
         self._pending: dict[Key, _Pending] = {}
+        self._last: tuple[Symbol, int, Key, SessionGuard] | None = None
         self._lock = threading.Lock()
         self._store_lock = threading.Lock()
         self._due = threading.Condition(self._lock)
@@ -92,8 +93,15 @@ class TapeRecorder:
             units = price_to_units(trade.price)
         except Exception as error:
             return Rejection("invalid_price", f"invalid trade {trade.trade_id}: {error}")
-        key = (trade.symbol, session_of(trade.timestamp_ms))
-        guard = self._guards.get(key) or self._open_guard(key, trade.timestamp_ms)
+        symbol, day = trade.symbol, session_day(trade.timestamp_ms)
+        # Consecutive trades nearly always share symbol and session: skip the lookups then.
+        last = self._last
+        if last is not None and day == last[1] and (symbol is last[0] or symbol == last[0]):
+            key, guard = last[2], last[3]
+        else:
+            key = (symbol, session_of(trade.timestamp_ms))
+            guard = self._guards.get(key) or self._open_guard(key, trade.timestamp_ms)
+            self._last = (symbol, day, key, guard)
         with self._lock:
             rejection = guard.admit(trade, units)
             if rejection is not None:
@@ -106,10 +114,10 @@ class TapeRecorder:
             columns.timestamps_ms.append(trade.timestamp_ms)
             columns.prices.append(units)
             columns.volumes.append(trade.volume)
-            columns.aggressors.append(trade.aggressor.value)
+            columns.aggressors.append(trade.aggressor)  # a StrEnum: joins as its letter
             columns.flags.append(trade.flags)
             self._pending_trades += 1
-            if len(columns) >= self.batch_size:
+            if len(columns.trade_ids) == self.batch_size:  # once per batch, not per trade
                 self._due.notify()
         return None
 

@@ -53,7 +53,6 @@ class CaptureService:
         self.supervision = supervision
         self.logger = logger or logging.getLogger("tradingcore.datacapture")
         self.monitor = ConnectionMonitor(self.logger)
-        self.ticks_received = 0
         self.rejected = 0
         self._count_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -65,8 +64,7 @@ class CaptureService:
 
     def on_trade(self, trade: Trade) -> None:
         received_ns = time.perf_counter_ns()
-        self.ticks_received += 1  # only the feed's thread calls on_trade
-        self.metrics.ticks_received.inc()
+        self.metrics.ticks_received.value += 1  # only the feed's thread calls on_trade
         rejection = self.recorder.add(trade)
         if rejection is not None:
             self._reject(rejection, trade)
@@ -123,7 +121,7 @@ class CaptureService:
         recorder = self.recorder.status()
         publisher = self.publisher.status()
         return {
-            "ticks_received": self.ticks_received,
+            "ticks_received": self.metrics.ticks_received.value,
             "trades_recorded": recorder.recorded_trades,
             "batches_recorded": recorder.recorded_batches,
             "rejected": self.rejected,
