@@ -74,6 +74,14 @@ def day_directories(root: Path) -> list[Path]:
     )
 
 
+def symbol_days(root: Path, symbol: str) -> list[Path]:
+    """Return the `SYMBOL/DATE` directories of one symbol, oldest first."""
+    directory = root / symbol
+    if not directory.is_dir():
+        return []
+    return sorted(day for day in directory.iterdir() if day.is_dir() and _DAY.match(day.name))
+
+
 def write_atomically(table: pa.Table, path: Path, ranges: Sequence[Range]) -> None:
     """Write a Parquet file that readers see whole or not at all (the directory is not synced)."""
     metadata = dict(table.schema.metadata or {})

@@ -34,6 +34,7 @@ from adapters.parquet.files import (
     part_name,
     read_ranges,
     remove_temporaries,
+    symbol_days,
     write_atomically,
     write_bytes_atomically,
 )
@@ -178,8 +179,7 @@ class ParquetOutput:
         """Compact every day of these symbols older than the symbol's latest day."""
         compacted: list[Path] = []
         for symbol in sorted(set(symbols)):
-            days = [path for path in day_directories(self.root) if path.parent.name == symbol]
-            for directory in days[:-1]:
+            for directory in symbol_days(self.root, symbol)[:-1]:
                 compacted.extend(self.compact_directory(directory))
         return compacted
 
