@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from adapters.b3.importer import import_file
+from adapters.b3.instruments import TickSizes
+from adapters.b3.neg import read_neg
 from adapters.b3.neg_writer import NegRow, envelope, format_line
 from adapters.eventstore import open_store
 from tradingcore.application.trading import TradingApplication
@@ -84,4 +86,11 @@ def test_import_neg_file_into_sqlite(benchmark, big_neg: Path, tmp_path: Path) -
 
     benchmark.pedantic(run, setup=fresh_store, rounds=3, iterations=1)
     benchmark.extra_info["trades"] = TRADES
+    benchmark.extra_info["trades_per_second"] = round(TRADES / benchmark.stats.stats.median)
+
+
+def test_read_and_validate_neg_file_only(benchmark, big_neg: Path) -> None:
+    """The parse stage alone (pyarrow + numpy checks), without the domain and the store."""
+    table = benchmark.pedantic(read_neg, args=(big_neg, TickSizes()), rounds=3, iterations=1)
+    assert len(table) == TRADES
     benchmark.extra_info["trades_per_second"] = round(TRADES / benchmark.stats.stats.median)

@@ -195,3 +195,15 @@ def test_import_with_bad_line_deep_in_a_big_file_names_that_line(
         import_file(open_store("memory://", ManualClock()), path)
 
     assert (raised.value.line, raised.value.field) == (line, field)
+
+
+def test_cli_with_dry_run_checks_the_file_and_stores_nothing(
+    neg_file, tmp_path, sqlite_url, capsys
+):
+    code = run_import(
+        str(neg_file()), "--store", sqlite_url, "--dry-run", "--log-dir", str(tmp_path / "logs")
+    )
+
+    assert code == 0
+    assert "CHECKED" in capsys.readouterr().out
+    assert stored_events(sqlite_url) == 0

@@ -81,8 +81,12 @@ def import_file(
     ticks: Mapping[str, Decimal] | None = None,
     symbol: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    dry_run: bool = False,
 ) -> FileImport:
-    """Import one file atomically: all its trades are stored, or none (B3FileError)."""
+    """Import one file atomically: all its trades are stored, or none (B3FileError).
+
+    With `dry_run` the file is parsed and checked against the store's tapes, and not stored.
+    """
     path = Path(path)
     resolved = detect_format(path) if file_format is FileFormat.AUTO else file_format
     table = read_table(path, resolved, TickSizes(ticks), symbol)
@@ -90,7 +94,7 @@ def import_file(
         raise B3FileError(path, "the file holds no trades")
     built = build_events(app, table, band_fraction=band_fraction, batch_size=batch_size)
     skipped = not built.events
-    last = None if skipped else store_events(app, path, built)
+    last = None if skipped or dry_run else store_events(app, path, built)
     return FileImport(
         path=path,
         file_format=resolved,

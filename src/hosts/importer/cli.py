@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -12,6 +13,7 @@ from adapters.b3.importer import FileFormat, FileImport, import_file
 from adapters.b3.instruments import parse_tick_option
 from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store
 from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
+from tradingcore.application.trading import TradingApplication
 from tradingcore.ports.clock import ManualClock
 
 
@@ -46,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--batch-size", type=int, default=10_000, help="trades per TradesRecorded event"
     )
     parser.add_argument(
+        "--dry-run", action="store_true", help="check the files against the store, write nothing"
+    )
+    parser.add_argument(
         "--log-dir", type=Path, default=DEFAULT_LOG_DIR, help="JSONL logs go to LOG_DIR/importer/"
     )
 
@@ -59,65 +64,57 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     log = configure_logging("importer", args.log_dir)
-    failed = 0
     try:
-        for path in args.files:
-            try:
-                outcome = import_file(
-                    app,
-                    path,
-                    file_format=args.file_format,
-                    band_fraction=args.band,
-                    ticks=dict(args.tick),
-                    symbol=args.symbol,
-                    batch_size=args.batch_size,
-                )
-            except B3FileError as error:
-                failed += 1
-                print(f"FAILED {error}", file=sys.stderr)
-                log.error(
-                    "Import failed",
-                    extra={
-                        "context": {
-                            "file": str(path),
-                            "line": error.line,
-                            "field": error.field,
-                            "reason": error.reason,
-                        }
-                    },
-                )
-                continue
-            print(_report(outcome))
-            log.info(
-                "File already imported" if outcome.already_imported else "File imported",
-                extra={
-                    "context": {
-                        "file": str(path),
-                        "trades": outcome.trades,
-                        "tapes": len(outcome.tapes),
-                        "events": outcome.events,
-                        "store": args.store,
-                    }
-                },
-            )
+        succeeded = sum(_import_one(app, path, args, log) for path in args.files)
     finally:
         app.close()
     total = len(args.files)
-    print(f"{total - failed} of {total} files imported into {args.store}")
-    return 1 if failed else 0
+    verb = "checked against" if args.dry_run else "imported into"
+    print(f"{succeeded} of {total} files {verb} {args.store}")
+    return 0 if succeeded == total else 1
 
 
-def _report(outcome: FileImport) -> str:
+def _import_one(
+    app: TradingApplication, path: Path, args: argparse.Namespace, log: logging.Logger
+) -> bool:
+    try:
+        outcome = import_file(
+            app,
+            path,
+            file_format=args.file_format,
+            band_fraction=args.band,
+            ticks=dict(args.tick),
+            symbol=args.symbol,
+            batch_size=args.batch_size,
+            dry_run=args.dry_run,
+        )
+    except B3FileError as error:
+        print(f"FAILED {error}", file=sys.stderr)
+        context = {"file": str(path), "line": error.line, "field": error.field}
+        log.error("Import failed", extra={"context": {**context, "reason": error.reason}})
+        return False
+    print(_report(outcome, dry_run=args.dry_run))
+    if outcome.already_imported:
+        message = "File already imported"
+    else:
+        message = "File checked" if args.dry_run else "File imported"
+    context = {"file": str(path), "trades": outcome.trades, "tapes": len(outcome.tapes)}
+    log.info(message, extra={"context": {**context, "events": outcome.events, "store": args.store}})
+    return True
+
+
+def _report(outcome: FileImport, *, dry_run: bool) -> str:
     if outcome.already_imported:
         return (
             f"SKIPPED {outcome.path}: already imported ({outcome.trades} trades in "
             f"{len(outcome.tapes)} tapes are in the store); nothing written"
         )
-    return (
-        f"OK {outcome.path} ({outcome.file_format}): {outcome.trades} trades, "
+    summary = (
+        f"{outcome.path} ({outcome.file_format}): {outcome.trades} trades, "
         f"{len(outcome.tapes)} tapes, {outcome.cancelled} cancelled, {outcome.cross} cross, "
         f"{outcome.events} events"
     )
+    return f"CHECKED {summary}; dry run, nothing written" if dry_run else f"OK {summary}"
 
 
 def _band(text: str) -> Decimal | None:
