@@ -11,7 +11,7 @@ import pytest
 
 from adapters.profitdll.broker import FILL_ID_SPACING, ProfitDLLBroker, RoutingAccount
 from adapters.profitdll.errors import ProfitDLLError
-from adapters.profitdll.fakebuild import REJECT_ORDERS, FakeProfitDLL
+from adapters.profitdll.fakebuild import FILL_MARKET_ORDERS, REJECT_ORDERS, FakeProfitDLL
 from adapters.profitdll.feed import ProfitDLLFeed
 from tests.profitdll.conftest import CREDENTIALS, RecordingBrokerListener, RecordingListener
 from tradingcore.domain.values import MARKET_PRICE_MARKER, Side, Symbol
@@ -220,3 +220,27 @@ def test_send_after_connection_loss_is_rejected_as_not_logged_in(
     assert broker_listener.events[0][2] == "NL_NO_LOGIN"
     assert fake.wait_idle(5) and broker.session.drain()
     assert not broker.is_connected
+
+
+def test_market_order_with_fill_behaviour_fills_at_the_last_price(
+    fake: FakeProfitDLL, fake_library_path: Path, broker_listener: RecordingBrokerListener
+) -> None:
+    feed = ProfitDLLFeed(fake_library_path, CREDENTIALS, routing=True)
+    broker = ProfitDLLBroker(fake_library_path, CREDENTIALS, ACCOUNT, session=feed.session)
+    try:
+        feed.start(RecordingListener())
+        broker.connect(broker_listener)
+        feed.subscribe(WIN)
+        feed.session.wait_until_connected(5)
+        assert feed.drain()
+        fake.start_stream("WINZ25", "F", 10, start_price=127_900.0)
+        assert fake.wait_idle(5)
+        fake.set_behaviour(FILL_MARKET_ORDERS)
+        sent = order(price=MARKET_PRICE_MARKER, quantity=1)
+
+        broker.send(sent)
+
+        assert broker_listener.wait_for(lambda: broker_listener.kinds() == ["accepted", "filled"])
+        assert broker_listener.events[1][3] % 5 == 0 and broker_listener.events[1][4] == 1
+    finally:
+        feed.stop()

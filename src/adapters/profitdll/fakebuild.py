@@ -24,7 +24,10 @@ INVALID_LICENSE: Final = 2
 INIT_FAILS: Final = 4
 REJECT_ORDERS: Final = 8
 FILL_MARKET_ORDERS: Final = 16
-"""FakeSetBehaviour bits; FAKE_PROFITDLL_BAD_CREDENTIALS=1 in the environment sets bit 1 too."""
+STAMP_VOLUME: Final = 32
+"""FakeSetBehaviour bits; FAKE_PROFITDLL_BAD_CREDENTIALS=1 in the environment sets bit 1 too.
+STAMP_VOLUME makes streams carry time.monotonic() seconds in the trade's Volume (latency probes);
+FILL_MARKET_ORDERS fills market orders at the last injected or streamed price."""
 
 COUNTER_CALLBACKS: Final = 0
 COUNTER_BLOBS_OUTSTANDING: Final = 1

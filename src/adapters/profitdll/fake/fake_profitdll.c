@@ -40,6 +40,7 @@
 #define FAKE_INIT_FAILS 4
 #define FAKE_REJECT_ORDERS 8
 #define FAKE_FILL_MARKET_ORDERS 16
+#define FAKE_STAMP_VOLUME 32 /* streams put CLOCK_MONOTONIC seconds in Volume: latency probes */
 
 /* Counters readable with FakeGetCounter. */
 #define FAKE_COUNTER_CALLBACKS 0
@@ -1051,6 +1052,10 @@ static void *stream_thread(void *unused) {
         event->trade.Price = g_stream.start_price + g_stream.tick * (double)steps;
         event->trade.Quantity = 1 + (int64_t)((seed >> 40) % 5);
         event->trade.Volume = event->trade.Price * (double)event->trade.Quantity;
+        if (g_behaviour & FAKE_STAMP_VOLUME) {
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            event->trade.Volume = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+        }
         event->trade.BuyAgent = 3;
         event->trade.SellAgent = 72;
         event->trade.TradeType = up ? 2 : 3;
