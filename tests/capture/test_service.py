@@ -220,3 +220,27 @@ def test_capture_with_peer_down_records_everything_and_buffers_the_newest(
         assert service.close(drain_timeout=2)
         late.stop()
     assert len(stored_trades(sqlite_app)) == 30
+
+
+def test_capture_with_the_same_synthetic_seed_twice_stores_identical_events(
+    tmp_path: Path,
+) -> None:
+    logs = []
+    for run in ("first", "second"):
+        app = open_store(f"sqlite:///{tmp_path / f'{run}.sqlite'}", ManualClock())
+        feed = SyntheticFeed([WIN, WDO], seed=21, trades=2_500)
+        metrics = CaptureMetrics()
+        publisher = WebSocketPublisher("ws://127.0.0.1:9", retry_interval=0.1)
+        service = CaptureService(
+            feed, TapeRecorder(app, batch_size=300, max_age=0.001), publisher, metrics
+        )
+        service.start()
+        assert feed.wait(30)
+        assert service.close(drain_timeout=0)
+        notifications = app.recorder.select_notifications(start=1, limit=1_000)
+        logs.append(
+            [(n.originator_id, n.originator_version, n.topic, n.state) for n in notifications]
+        )
+        app.close()
+    assert logs[0] == logs[1]
+    assert len(logs[0]) == 2 + 2 * 9  # two tapes opened, 2,500 trades each in batches of 300

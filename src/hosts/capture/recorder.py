@@ -1,8 +1,10 @@
 """Batch admitted trades per symbol and session and record them durably from one writer thread.
 
-A batch is flushed when it holds `batch_size` trades or its oldest trade waited `max_age`
-seconds. A failed write keeps the batch (in order, ahead of newer trades) and retries: a trade
-admitted here is recorded exactly once. The store is touched only under one lock.
+A batch is sealed when it holds `batch_size` trades, and a partial one is flushed when its oldest
+trade waited `max_age` seconds. Replays (a store on a ManualClock) flush by size only, so the
+same source gives the same events whatever the threads' timing. A failed write keeps its batches
+(in order, ahead of newer trades) and retries: an admitted trade is recorded exactly once. The
+store is touched only under one lock.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -73,6 +76,7 @@ class TapeRecorder:
         self._follow_trade_time = isinstance(app.clock, ManualClock)
         self._guards: dict[Key, SessionGuard] = {}
         self._pending: dict[Key, _Pending] = {}
+        self._sealed: deque[tuple[Key, _Pending]] = deque()
         self._last: tuple[Symbol, int, Key, SessionGuard] | None = None
         self._lock = threading.Lock()
         self._store_lock = threading.Lock()
@@ -117,7 +121,9 @@ class TapeRecorder:
             columns.aggressors.append(trade.aggressor)  # a StrEnum: joins as its letter
             columns.flags.append(trade.flags)
             self._pending_trades += 1
-            if len(columns.trade_ids) == self.batch_size:  # once per batch, not per trade
+            if len(columns.trade_ids) >= self.batch_size:
+                self._sealed.append((key, pending))
+                del self._pending[key]
                 self._due.notify()
         return None
 
@@ -166,23 +172,26 @@ class TapeRecorder:
             with self._lock:
                 if self._stopping:
                     return
-                self._due.wait(self.max_age / 2)
+                if not self._sealed:
+                    self._due.wait(self.max_age / 2)
             if not self._write(self._take(force=False)):
                 time.sleep(self.retry_interval)
 
     def _take(self, *, force: bool) -> list[tuple[Key, _Pending]]:
+        """Sealed batches first (they are older), then partial ones that are due."""
         now = time.monotonic()
+        by_age = not self._follow_trade_time
         with self._lock:
-            ready = [
+            ready = list(self._sealed)
+            self._sealed.clear()
+            partial = [
                 (key, pending)
                 for key, pending in self._pending.items()
-                if force
-                or len(pending.columns) >= self.batch_size
-                or now - pending.since >= self.max_age
+                if force or (by_age and now - pending.since >= self.max_age)
             ]
-            for key, _ in ready:
+            for key, _ in partial:
                 del self._pending[key]
-        return ready
+        return ready + partial
 
     def _write(self, ready: list[tuple[Key, _Pending]]) -> bool:
         """Record the batches; give failed ones back; False when the store failed."""
@@ -240,11 +249,8 @@ class TapeRecorder:
     def _give_back(self, failed: list[tuple[Key, _Pending]], error: Exception) -> None:
         text = f"{type(error).__name__}: {error}"
         with self._lock:
-            for key, pending in failed:
-                newer = self._pending.get(key)
-                if newer is not None:  # keep order: the failed batch goes before newer trades
-                    _extend(pending.columns, newer.columns)
-                self._pending[key] = pending
+            # Back in front, in order: they are older than anything sealed or pending since.
+            self._sealed.extendleft(reversed(failed))
             first_failure = self._store_ok
             self._store_ok = False
             self._last_error = text
@@ -258,12 +264,3 @@ class TapeRecorder:
         clock = self.app.clock
         if self._follow_trade_time and isinstance(clock, ManualClock):
             clock.set_epoch_ms(timestamp_ms)
-
-
-def _extend(columns: TradeColumns, newer: TradeColumns) -> None:
-    columns.trade_ids.extend(newer.trade_ids)
-    columns.timestamps_ms.extend(newer.timestamps_ms)
-    columns.prices.extend(newer.prices)
-    columns.volumes.extend(newer.volumes)
-    columns.aggressors.extend(newer.aggressors)
-    columns.flags.extend(newer.flags)
