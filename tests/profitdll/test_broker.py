@@ -244,3 +244,39 @@ def test_market_order_with_fill_behaviour_fills_at_the_last_price(
         assert broker_listener.events[1][3] % 5 == 0 and broker_listener.events[1][4] == 1
     finally:
         feed.stop()
+
+
+def test_construct_without_arguments_reads_the_environment(
+    fake: FakeProfitDLL, fake_library_path: Path, broker_listener: RecordingBrokerListener
+) -> None:
+    environment = {
+        "PROFITDLL_DLL": str(fake_library_path),
+        "PROFITDLL_KEY": "key",
+        "PROFITDLL_USER": "user",
+        "PROFITDLL_PASSWORD": "password",
+        "PROFITDLL_BROKER_ID": "308",
+        "PROFITDLL_ACCOUNT": "12345",
+        "PROFITDLL_ROUTING_PASSWORD": "signature",
+    }
+    broker = ProfitDLLBroker(environment=environment)
+    try:
+        broker.connect(broker_listener)
+        broker.session.wait_until_connected(5)
+        broker.send(order())
+
+        assert broker_listener.wait_for(lambda: broker_listener.kinds() == ["accepted"])
+        assert broker.account.broker_id == 308 and "signature" not in repr(broker.account)
+    finally:
+        broker.disconnect()
+
+
+def test_construct_with_missing_settings_names_the_variables() -> None:
+    with pytest.raises(ProfitDLLError, match=r"PROFITDLL_DLL, PROFITDLL_KEY.*PROFITDLL_ACCOUNT"):
+        ProfitDLLBroker(environment={"PROFITDLL_BROKER_ID": "308"})
+    with pytest.raises(ProfitDLLError, match="PROFITDLL_BROKER_ID must be a whole number"):
+        ProfitDLLBroker(
+            "lib.so",
+            CREDENTIALS,
+            environment={"PROFITDLL_BROKER_ID": "x", "PROFITDLL_ACCOUNT": "1",
+                         "PROFITDLL_ROUTING_PASSWORD": "s"},
+        )  # fmt: skip

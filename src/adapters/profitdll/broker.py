@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -70,6 +72,59 @@ class RoutingAccount:
         return f"RoutingAccount(broker_id={self.broker_id}, account_id={self.account_id!r})"
 
 
+ENVIRONMENT_VARIABLES: Final = {
+    "library_path": "PROFITDLL_DLL",
+    "activation_key": "PROFITDLL_KEY",
+    "user": "PROFITDLL_USER",
+    "password": "PROFITDLL_PASSWORD",
+    "broker_id": "PROFITDLL_BROKER_ID",
+    "account_id": "PROFITDLL_ACCOUNT",
+    "routing_password": "PROFITDLL_ROUTING_PASSWORD",
+}
+"""Where `ProfitDLLBroker()` finds what it was not given; PROFITDLL_SUB_ACCOUNT is optional."""
+
+
+def _from_environment(
+    environment: Mapping[str, str],
+    library_path: str | Path | None,
+    credentials: Credentials | None,
+    account: RoutingAccount | None,
+    *,
+    need_session: bool,
+) -> tuple[str | Path, Credentials, RoutingAccount]:
+    needed = {
+        key: variable
+        for key, variable in ENVIRONMENT_VARIABLES.items()
+        if (key == "library_path" and library_path is None and need_session)
+        or (key in ("activation_key", "user", "password") and credentials is None and need_session)
+        or (key in ("broker_id", "account_id", "routing_password") and account is None)
+    }
+    missing = [variable for variable in needed.values() if not environment.get(variable)]
+    if missing:
+        raise ProfitDLLError(
+            f"ProfitDLL broker settings missing: set {', '.join(missing)} in the environment"
+        )
+    values = {key: environment[variable] for key, variable in needed.items()}
+    if credentials is None:
+        credentials = Credentials(
+            values.get("activation_key", ""), values.get("user", ""), values.get("password", "")
+        )
+    if account is None:
+        try:
+            broker_id = int(values["broker_id"])
+        except ValueError:
+            raise ProfitDLLError(
+                f"PROFITDLL_BROKER_ID must be a whole number, got {values['broker_id']!r}"
+            ) from None
+        account = RoutingAccount(
+            broker_id,
+            values["account_id"],
+            values["routing_password"],
+            environment.get("PROFITDLL_SUB_ACCOUNT", ""),
+        )
+    return library_path or values.get("library_path", ""), credentials, account
+
+
 @dataclass(slots=True)
 class _Tracked:
     order_id: uuid.UUID
@@ -91,13 +146,25 @@ class ProfitDLLBroker:
 
     def __init__(
         self,
-        library_path: str | Path,
-        credentials: Credentials,
-        account: RoutingAccount,
+        library_path: str | Path | None = None,
+        credentials: Credentials | None = None,
+        account: RoutingAccount | None = None,
         *,
         session: ProfitDLLSession | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
-        self.session = session or ProfitDLLSession(library_path, credentials, routing=True)
+        """Arguments left out are read from the environment (see `ENVIRONMENT_VARIABLES`)."""
+        if account is None or (session is None and (library_path is None or credentials is None)):
+            library_path, credentials, account = _from_environment(
+                environment if environment is not None else os.environ,
+                library_path,
+                credentials,
+                account,
+                need_session=session is None,
+            )
+        self.session = session or ProfitDLLSession(
+            library_path or "", credentials or Credentials("", "", ""), routing=True
+        )
         if not self.session.routing:
             raise ProfitDLLError("ProfitDLLBroker needs a session initialized with routing=True")
         self.account = account
