@@ -8,9 +8,10 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, OpenAPI, SecurityScheme
+from litestar.openapi.spec import Components, OpenAPI, OpenAPIType, Schema, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.plugins.pydantic import PydanticPlugin
+from litestar.routes import HTTPRoute
 
 from hosts.api.controllers.health import HealthController
 from hosts.api.controllers.orders import OrderController
@@ -20,7 +21,7 @@ from hosts.api.controllers.risk import RiskController
 from hosts.api.controllers.signals import SignalController
 from hosts.api.guards import API_KEY_HEADER, api_key_guard, client_rate_guard
 from hosts.api.host import ApiHost
-from hosts.api.schemas import INPUT_MODELS
+from hosts.api.schemas import FEATURE_NAME, INPUT_MODELS, MAX_FEATURES
 
 TITLE: Final = "tradingcore API"
 VERSION: Final = "1.0.0"
@@ -67,7 +68,27 @@ def create_app(host: ApiHost) -> Litestar:
         debug=False,
     )
     complete_openapi(app.openapi_schema)
+    rebind_options_handlers(app)
     return app
+
+
+def rebind_options_handlers(app: Litestar) -> None:
+    """Make the automatic OPTIONS answers list every method of their path.
+
+    Litestar 2.25 builds each path's OPTIONS handler when the path's first handler registers;
+    it keeps pointing at that first route, so `Allow` lists one method. Point it at the final
+    route instead.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            function = handler.fn
+            if handler.http_methods != {"OPTIONS"} or function.__name__ != "options_handler":
+                continue
+            for cell in function.__closure__ or ():
+                if isinstance(cell.cell_contents, HTTPRoute):
+                    cell.cell_contents = route
 
 
 def complete_openapi(document: OpenAPI) -> None:
@@ -77,6 +98,15 @@ def complete_openapi(document: OpenAPI) -> None:
     for model in INPUT_MODELS:
         if schemas and model.__name__ in schemas:
             schemas[model.__name__].additional_properties = False
+    signal = schemas.get("SignalIn") if schemas else None
+    if signal is not None and signal.properties:
+        signal.properties["features"] = Schema(
+            type=OpenAPIType.OBJECT,
+            additional_properties=Schema(type=OpenAPIType.NUMBER),
+            max_properties=MAX_FEATURES,
+            property_names=Schema(type=OpenAPIType.STRING, pattern=FEATURE_NAME.pattern),
+            description="feature name to finite value",
+        )
     for path, item in (document.paths or {}).items():
         if path not in PUBLIC_PATHS:
             continue

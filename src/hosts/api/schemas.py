@@ -6,9 +6,17 @@ Inputs are strict (no type coercion) and forbid unknown fields. Constrained stri
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 FUTURE: Final = r"[A-Z]{3}[FGHJKMNQUVXZ][0-9]{2}"
 GENERIC_FUTURE: Final = r"[A-Z]{3}FUT"
@@ -21,12 +29,23 @@ UUID_PATTERN: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 OrderSymbol = Annotated[str, StringConstraints(pattern=ORDER_SYMBOL_PATTERN)]
 SignalSymbol = Annotated[str, StringConstraints(pattern=SIGNAL_SYMBOL_PATTERN)]
 ClientOrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
-FeatureName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+FEATURE_NAME: Final = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+MAX_FEATURES: Final = 256
 ModelVersion = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:+-]{1,64}$")]
 Reason = Annotated[str, StringConstraints(pattern=r"^\S[^\x00-\x1f]{0,499}$")]
 Uuid = Annotated[str, StringConstraints(pattern=UUID_PATTERN)]
 
 MAX_PRICE: Final = 1_000_000_000
+
+
+def _whole(value: Any) -> Any:
+    """Accept 3.0 for 3 (JSON Schema calls it an integer); strings and 3.5 stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]
 
 
 class StrictInput(BaseModel):
@@ -38,7 +57,7 @@ class ExecuteIn(StrictInput):
 
     symbol: OrderSymbol = Field(description="B3 contract or stock, e.g. WINZ25, PETR4")
     side: Literal["BUY", "SELL"]
-    quantity: Annotated[int, Field(ge=1, le=1_000_000)]
+    quantity: Annotated[Whole, Field(ge=1, le=1_000_000)]
     price: Annotated[float, Field(ge=-1, le=MAX_PRICE)] = Field(
         description="limit price on the instrument's tick grid, or -1 for a market order"
     )
@@ -58,10 +77,22 @@ class SignalIn(StrictInput):
     symbol: SignalSymbol
     direction: Literal["BUY", "SELL", "HOLD"]
     confidence: Annotated[float, Field(ge=0, le=1)]
-    features: dict[FeatureName, float] = Field(default_factory=dict, max_length=256)
+    features: dict[str, float] = Field(default_factory=dict)
+    """Names and count are checked by `check_features` (Litestar cannot express them)."""
+
+    @field_validator("features")
+    @classmethod
+    def check_features(cls, features: dict[str, float]) -> dict[str, float]:
+        if len(features) > MAX_FEATURES:
+            raise ValueError(f"at most {MAX_FEATURES} features")
+        bad = [name for name in features if not FEATURE_NAME.match(name)]
+        if bad:
+            raise ValueError(f"feature names {bad[:3]} must match {FEATURE_NAME.pattern}")
+        return features
+
     model_version: ModelVersion
-    tick_trade_id: Annotated[int, Field(ge=0, le=2**62)]
-    tick_timestamp_ms: Annotated[int, Field(ge=0, le=2**53)]
+    tick_trade_id: Annotated[Whole, Field(ge=0, le=2**53)]
+    tick_timestamp_ms: Annotated[Whole, Field(ge=0, le=2**53)]
     price: Annotated[float, Field(gt=0, le=MAX_PRICE)]
 
 
@@ -70,7 +101,7 @@ class KillSwitchIn(StrictInput):
     reason: Reason = Field(description="why: kept in the audit trail")
 
 
-Count = Annotated[int, Field(ge=0, le=1_000_000)]
+Count = Annotated[Whole, Field(ge=0, le=1_000_000)]
 Money = Annotated[float, Field(ge=0, le=1e12)]
 Seconds = Annotated[float, Field(ge=0, le=86_400)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
@@ -159,8 +190,21 @@ class KillSwitchOut(BaseModel):
     canceled_orders: int = 0
 
 
+class LimitsOut(BaseModel):
+    max_order_quantity: int
+    max_order_notional: float
+    max_position: int
+    daily_loss_limit: float
+    price_band_fraction: float
+    market_data_max_age_seconds: float
+    max_orders_per_window: int
+    throttle_window_seconds: float
+    duplicate_window_seconds: float
+    allowed_roots: list[str]
+
+
 class RiskLimitsOut(BaseModel):
-    limits: dict[str, float | int | str | list[str]]
+    limits: LimitsOut
 
 
 class HealthOut(BaseModel):
@@ -172,8 +216,9 @@ class HealthOut(BaseModel):
 
 
 class ErrorItem(BaseModel):
-    key: str
     message: str
+    key: str = Field(default="", description="the field at fault, when there is one")
+    source: str = Field(default="", description="where the field is: body, query, path")
 
 
 class ErrorOut(BaseModel):

@@ -12,15 +12,18 @@ from adapters.jsonlog import iso_ms
 from hosts.api.schemas import (
     ErrorOut,
     KillSwitchOut,
+    LimitsOut,
     OrderOut,
     PositionOut,
     PositionsOut,
+    RiskLimitsOut,
     SignalOut,
 )
 from tradingcore.application.position_views import PositionView
 from tradingcore.domain.kill_switch import KillSwitch
 from tradingcore.domain.order import Order
 from tradingcore.domain.signal import Signal
+from tradingcore.risk.limits import RiskLimits
 
 DESCRIPTIONS: Final = {
     400: "The body or a parameter breaks the schema; `extra` names the field and why",
@@ -114,6 +117,11 @@ def kill_switch_out(switch: KillSwitch, canceled: int = 0) -> KillSwitchOut:
         changed_at=iso_ms(switch.changed_at) if switch.changed_at else None,
         canceled_orders=canceled,
     )
+
+
+def limits_out(limits: RiskLimits) -> RiskLimitsOut:
+    plain = limits.to_plain()
+    return RiskLimitsOut(limits=LimitsOut.model_validate(plain, strict=False))
 
 
 def _float(value: Decimal | None) -> float | None:

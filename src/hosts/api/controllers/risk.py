@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_200_OK
 from hosts.api.errors import domain_errors
 from hosts.api.guards import admin_guard, host_of, principal_of
 from hosts.api.schemas import KillSwitchIn, KillSwitchOut, RiskLimitsIn, RiskLimitsOut
-from hosts.api.views import error_responses, kill_switch_out
+from hosts.api.views import error_responses, kill_switch_out, limits_out
 
 
 class RiskController(Controller):
@@ -62,7 +62,7 @@ class RiskController(Controller):
     )
     def get_limits(self, request: Request[Any, Any, Any]) -> RiskLimitsOut:
         """Return the limits (money in R$, durations in seconds)."""
-        return RiskLimitsOut(limits=host_of(request).orders.settings.limits.to_plain())
+        return limits_out(host_of(request).orders.settings.limits)
 
     @put(
         "/limits",
@@ -80,4 +80,4 @@ class RiskController(Controller):
         changes = data.model_dump(exclude_none=True)
         with domain_errors():
             limits = host_of(request).orders.change_limits(principal.name, changes)
-        return RiskLimitsOut(limits=limits.to_plain())
+        return limits_out(limits)
