@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from datetime import datetime
 from decimal import Decimal
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.profitdll.errors import LibraryNotFound, LoginFailed, NoLicense
+from adapters.profitdll.errors import LibraryNotFound, LoginFailed, NoLicense, NotFound
 from adapters.profitdll.fakebuild import (
     BAD_CREDENTIALS,
     COUNTER_BLOBS_OUTSTANDING,
@@ -227,3 +228,25 @@ def test_stop_delivers_everything_already_queued(
 
     assert len(listener.trades) == 3_000
     assert not feed.session.initialized
+
+
+def test_callbacks_survive_garbage_collection(
+    feed: ProfitDLLFeed, listener: RecordingListener, fake: FakeProfitDLL
+) -> None:
+    started(feed, listener)
+
+    gc.collect()
+    fake.inject_trade("WINZ25", "F", trade_record(1, 127850.0, 1, TEN_AM))
+
+    assert listener.wait_for(lambda: len(listener.trades) == 1)
+
+
+def test_unsubscribe_stops_the_dll_sending_that_ticker(
+    feed: ProfitDLLFeed, listener: RecordingListener, fake: FakeProfitDLL
+) -> None:
+    started(feed, listener)
+
+    feed.unsubscribe(WIN)
+
+    with pytest.raises(NotFound):  # the fake only sends subscribed tickers
+        fake.inject_trade("WINZ25", "F", trade_record(1, 127850.0, 1, TEN_AM))
