@@ -116,5 +116,9 @@ def complete_openapi(document: OpenAPI) -> None:
 
 
 def openapi_document(app: Litestar) -> dict[str, Any]:
-    """Return the OpenAPI document as served at /schema/openapi.json."""
-    return app.openapi_schema.to_schema()
+    """Return the OpenAPI document exactly as served at /schema/openapi.json."""
+    from litestar.testing import TestClient
+
+    with TestClient(app=app) as client:
+        document: dict[str, Any] = client.get("/schema/openapi.json").json()
+    return document
