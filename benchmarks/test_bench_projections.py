@@ -107,8 +107,8 @@ def test_bench_store_to_parquet_projection(benchmark: Any, tmp_path: Path) -> No
 
 def _query_data() -> tuple[Path, Path]:
     """5M trades as the projection lays them out (20 symbols x 3 days), and as one file."""
-    root = CACHE / f"parquet-{QUERY_TRADES}"
-    single = CACHE / f"single-{QUERY_TRADES}.parquet"
+    root = CACHE / f"parquet-v2-{QUERY_TRADES}"
+    single = CACHE / f"single-v2-{QUERY_TRADES}.parquet"
     if single.exists():
         return root, single
     shutil.rmtree(root, ignore_errors=True)
@@ -122,7 +122,9 @@ def _query_data() -> tuple[Path, Path]:
         for symbol_index in range(SYMBOLS):
             symbol = f"SYM{symbol_index:02d}3"
             notification += 1
-            timestamps = opening + 12 * 3_600_000 + np.cumsum(rng.integers(0, 7, per_file))
+            # Spread over B3's 09:00-18:00 session (12:00-21:00 UTC): 540 one-minute bars.
+            step = 2 * 540 * 60_000 // per_file
+            timestamps = opening + 12 * 3_600_000 + np.cumsum(rng.integers(0, step, per_file))
             columns = {
                 "timestamp": pa.array(timestamps).view(pa.timestamp("ms")),
                 "symbol": pa.array([symbol] * per_file),

@@ -181,3 +181,18 @@ def test_orders_view_with_several_events_per_order_shows_the_latest_state(
     assert sum(counts.values()) == populated.orders
     assert set(counts) <= {"FILLED", "DENIED"}
     assert counts["FILLED"] > 0 and counts["DENIED"] > 0
+
+
+def test_query_after_every_file_of_a_table_is_deleted_returns_an_empty_table(
+    projected: Projected, tmp_path: Path
+) -> None:
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(projected.root, root)
+    with ProjectionSql(root) as sql:
+        assert sql.query("SELECT count(*) AS n FROM fills").column("n")[0].as_py() > 0
+        for path in root.rglob("fills*.parquet"):
+            path.unlink()
+
+        assert sql.query("SELECT count(*) AS n FROM fills").column("n")[0].as_py() == 0

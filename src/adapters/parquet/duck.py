@@ -39,9 +39,15 @@ class ProjectionSql:
         self._shapes: dict[str, bool] = {}
         self.refresh()
 
-    def refresh(self) -> None:
-        """(Re)define the views; a table with no files yet is an empty view of its schema."""
+    def refresh(self, *, recheck: bool = False) -> None:
+        """(Re)define the views; a table with no files yet is an empty view of its schema.
+
+        A table once seen with files keeps its file view (DuckDB re-globs it on every query);
+        only empty tables are looked at again, unless `recheck`.
+        """
         for name in TABLES:
+            if self._shapes.get(name) and not recheck:
+                continue
             has_files = any(self.root.glob(f"*/*/{name}*.parquet"))
             if self._shapes.get(name) == has_files:
                 continue
@@ -59,7 +65,14 @@ class ProjectionSql:
     def query(self, sql: str) -> pa.Table:
         """Run SQL over the views and return the whole result as an Arrow table."""
         self.refresh()
-        return self.connection.sql(sql).to_arrow_table()
+        try:
+            return self.connection.sql(sql).to_arrow_table()
+        except duckdb.IOException as error:
+            if "No files found" not in str(error):
+                raise
+            # Every file of a table went away (a rebuild): fall back to its empty view.
+            self.refresh(recheck=True)
+            return self.connection.sql(sql).to_arrow_table()
 
     def named(self, name: str, *, horizon: int = DEFAULT_HORIZON) -> pa.Table:
         """Run a named query (`vwap`, `bars_1m`, `daily_pnl`, `signal_hit_rate`, `trace`)."""
