@@ -21,6 +21,7 @@ from adapters.profitdll.fakebuild import (
 from adapters.profitdll.feed import ProfitDLLFeed
 from adapters.profitdll.records import TradeRecordCopy
 from tests.profitdll.conftest import CREDENTIALS, RecordingListener
+from tradingcore.domain.tape import Trade
 from tradingcore.domain.values import Aggressor, Symbol
 
 WIN = Symbol("WINZ25")
@@ -250,3 +251,33 @@ def test_unsubscribe_stops_the_dll_sending_that_ticker(
 
     with pytest.raises(NotFound):  # the fake only sends subscribed tickers
         fake.inject_trade("WINZ25", "F", trade_record(1, 127850.0, 1, TEN_AM))
+
+
+def test_impossible_book_update_goes_to_on_invalid_and_books_continue(
+    feed: ProfitDLLFeed, listener: RecordingListener, fake: FakeProfitDLL
+) -> None:
+    started(feed, listener)
+
+    fake.inject_offer("WINZ25", "F", action=2, position=5, side=0)  # delete from an empty side
+    fake.inject_full_book("WINZ25", "F", sell=[(127860.0, 5)], buy=[(127850.0, 1)])
+
+    assert listener.wait_for(lambda: len(listener.books) == 1)
+    assert "position 5 outside" in listener.invalid[0][0]
+
+
+def test_listener_error_is_logged_and_later_trades_still_arrive(
+    feed: ProfitDLLFeed, listener: RecordingListener, fake: FakeProfitDLL
+) -> None:
+    started(feed, listener)
+    original = listener.on_trade
+
+    def fail_once(trade: Trade) -> None:
+        listener.on_trade = original  # type: ignore[method-assign]
+        raise RuntimeError("listener bug")
+
+    listener.on_trade = fail_once  # type: ignore[method-assign]
+    fake.inject_trade("WINZ25", "F", trade_record(1, 127850.0, 1, TEN_AM))
+    fake.inject_trade("WINZ25", "F", trade_record(2, 127850.0, 1, TEN_AM))
+
+    assert listener.wait_for(lambda: len(listener.trades) == 1)
+    assert listener.trades[0].trade_id == 2 and listener.invalid == []

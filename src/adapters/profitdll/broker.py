@@ -243,7 +243,7 @@ class ProfitDLLBroker:
     # -- session consumer (dispatcher thread) --
 
     def handle_state(self, state: ConnectionState) -> None:
-        logger.info("ProfitDLL routing state: %s", state)
+        logger.debug("ProfitDLL routing state: %s", state)
 
     def handle_record(self, record: DLLRecord) -> None:
         listener = self._listener

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from adapters.profitdll.binding import Credentials
 from adapters.profitdll.errors import MalformedRecord, ProfitDLLError
@@ -34,6 +35,9 @@ from tradingcore.ports.clock import Clock
 from tradingcore.ports.market_data import ConnectionState, FeedListener
 
 logger = logging.getLogger(__name__)
+
+Record = TypeVar("Record")
+Value = TypeVar("Value")
 
 
 class SystemClock:
@@ -146,27 +150,34 @@ class ProfitDLLFeed:
         listener = self._listener
         if listener is None:
             return
-        try:
-            if isinstance(record, RawTrade):
-                record = record.decode()
-            if isinstance(record, TradeRecordCopy):
-                trade = self._translator.translate(record)
+        if isinstance(record, RawTrade | TradeRecordCopy):
+            copy = record.decode() if isinstance(record, RawTrade) else record
+            trade = self._translate(self._translator.translate, copy)
+            if trade is not None:
                 self.trades_received += 1
                 listener.on_trade(trade)
-            elif isinstance(record, OfferBookRecord):
-                top = self._apply_book(record)
-                if top is not None:
-                    listener.on_book(top)
-            elif isinstance(record, InvalidTickerRecord):
-                self._invalid(
-                    f"invalid ticker {record.ticker!r} on exchange {record.exchange!r}: "
-                    "the DLL does not know it",
-                    record,
-                )
-            elif isinstance(record, CallbackFailure) and record.callback in ("trade", "offer_book"):
-                self._invalid(record.reason, record)
-        except (MalformedRecord, ValueError) as error:
+        elif isinstance(record, OfferBookRecord):
+            top = self._translate(self._apply_book, record)
+            if top is not None:
+                listener.on_book(top)
+        elif isinstance(record, InvalidTickerRecord):
+            self._invalid(
+                f"invalid ticker {record.ticker!r} on exchange {record.exchange!r}: "
+                "the DLL does not know it",
+                record,
+            )
+        elif isinstance(record, CallbackFailure) and record.callback in ("trade", "offer_book"):
+            self._invalid(record.reason, record)
+
+    def _translate(self, translate: Callable[[Record], Value], record: Record) -> Value | None:
+        """Translate, or report the record as invalid; a listener's own error is not caught."""
+        try:
+            return translate(record)
+        except MalformedRecord as error:
             self._invalid(str(error), record)
+        except Exception as error:  # an unforeseen bad record must not vanish or stop the feed
+            self._invalid(f"untranslatable record: {type(error).__name__}: {error}", record)
+        return None
 
     def _invalid(self, reason: str, record: object) -> None:
         self.invalid_records += 1
