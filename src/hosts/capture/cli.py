@@ -26,6 +26,9 @@ from hosts.capture.status import StatusServer
 from tradingcore.domain.errors import DomainError
 
 DEFAULT_METRICS_PORT = 9101
+SWITCH_INTERVAL_S = 0.0005
+"""The GIL hand-over interval for this host. The default 5 ms lets a store write hold the
+publisher back for up to 5 ms; at 0.5 ms the tick p99 at 10k ticks/s fell from ~8 to ~1.3 ms."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,6 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     logger = configure_logging("datacapture", args.log_dir)
     try:
         symbols = parse_symbols(args.symbols)
