@@ -16,8 +16,9 @@ from typing import Final
 
 from adapters.websocket.messages import BookMessage, TickMessage
 from adapters.websocket.server import Message, MessageRejected
-from hosts.analytics.features_log import FeatureRecorder
+from hosts.analytics.features_log import FeatureBuffer
 from hosts.analytics.metrics import AnalyticsMetrics
+from hosts.analytics.writer import StoreWriter
 from tradingcore.analytics.config import AnalyticsConfig
 from tradingcore.analytics.decision import SignalDecision
 from tradingcore.analytics.features import AGGRESSOR_SIGNS
@@ -36,7 +37,8 @@ RECENT_TRADE_IDS: Final = 50_000
 BRASILIA_OFFSET_MS: Final = 3 * 3600 * 1000
 DAY_MS: Final = 86_400_000
 
-SignalCallback = Callable[[Signal, SignalDecision], None]
+SignalCallback = Callable[[Signal], None]
+"""Called on the writer thread with each stored BUY/SELL signal."""
 
 
 @dataclass(slots=True)
@@ -93,12 +95,12 @@ class AnalyticsEngine:
         self.models: dict[str, OnlineModel] = dict(models or {})
         self.metrics = metrics or AnalyticsMetrics()
         self.logger = logger or logging.getLogger("tradingcore.analytics")
-        self.features = FeatureRecorder(app, config.pipeline_version, feature_batch, self._failed)
+        self.writer = StoreWriter(app, config.pipeline_version, self._stored, self._failed)
+        self.features = FeatureBuffer(feature_batch, self.writer.put)
         self.on_signal = on_signal
         self.on_update = on_update
         self.signals: list[SignalDecision] = []
         self._symbols: dict[str, SymbolState] = {}
-        self._stored = 0
 
     def handle(self, message: Message, arrived: float) -> None:
         """Process one valid message; raise MessageRejected for a refused one."""
@@ -137,7 +139,9 @@ class AnalyticsEngine:
             AGGRESSOR_SIGNS[message.aggressor],
             state.book_delta,
         )
-        self.features.add(state.symbol, session_of(timestamp), trade_id, timestamp, row)
+        self.features.add(
+            state.symbol, session_of(timestamp), trade_id, timestamp, row, self.clock.now()
+        )
         if decision is not None:
             self._record(state.symbol, decision)
         if updated:
@@ -147,8 +151,13 @@ class AnalyticsEngine:
         return decision
 
     def flush(self) -> None:
-        """Store the buffered feature rows now (also called on idle and at shutdown)."""
-        self.features.flush_all()
+        """Hand the buffered feature rows to the writer now (called on idle and at shutdown)."""
+        self.features.flush_all(self.clock.now())
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Flush, then wait until the writer has stored everything and stop it."""
+        self.flush()
+        self.writer.close(timeout)
 
     def _state(self, ticker: str) -> SymbolState:
         state = self._symbols.get(ticker)
@@ -173,9 +182,10 @@ class AnalyticsEngine:
             state.recent_ids.discard(state.recent_order.popleft())
 
     def _record(self, symbol: Symbol, decision: SignalDecision) -> None:
+        """Build the signal here (its time is the tick's) and queue it for the writer."""
         self.signals.append(decision)
         try:
-            signal = self.app.record_signal(
+            signal = Signal.generate(
                 symbol=symbol,
                 direction=decision.direction,
                 confidence=decision.confidence,
@@ -184,26 +194,31 @@ class AnalyticsEngine:
                 tick_trade_id=decision.trade_id,
                 tick_timestamp_ms=decision.timestamp_ms,
                 price=decision.price,
+                at=self.clock.now(),
             )
-        except Exception as error:
+        except DomainError as error:
             self._failed("signal", error, {"symbol": symbol.ticker, "trade_id": decision.trade_id})
             return
-        self.metrics.signals.labels(direction=decision.direction.value).inc()
+        self.writer.put(signal)
+
+    def _stored(self, signal: Signal) -> None:
+        """Called by the writer thread once a signal is in the store."""
+        self.metrics.signals.labels(direction=signal.direction.value).inc()
         self.logger.info(
             "Signal generated",
             extra={
                 "context": {
-                    "symbol": symbol.ticker,
-                    "direction": decision.direction.value,
-                    "confidence": round(decision.confidence, 6),
+                    "symbol": signal.symbol.ticker,
+                    "direction": signal.direction.value,
+                    "confidence": round(signal.confidence, 6),
                     "signal_id": str(signal.id),
-                    "tick_trade_id": decision.trade_id,
-                    "model_version": decision.model_version,
+                    "tick_trade_id": signal.tick_trade_id,
+                    "model_version": signal.model_version,
                 }
             },
         )
-        if self.on_signal is not None and decision.direction is not Direction.HOLD:
-            self.on_signal(signal, decision)
+        if self.on_signal is not None and signal.direction is not Direction.HOLD:
+            self.on_signal(signal)
 
     def _updated(self, symbol: Symbol, model: OnlineModel) -> None:
         accuracy = model.accuracy

@@ -19,7 +19,6 @@ from adapters.websocket.server import DEFAULT_PORT, TickServer
 from hosts.analytics.engine import AnalyticsEngine, signal_body
 from hosts.analytics.metrics import AnalyticsMetrics
 from tradingcore.analytics.config import AnalyticsConfig
-from tradingcore.analytics.decision import SignalDecision
 from tradingcore.analytics.model import OnlineModel
 from tradingcore.domain.signal import Signal
 from tradingcore.ports.clock import ManualClock
@@ -104,7 +103,7 @@ class AnalyticsService:
     def stop(self) -> None:
         """Stop taking ticks, store what is buffered, save the model, drain the forwarder."""
         self.server.stop()
-        self.engine.flush()
+        self.engine.close()
         self._save_model("", None)
         if self.forwarder is not None:
             left = self.forwarder.close(timeout=5.0)
@@ -116,11 +115,11 @@ class AnalyticsService:
         self.app.close()
         self._log(
             "Analytics host stopped",
-            feature_rows_stored=self.engine.features.stored_rows,
+            feature_rows_stored=self.engine.writer.stored_rows,
             signals=len(self.engine.signals),
         )
 
-    def _forward(self, signal: Signal, decision: SignalDecision) -> None:
+    def _forward(self, signal: Signal) -> None:
         if self.forwarder is not None:
             self.forwarder.submit(signal_body(signal))
 

@@ -1,0 +1,190 @@
+"""Analytics benchmarks: live path per tick, vectorized replay, WebSocket tick to stored signal."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adapters.models import save_models
+from hosts.analytics.service import AnalyticsService, AnalyticsSettings
+from tradingcore.analytics.config import AnalyticsConfig
+from tradingcore.analytics.model import OnlineModel
+from tradingcore.analytics.pipeline import SymbolPipeline
+from tradingcore.analytics.replay import TickSeries, replay_symbol
+from tradingcore.analytics.state import model_state, restore_model
+from tradingcore.domain.signal import Signal
+from tradingcore.domain.values import PRICE_SCALE
+
+THRESHOLD = 2 * 5 * PRICE_SCALE
+START_MS = 1_764_590_400_000
+
+
+def random_walk(count: int, seed: int = 1) -> TickSeries:
+    """WIN-like ticks: a trending random walk on the 5-point grid, bursts of volume."""
+    generator = np.random.default_rng(seed)
+    drift = np.repeat(generator.uniform(-0.15, 0.15, count // 500 + 1), 500)[:count]
+    up = generator.random(count) < 0.5 + drift
+    steps = generator.choice([0, 0, 0, 1, 1, 2], size=count) * np.where(up, 1, -1)
+    prices = 127_850 * PRICE_SCALE + np.cumsum(steps) * 5 * PRICE_SCALE
+    return TickSeries(
+        np.arange(1, count + 1, dtype=np.int64) * 10,
+        START_MS + np.cumsum(generator.integers(0, 3, count)),
+        prices.astype(np.int64),
+        np.maximum(1, generator.pareto(1.6, count).astype(np.int64)),
+        np.where(up, 1, -1).astype(np.int64),
+        generator.integers(-40, 40, count).astype(np.float64),
+    )
+
+
+def trained(config: AnalyticsConfig) -> OnlineModel:
+    model = OnlineModel(config)
+    replay_symbol(random_walk(60_000, seed=2), config, model, THRESHOLD)
+    return model
+
+
+def live_run(config: AnalyticsConfig, state: dict[str, Any], ticks: TickSeries) -> dict[str, Any]:
+    pipeline = SymbolPipeline(config, restore_model(state), THRESHOLD)
+    columns = [
+        ticks.trade_ids.tolist(),
+        ticks.timestamps_ms.tolist(),
+        ticks.prices.tolist(),
+        ticks.volumes.tolist(),
+        ticks.aggressor_signs.tolist(),
+        ticks.book_deltas.tolist(),
+    ]
+    durations = []
+    clock = time.perf_counter_ns
+    on_tick = pipeline.on_tick
+    started = clock()
+    for trade_id, stamp, price, volume, sign, book in zip(*columns, strict=True):
+        before = clock()
+        on_tick(trade_id, stamp, price, volume, sign, book)
+        durations.append(clock() - before)
+    seconds = (clock() - started) / 1e9
+    durations.sort()
+    return {
+        "ticks": len(ticks),
+        "ticks_per_s": round(len(ticks) / seconds),
+        "p50_us": round(durations[len(durations) // 2] / 1e3, 2),
+        "p99_us": round(durations[int(len(durations) * 0.99)] / 1e3, 2),
+        "max_us": round(durations[-1] / 1e3, 1),
+        "updates": pipeline.model.updates - restore_model(state).updates,
+        "signals": sum(pipeline.stats.signals.values()),
+    }
+
+
+def test_live_path_per_tick_features_inference_and_updates(benchmark: Any) -> None:
+    config = AnalyticsConfig()
+    state = model_state(trained(config))
+    ticks = random_walk(300_000, seed=3)
+    result = benchmark.pedantic(live_run, args=(config, state, ticks), rounds=1, iterations=1)
+    benchmark.extra_info.update(result)
+    print(f"\nlive path: {result}")
+    assert result["updates"] > 0
+
+
+def test_replay_vectorized_one_million_ticks(benchmark: Any) -> None:
+    config = AnalyticsConfig()
+    ticks = random_walk(1_000_000, seed=4)
+
+    def fresh() -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return (ticks, config, OnlineModel(config), THRESHOLD), {}
+
+    result = benchmark.pedantic(replay_symbol, setup=fresh, rounds=3, iterations=1)
+    seconds = benchmark.stats.stats.median
+    benchmark.extra_info.update(
+        {"ticks_per_s": round(len(ticks) / seconds), "updates": result.updates}
+    )
+    print(f"\nreplay: {len(ticks) / seconds:,.0f} ticks/s, {result.updates} updates")
+
+
+SENDER = """
+import json, sys, time
+from websockets.sync.client import connect
+url, path, count, rate = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+messages = [line for line in open(path)]
+sent = {}
+ids = [json.loads(message)["trade_id"] for message in messages[:count]]
+with connect(url, compression=None, ping_interval=None) as client:
+    started = time.perf_counter()
+    for index, message in enumerate(messages[:count]):
+        ahead = started + index / rate - time.perf_counter()
+        if ahead > 0.0005:
+            time.sleep(ahead)
+        sent[ids[index]] = time.time_ns()
+        client.send(message)
+    time.sleep(0.5)
+json.dump(sent, open(path + ".sent", "w"))
+"""
+
+
+def websocket_run(tmp_path: Path, count: int, rate: int) -> dict[str, Any]:
+    config = AnalyticsConfig(buy_threshold=0.42, sell_threshold=0.42)
+    model_path = tmp_path / "model.json"
+    save_models(model_path, {"WINZ25": trained(config)})
+    ticks = random_walk(count, seed=5)
+    lines = tmp_path / "ticks.jsonl"
+    with lines.open("w") as file:
+        for index in range(count):
+            price = int(ticks.prices[index]) / PRICE_SCALE
+            file.write(
+                f'{{"type":"trade","symbol":"WINZ25","price":{price!r},'
+                f'"volume":{int(ticks.volumes[index])},'
+                f'"aggressor":"{"B" if ticks.aggressor_signs[index] > 0 else "S"}",'
+                f'"timestamp":{int(ticks.timestamps_ms[index])},'
+                f'"trade_id":{int(ticks.trade_ids[index])}}}\n'
+            )
+    service = AnalyticsService(
+        AnalyticsSettings(
+            store_url=f"sqlite:///{tmp_path / 'events.sqlite'}",
+            port=0,
+            model_path=model_path,
+            log_dir=tmp_path / "logs",
+            config=config,
+        )
+    )
+    stored: dict[int, int] = {}
+
+    def on_signal(signal: Signal) -> None:
+        stored[signal.tick_trade_id] = time.time_ns()
+
+    service.engine.on_signal = on_signal
+    service.start()
+    sender = subprocess.run(
+        [sys.executable, "-c", SENDER, service.server.url, str(lines), str(count), str(rate)],
+        check=True,
+        timeout=300,
+    )
+    deadline = time.monotonic() + 60
+    while service.server.accepted < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    service.stop()
+    sent = {int(key): value for key, value in json.loads(Path(f"{lines}.sent").read_text()).items()}
+    latencies = sorted((stored[key] - sent[key]) / 1e6 for key in stored)
+    return {
+        "ticks": count,
+        "rate": rate,
+        "accepted": service.server.accepted,
+        "signals_stored": len(latencies),
+        "p50_ms": round(latencies[len(latencies) // 2], 3),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99)], 3),
+        "max_ms": round(latencies[-1], 3),
+        "sender_exit": sender.returncode,
+    }
+
+
+def test_websocket_tick_to_stored_signal_at_10k_ticks_per_second(
+    benchmark: Any, tmp_path: Path
+) -> None:
+    result = benchmark.pedantic(
+        websocket_run, args=(tmp_path, 100_000, 10_000), rounds=1, iterations=1
+    )
+    benchmark.extra_info.update(result)
+    print(f"\nwebsocket to stored signal: {result}")
+    assert result["accepted"] == 100_000

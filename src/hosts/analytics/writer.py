@@ -1,0 +1,205 @@
+"""Store writes off the tick path: signals and feature rows, many per transaction, in order.
+
+The WebSocket thread builds the events (their times are tick times, so replays match) and
+queues them; this thread stores everything queued so far in one transaction (one fsync for
+a burst), then reports each stored signal. A signal or feature batch that fails to store is
+kept and retried on the next round, so a passing store outage loses nothing; a signal already
+in the store (a restart re-sending ticks) counts as stored.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Final
+
+from tradingcore.analytics.features import FEATURE_NAMES, FeatureRow
+from tradingcore.application.errors import ConcurrencyConflict
+from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.aggregate import DomainEvent
+from tradingcore.domain.features import FeatureSeries, feature_series_id
+from tradingcore.domain.signal import Signal
+from tradingcore.domain.values import Symbol
+
+MAX_PENDING_ROWS: Final = 500_000
+"""Feature rows kept while the store refuses writes; beyond this the oldest batches go."""
+RETRY_SECONDS: Final = 0.5
+
+FailureHandler = Callable[[str, BaseException, dict[str, object]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureBatch:
+    symbol: Symbol
+    session: date
+    trade_ids: tuple[int, ...]
+    timestamps_ms: tuple[int, ...]
+    rows: tuple[FeatureRow, ...]
+    at: datetime
+
+
+class StoreWriter:
+    """One background thread owning every store write of the analytics host."""
+
+    def __init__(
+        self,
+        app: TradingApplication,
+        pipeline_version: str,
+        on_stored: Callable[[Signal], None],
+        on_failure: FailureHandler,
+    ) -> None:
+        self.app = app
+        self.pipeline_version = pipeline_version
+        self.on_stored = on_stored
+        self.on_failure = on_failure
+        self.stored_signals = 0
+        self.stored_rows = 0
+        self.dropped_rows = 0
+        self._queue: queue.SimpleQueue[Signal | FeatureBatch | None] = queue.SimpleQueue()
+        self._signals: list[tuple[Signal, list[DomainEvent]]] = []
+        self._batches: list[FeatureBatch] = []
+        self._series: dict[tuple[Symbol, date], FeatureSeries] = {}
+        self._queued = 0
+        self._done = 0
+        self._idle = threading.Condition()
+        self._thread = threading.Thread(target=self._work, name="store-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, item: Signal | FeatureBatch) -> None:
+        with self._idle:
+            self._queued += 1
+        self._queue.put(item)
+
+    def sync(self, timeout: float = 30.0) -> bool:
+        """Wait until everything queued so far has been stored; return False on timeout."""
+        with self._idle:
+            target = self._queued
+            return self._idle.wait_for(
+                lambda: self._done >= target and not self._signals and not self._batches, timeout
+            )
+
+    def close(self, timeout: float = 30.0) -> None:
+        self.sync(timeout)
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _work(self) -> None:
+        while True:
+            try:
+                item = self._queue.get(timeout=RETRY_SECONDS if self._pending() else None)
+            except queue.Empty:
+                item = _NOTHING  # time to retry what failed
+            taken = 0
+            while item is not None:
+                if item is not _NOTHING:
+                    taken += 1
+                    self._take(item)
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            try:
+                self._write()
+            except Exception as error:  # e.g. the store is unreachable: retry next round
+                self.on_failure("batch", error, {"pending_signals": len(self._signals)})
+            with self._idle:
+                self._done += taken
+                self._idle.notify_all()
+            if item is None:
+                return
+
+    def _take(self, item: Signal | FeatureBatch) -> None:
+        if isinstance(item, Signal):
+            # Events are taken once: a retry appends these same events again.
+            self._signals.append((item, list(item.collect_events())))
+        else:
+            self._batches.append(item)
+
+    def _pending(self) -> bool:
+        return bool(self._signals or self._batches)
+
+    def _write(self) -> None:
+        if not self._pending():
+            return
+        self._signals = [(s, events) for s, events in self._signals if not self._exists(s)]
+        parts: list[tuple[Signal | FeatureBatch, list[DomainEvent]]] = list(self._signals)
+        for batch in self._batches:
+            parts.append((batch, self._record(batch)))
+        try:
+            self.app.append([event for _, events in parts for event in events])
+        except Exception:
+            self._one_by_one(parts)
+            return
+        self._stored([item for item, _ in parts])
+
+    def _one_by_one(self, parts: list[tuple[Signal | FeatureBatch, list[DomainEvent]]]) -> None:
+        stored: list[Signal | FeatureBatch] = []
+        for item, events in parts:
+            try:
+                self.app.append(events)
+            except ConcurrencyConflict as error:
+                if isinstance(item, Signal):
+                    stored.append(item)  # another writer stored this very signal first
+                    continue
+                self._failed(item, error)
+            except Exception as error:
+                self._failed(item, error)
+            else:
+                stored.append(item)
+        self._stored(stored)
+
+    def _failed(self, item: Signal | FeatureBatch, error: BaseException) -> None:
+        if isinstance(item, FeatureBatch):
+            self._series.pop((item.symbol, item.session), None)  # ahead of the store now
+            self.on_failure("features", error, {"symbol": item.symbol.ticker})
+        else:
+            self.on_failure("signal", error, {"signal_id": str(item.id)})
+
+    def _stored(self, items: list[Signal | FeatureBatch]) -> None:
+        done = {id(item) for item in items}
+        self._signals = [(s, events) for s, events in self._signals if id(s) not in done]
+        self._batches = [batch for batch in self._batches if id(batch) not in done]
+        for item in items:
+            if isinstance(item, Signal):
+                self.stored_signals += 1
+                self.on_stored(item)
+            else:
+                self.stored_rows += len(item.rows)
+        self._trim()
+
+    def _exists(self, signal: Signal) -> bool:
+        try:
+            return self.app.exists(signal.id)
+        except Exception:
+            return False
+
+    def _record(self, batch: FeatureBatch) -> list[DomainEvent]:
+        key = (batch.symbol, batch.session)
+        series = self._series.get(key)
+        if series is None:
+            series_id = feature_series_id(batch.symbol, batch.session, self.pipeline_version)
+            if self.app.exists(series_id):
+                series = self.app.load_fresh(FeatureSeries, series_id)
+            else:
+                series = FeatureSeries.start(batch.symbol, batch.session, self.pipeline_version)
+            self._series[key] = series
+        series.record(batch.trade_ids, batch.timestamps_ms, FEATURE_NAMES, batch.rows, batch.at)
+        return list(series.collect_events())
+
+    def _trim(self) -> None:
+        rows = sum(len(batch.rows) for batch in self._batches)
+        while self._batches and rows > MAX_PENDING_ROWS:
+            dropped = self._batches.pop(0)
+            rows -= len(dropped.rows)
+            self.dropped_rows += len(dropped.rows)
+            self.on_failure(
+                "features",
+                RuntimeError(f"dropped {len(dropped.rows)} feature rows: store down too long"),
+                {"symbol": dropped.symbol.ticker},
+            )
+
+
+_NOTHING: Final = FeatureBatch(Symbol("WINZ25"), date(1970, 1, 1), (), (), (), datetime.min)
