@@ -17,6 +17,7 @@ from adapters.b3.local_time import SAO_PAULO, local_to_utc_ms
 from adapters.b3.neg import read_neg
 from adapters.b3.neg_layout import FIELDS, parse_envelope, parse_line
 from adapters.b3.neg_writer import NegRow, neg_text
+from adapters.b3.profit_csv import read_profit_csv
 
 SYMBOLS = ["PETRL80", "VALEX17", "BOVA11", "PETR4", "ITUBA30"]
 _EPOCH = date(1970, 1, 1)
@@ -140,3 +141,26 @@ def test_local_to_utc_with_any_day_agrees_with_zoneinfo_per_row(days, times):
         for day, ms in pairs
     ]
     assert converted.tolist() == expected
+
+
+def pt_br(price: Decimal) -> str:
+    """Format a price as a pt-BR export does: `127.850,50`."""
+    whole, _, fraction = f"{price:,.2f}".partition(".")
+    return f"{whole.replace(',', '.')},{fraction}"
+
+
+@settings(max_examples=60, deadline=None)
+@given(cents=st.lists(st.integers(1, 10**9), min_size=1, max_size=20))
+def test_profit_reader_with_pt_br_prices_reads_exact_units(tmp_path_factory, cents):
+    prices = [Decimal(value) / 100 for value in cents]
+    lines = ["Data;Preço;Quantidade;Agressor"]
+    lines += [
+        f"06/10/2025 10:00:{second % 60:02d};{pt_br(price)};1;Comprador"
+        for second, price in enumerate(prices)
+    ]
+    path = tmp_path_factory.mktemp("profit") / "PETR4.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    table = read_profit_csv(path, TickSizes())
+
+    assert sorted(table.price_units.tolist()) == sorted(int(price * 100) * 100 for price in prices)
