@@ -200,3 +200,41 @@ def test_capture_command_with_missing_dll_or_credentials_exits_naming_the_cause(
     assert result.returncode == 2
     assert message in result.stderr
     assert "secret" not in result.stderr + result.stdout
+
+
+def test_capture_with_the_dll_connection_lost_keeps_what_was_recorded_and_resumes(
+    fake_dll: Path, peer: Peer, tmp_path: Path
+) -> None:
+    app = open_store(f"sqlite:///{tmp_path / 'events.sqlite'}", SystemClock())
+    feed = ProfitDLLFeed(fake_dll, Credentials("key", "user", "password"), offer_book=False)
+    metrics = CaptureMetrics()
+    publisher = WebSocketPublisher(peer.url, retry_interval=0.1, observer=metrics)
+    service = CaptureService(feed, TapeRecorder(app), publisher, metrics, symbols=[WIN])
+    fake = FakeProfitDLL(fake_dll)
+    service.start()
+    try:
+        feed.wait_until_connected(10)
+        start_stream(fake, 500)
+        assert fake.wait_idle(20)
+        assert feed.drain(10)
+        fake.drop_connection()
+        assert wait_until(lambda: not service.health()[0])
+        assert service.health()[1]["feed"]["disconnects"] == 1
+        assert metrics.registry.get_sample_value("datacapture_connection_status") == 0
+        fake.restore_connection()
+        assert wait_until(lambda: service.health()[0])
+        later = datetime(2025, 12, 1, 11, 0)
+
+        def inject_after_resubscription() -> bool:
+            try:
+                fake.inject_trade("WINZ25", "F", trade_record(1_000, 127_900.0, 1, later))
+            except Exception:
+                return False
+            return True
+
+        assert wait_until(inject_after_resubscription)
+        assert feed.drain(10)
+    finally:
+        assert service.close(drain_timeout=10)
+    assert [row.trade_id for row in stored_trades(app, WIN, SESSION)] == [*range(1, 501), 1_000]
+    app.close()
