@@ -244,3 +244,34 @@ def test_capture_with_the_same_synthetic_seed_twice_stores_identical_events(
         app.close()
     assert logs[0] == logs[1]
     assert len(logs[0]) == 2 + 2 * 9  # two tapes opened, 2,500 trades each in batches of 300
+
+
+class UnreachableStore(TradingApplication):
+    """A real application whose store cannot be read while `down` is set."""
+
+    down = True
+
+    def tape(self, *args: Any, **kwargs: Any) -> Any:
+        if self.down:
+            raise OSError("connection refused")
+        return super().tape(*args, **kwargs)
+
+
+def test_capture_with_the_store_unreachable_refuses_with_the_reason_and_recovers(
+    peer: Peer,
+) -> None:
+    app = UnreachableStore(clock=ManualClock())
+    feed = FakeFeed()
+    service = build(feed, app, peer.url)
+    service.start()
+    feed.connect()
+    feed.trade(trade(1))
+    app.down = False
+    feed.trade(trade(2))
+    assert service.close(drain_timeout=5)
+    registry = service.metrics.registry
+    sample = registry.get_sample_value(
+        "datacapture_records_rejected_total", {"reason": "store_unavailable"}
+    )
+    assert sample == 1
+    assert [row.trade_id for row in stored_trades(app)] == [2]

@@ -21,6 +21,7 @@ from tradingcore.domain.values import Symbol
 from tradingcore.ports.market_data import ConnectionState, MarketDataFeed
 
 MALFORMED = "malformed"
+STORE_UNAVAILABLE = "store_unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,14 @@ class CaptureService:
     def on_trade(self, trade: Trade) -> None:
         received_ns = time.perf_counter_ns()
         self.metrics.ticks_received.value += 1  # only the feed's thread calls on_trade
-        rejection = self.recorder.add(trade)
+        try:
+            rejection = self.recorder.add(trade)
+        except Exception as error:  # the store could not open the session's tape
+            rejection = Rejection(
+                STORE_UNAVAILABLE,
+                f"trade {trade.trade_id} ({trade.symbol.ticker}) not admitted: cannot load its "
+                f"session tape ({type(error).__name__}: {error})",
+            )
         if rejection is not None:
             self._reject(rejection, trade)
             return
