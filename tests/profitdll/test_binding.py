@@ -158,3 +158,40 @@ def test_free_pointer_with_wrong_size_raises_invalid_arguments(
 
     with pytest.raises(InvalidArguments, match="FreePointer"):
         library.free_pointer(ctypes.addressof(header), 99)
+
+
+def routed_order(version: int, order_type: int, side: int, price: float) -> t.SendOrderRecord:
+    order = t.SendOrderRecord()
+    order.Version = version
+    order.AccountID = t.AccountIdentifier(0, 308, "12345", None, 0)
+    order.AssetID = t.AssetIdentifier(0, "WINZ25", "F", 0)
+    order.Password = "signature"
+    order.OrderType, order.OrderSide = order_type, side
+    order.Price, order.StopPrice, order.Quantity = price, -1.0, 2
+    return order
+
+
+def test_send_order_versions_follow_the_documented_enums_and_rules(
+    fake: FakeProfitDLL, fake_library_path: Path
+) -> None:
+    library = ProfitDLL(fake_library_path)
+    state = t.StateCallback(lambda state_type, result: None)
+    library.initialize_routing(CREDENTIALS, state)
+    try:
+        version_zero_market_sell = library.send_order(routed_order(0, 2, 1, -1.0))
+        version_one = routed_order(1, 2, 1, 127850.0)
+        version_one_limit_buy = library.send_order(version_one)
+
+        assert (version_zero_market_sell, version_one_limit_buy) == (1, 2)
+        assert version_one.MessageID > 0  # written back from Version 1
+        details = library.order_details(version_zero_market_sell, None)
+        assert (details.order_type, details.side, details.quantity) == (1, 2, 2)
+        assert (details.ticker, details.exchange, details.account) == ("WINZ25", "F", "12345")
+        with pytest.raises(VersionNotSupported):
+            library.send_order(routed_order(3, 2, 1, 127850.0))
+        with pytest.raises(InvalidArguments):  # a market order must carry price -1
+            library.send_order(routed_order(1, 1, 1, 127850.0))
+        with pytest.raises(NotFound):
+            library.order_details(99, None)
+    finally:
+        library.finalize()

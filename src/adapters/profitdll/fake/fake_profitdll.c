@@ -646,16 +646,23 @@ static int valid_account(const TConnectorAccountIdentifier *account, const wchar
 EXPORT int64_t CALL SendOrder(TConnectorSendOrder *send) {
     if (!send) return NL_INVALID_ARGS;
     if (send->Version > 2) return NL_VERSION_NOT_SUPPORTED;
-    if (send->Version == 0) return NL_VERSION_NOT_SUPPORTED; /* the fake speaks the V1 enums */
+    uint8_t type = send->OrderType, side = send->OrderSide;
+    if (send->Version == 0) {
+        /* Version 0 enums (reference 4.3): type 0 limit, 1 stop, 2 market; side 0 buy, 1 sell. */
+        static const uint8_t v0_types[] = {2, 4, 1};
+        if (type > 2 || side > 1) return NL_INVALID_ARGS;
+        type = v0_types[type];
+        side = (uint8_t)(side + 1);
+    }
     if (!valid_account(&send->AccountID, send->Password)) return NL_INVALID_ARGS;
     if (!send->AssetID.Ticker || !valid_ticker(send->AssetID.Ticker)) return NL_INVALID_ARGS;
-    if (send->OrderSide != 1 && send->OrderSide != 2) return NL_INVALID_ARGS;
+    if (side != 1 && side != 2) return NL_INVALID_ARGS;
     if (send->Quantity <= 0) return NL_INVALID_ARGS;
-    int market = send->OrderType == 1;
-    if (send->OrderType != 1 && send->OrderType != 2 && send->OrderType != 4) return NL_INVALID_ARGS;
+    int market = type == 1;
+    if (type != 1 && type != 2 && type != 4) return NL_INVALID_ARGS;
     if (market && send->Price != -1.0) return NL_INVALID_ARGS;
     if (!market && !(send->Price > 0 && isfinite(send->Price))) return NL_INVALID_ARGS;
-    if (send->OrderType != 4 && send->StopPrice != -1.0) return NL_INVALID_ARGS;
+    if (type != 4 && send->StopPrice != -1.0) return NL_INVALID_ARGS;
     pthread_mutex_lock(&g_lock);
     int32_t ready = routing_ready_locked();
     if (ready != NL_OK || g_order_count >= MAX_ORDERS) {
@@ -671,8 +678,8 @@ EXPORT int64_t CALL SendOrder(TConnectorSendOrder *send) {
     copy_text(order->sub_account, send->AccountID.SubAccountID, 100);
     copy_text(order->ticker, send->AssetID.Ticker, TICKER_CHARS);
     copy_text(order->exchange, send->AssetID.Exchange, 8);
-    order->side = send->OrderSide;
-    order->type = send->OrderType;
+    order->side = side;
+    order->type = type;
     order->price = send->Price;
     order->stop_price = send->StopPrice;
     order->quantity = send->Quantity;
