@@ -310,7 +310,8 @@ static Order *find_order_locked(const TConnectorOrderIdentifier *id) {
     for (int64_t index = 0; index < g_order_count; index++) {
         Order *order = &g_orders[index];
         if (id->LocalOrderID > 0 && order->local_id == id->LocalOrderID) return order;
-        if (id->LocalOrderID <= 0 && id->ClOrderID && wcscmp(order->cl_order_id, id->ClOrderID) == 0)
+        if (id->LocalOrderID <= 0 && id->ClOrderID &&
+            wcscmp(order->cl_order_id, id->ClOrderID) == 0)
             return order;
     }
     return NULL;
