@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 from ctypes import POINTER, c_int32, c_int64, c_void_p, c_wchar_p
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,10 @@ class ProfitDLL:
                 f"ProfitDLL library not found at {self.path}: set the library path to "
                 "ProfitDLL64.dll / ProfitDLL.dll (Windows) or build the fake (Linux)"
             )
+        self.path = self.path.resolve()
+        add_directory = getattr(os, "add_dll_directory", None)
+        if add_directory is not None:  # Windows: the DLL's own dependencies sit next to it
+            self._directory = add_directory(str(self.path.parent))
         try:
             self.library: Any = t.LIBRARY_LOADER(str(self.path))
         except OSError as error:
