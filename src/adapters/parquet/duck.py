@@ -32,6 +32,9 @@ class ProjectionSql:
     def __init__(self, root: Path, *, threads: int | None = None) -> None:
         self.root = Path(root)
         self.connection = duckdb.connect(":memory:")
+        # Footers of the many per-day files are parsed once; DuckDB re-validates a cached
+        # entry when its file changes (compaction replaces files by rename).
+        self.connection.execute("SET parquet_metadata_cache = true")
         if threads is not None:
             self.connection.execute(f"SET threads = {int(threads)}")
         for name, table in TABLES.items():
