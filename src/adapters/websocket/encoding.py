@@ -7,15 +7,22 @@ so they need no escaping; tests check every output parses back into `TickMessage
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from tradingcore.domain.book import BookTop
 from tradingcore.domain.tape import Trade
+
+
+@lru_cache(maxsize=4_096)
+def _tick_prefix(ticker: str) -> str:
+    return f'{{"type":"trade","symbol":"{ticker}","price":'
 
 
 def tick_json(trade: Trade) -> str:
     """Return the spec's tick message for a trade, with our `trade_id` extension."""
     return (
-        f'{{"type":"trade","symbol":"{trade.symbol.ticker}","price":{float(trade.price)!r},'
-        f'"volume":{trade.volume},"aggressor":"{trade.aggressor.value}",'
+        f"{_tick_prefix(trade.symbol.ticker)}{float(trade.price)!r},"
+        f'"volume":{trade.volume},"aggressor":"{trade.aggressor}",'
         f'"timestamp":{trade.timestamp_ms},"trade_id":{trade.trade_id}}}'
     )
 

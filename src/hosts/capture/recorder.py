@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Final
 
 from hosts.capture.guard import Rejection, SessionGuard, session_day, session_of
@@ -78,6 +79,8 @@ class TapeRecorder:
         self._pending: dict[Key, _Pending] = {}
         self._sealed: deque[tuple[Key, _Pending]] = deque()
         self._last: tuple[Symbol, int, Key, SessionGuard] | None = None
+        self._last_price = Decimal(-1)
+        self._last_units = 0
         self._lock = threading.Lock()
         self._store_lock = threading.Lock()
         self._due = threading.Condition(self._lock)
@@ -93,10 +96,15 @@ class TapeRecorder:
 
     def add(self, trade: Trade) -> Rejection | None:
         """Admit a trade and queue it for recording, or return why it was refused."""
-        try:
-            units = price_to_units(trade.price)
-        except Exception as error:
-            return Rejection("invalid_price", f"invalid trade {trade.trade_id}: {error}")
+        price = trade.price
+        if price == self._last_price:  # prints repeat the last price most of the time
+            units = self._last_units
+        else:
+            try:
+                units = price_to_units(price)
+            except Exception as error:
+                return Rejection("invalid_price", f"invalid trade {trade.trade_id}: {error}")
+            self._last_price, self._last_units = price, units
         symbol, day = trade.symbol, session_day(trade.timestamp_ms)
         # Consecutive trades nearly always share symbol and session: skip the lookups then.
         last = self._last
