@@ -28,8 +28,13 @@ class ModelFileError(Exception):
 
 def save_models(path: Path, models: Mapping[str, OnlineModel]) -> str:
     """Write the models atomically (temporary file, fsync, rename); return the checksum."""
+    return save_states(path, {symbol: model_state(model) for symbol, model in models.items()})
+
+
+def save_states(path: Path, states: Mapping[str, dict[str, Any]]) -> str:
+    """Write `model_state` snapshots as a model file (atomically); return the checksum."""
     path = Path(path)
-    payload = {"models": {symbol: model_state(model) for symbol, model in models.items()}}
+    payload = {"models": dict(states)}
     digest = hashlib.sha256(_canonical(payload)).hexdigest()
     document = {"format": FORMAT, "version": VERSION, "sha256": digest, "payload": payload}
     path.parent.mkdir(parents=True, exist_ok=True)

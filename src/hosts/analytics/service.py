@@ -13,13 +13,14 @@ from prometheus_client import start_http_server
 
 from adapters.eventstore import DEFAULT_STORE_URL, open_store
 from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
-from adapters.models import load_models, save_models
+from adapters.models import load_models, save_states
 from adapters.signals_http import SignalForwarder
 from adapters.websocket.server import DEFAULT_PORT, TickServer
 from hosts.analytics.engine import AnalyticsEngine, signal_body
 from hosts.analytics.metrics import AnalyticsMetrics
 from tradingcore.analytics.config import AnalyticsConfig
 from tradingcore.analytics.model import OnlineModel
+from tradingcore.analytics.state import model_state
 from tradingcore.domain.signal import Signal
 from tradingcore.ports.clock import ManualClock
 
@@ -103,8 +104,8 @@ class AnalyticsService:
     def stop(self) -> None:
         """Stop taking ticks, store what is buffered, save the model, drain the forwarder."""
         self.server.stop()
-        self.engine.close()
         self._save_model("", None)
+        self.engine.close()
         if self.forwarder is not None:
             left = self.forwarder.close(timeout=5.0)
             if left:
@@ -124,11 +125,16 @@ class AnalyticsService:
             self.forwarder.submit(signal_body(signal))
 
     def _save_model(self, symbol: str, model: OnlineModel | None) -> None:
+        """Snapshot the models now (on the tick thread) and write the file on the writer's."""
         path = self.settings.model_path
         if path is None or not self.engine.models:
             return
+        states = {name: model_state(item) for name, item in self.engine.models.items()}
+        self.engine.writer.put(lambda: self._write_models(path, states))
+
+    def _write_models(self, path: Path, states: dict[str, dict[str, Any]]) -> None:
         try:
-            save_models(path, self.engine.models)
+            save_states(path, states)
         except OSError as error:
             self._log("Saving the model failed", level=logging.ERROR, error=str(error))
 

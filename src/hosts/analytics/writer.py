@@ -2,9 +2,10 @@
 
 The WebSocket thread builds the events (their times are tick times, so replays match) and
 queues them; this thread stores everything queued so far in one transaction (one fsync for
-a burst), then reports each stored signal. A signal or feature batch that fails to store is
-kept and retried on the next round, so a passing store outage loses nothing; a signal already
-in the store (a restart re-sending ticks) counts as stored.
+a burst), then reports each stored signal. When a transaction fails, each item is retried on
+its own: a signal already in the store (same deterministic id: a restart re-sending ticks)
+counts as stored; anything else that fails is kept and retried on the next round, so a
+passing store outage loses nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ MAX_PENDING_ROWS: Final = 500_000
 RETRY_SECONDS: Final = 0.5
 
 FailureHandler = Callable[[str, BaseException, dict[str, object]], None]
+Task = Callable[[], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,8 @@ class StoreWriter:
         self.stored_signals = 0
         self.stored_rows = 0
         self.dropped_rows = 0
-        self._queue: queue.SimpleQueue[Signal | FeatureBatch | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Signal | FeatureBatch | Task | None] = queue.SimpleQueue()
+        self._tasks: list[Task] = []
         self._signals: list[tuple[Signal, list[DomainEvent]]] = []
         self._batches: list[FeatureBatch] = []
         self._series: dict[tuple[Symbol, date], FeatureSeries] = {}
@@ -68,7 +71,8 @@ class StoreWriter:
         self._thread = threading.Thread(target=self._work, name="store-writer", daemon=True)
         self._thread.start()
 
-    def put(self, item: Signal | FeatureBatch) -> None:
+    def put(self, item: Signal | FeatureBatch | Task) -> None:
+        """Queue a signal, a feature batch, or a task (run on this thread after the writes)."""
         with self._idle:
             self._queued += 1
         self._queue.put(item)
@@ -105,13 +109,25 @@ class StoreWriter:
                 self._write()
             except Exception as error:  # e.g. the store is unreachable: retry next round
                 self.on_failure("batch", error, {"pending_signals": len(self._signals)})
+            tasks, self._tasks = self._tasks, []
+            for task in tasks:
+                try:
+                    task()
+                except Exception as error:
+                    self.on_failure("task", error, {})
             with self._idle:
                 self._done += taken
                 self._idle.notify_all()
             if item is None:
                 return
 
-    def _take(self, item: Signal | FeatureBatch) -> None:
+    def _take(self, item: Signal | FeatureBatch | Task) -> None:
+        if isinstance(item, Signal | FeatureBatch):
+            self._take_write(item)
+        else:
+            self._tasks.append(item)
+
+    def _take_write(self, item: Signal | FeatureBatch) -> None:
         if isinstance(item, Signal):
             # Events are taken once: a retry appends these same events again.
             self._signals.append((item, list(item.collect_events())))
@@ -124,7 +140,6 @@ class StoreWriter:
     def _write(self) -> None:
         if not self._pending():
             return
-        self._signals = [(s, events) for s, events in self._signals if not self._exists(s)]
         parts: list[tuple[Signal | FeatureBatch, list[DomainEvent]]] = list(self._signals)
         for batch in self._batches:
             parts.append((batch, self._record(batch)))
@@ -136,6 +151,8 @@ class StoreWriter:
         self._stored([item for item, _ in parts])
 
     def _one_by_one(self, parts: list[tuple[Signal | FeatureBatch, list[DomainEvent]]]) -> None:
+        """Store the items of a failed transaction singly, in order, up to the first failure
+        (the rest wait for the next round, so signals and feature rows keep their order)."""
         stored: list[Signal | FeatureBatch] = []
         for item, events in parts:
             try:
@@ -145,10 +162,14 @@ class StoreWriter:
                     stored.append(item)  # another writer stored this very signal first
                     continue
                 self._failed(item, error)
+                break
             except Exception as error:
                 self._failed(item, error)
-            else:
-                stored.append(item)
+                break
+            stored.append(item)
+        for item, _ in parts[len(stored) :]:
+            if isinstance(item, FeatureBatch):
+                self._series.pop((item.symbol, item.session), None)  # ahead of the store now
         self._stored(stored)
 
     def _failed(self, item: Signal | FeatureBatch, error: BaseException) -> None:
@@ -169,12 +190,6 @@ class StoreWriter:
             else:
                 self.stored_rows += len(item.rows)
         self._trim()
-
-    def _exists(self, signal: Signal) -> bool:
-        try:
-            return self.app.exists(signal.id)
-        except Exception:
-            return False
 
     def _record(self, batch: FeatureBatch) -> list[DomainEvent]:
         key = (batch.symbol, batch.session)

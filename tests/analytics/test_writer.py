@@ -1,0 +1,94 @@
+"""The store writer: batched writes, retries after a store failure, idempotent signals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from hosts.analytics.writer import FeatureBatch, StoreWriter
+from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.aggregate import DomainEvent
+from tradingcore.domain.features import FeatureSeries, feature_series_id
+from tradingcore.domain.signal import Direction, Signal
+from tradingcore.domain.values import Symbol
+from tradingcore.ports.clock import ManualClock
+
+AT = datetime(2025, 12, 1, 12, tzinfo=UTC)
+WIN = Symbol("WINZ25")
+
+
+class FlakyApplication(TradingApplication):
+    """An in-memory store that refuses the next `failures` writes, like a store going down."""
+
+    failures = 0
+
+    def append(self, events: Sequence[DomainEvent]) -> int | None:
+        if self.failures and events:
+            self.failures -= 1
+            raise OSError("store unreachable")
+        return super().append(events)
+
+
+def signal(trade_id: int) -> Signal:
+    return Signal.generate(
+        symbol=WIN,
+        direction=Direction.BUY,
+        confidence=0.7,
+        features={"aggressor_flow": 1.0},
+        model_version="sgd-v1-test+1",
+        tick_trade_id=trade_id,
+        tick_timestamp_ms=trade_id,
+        price=127850.0,
+        at=AT,
+    )
+
+
+def batch(first: int, size: int = 3) -> FeatureBatch:
+    ids = tuple(range(first, first + size))
+    return FeatureBatch(WIN, date(2025, 12, 1), ids, ids, tuple((1.0,) * 5 for _ in ids), AT)
+
+
+def test_write_after_the_store_fails_retries_and_loses_nothing() -> None:
+    app = FlakyApplication(clock=ManualClock(AT))
+    app.failures = 3
+    stored: list[int] = []
+    failures: list[str] = []
+    writer = StoreWriter(
+        app,
+        "features-v1",
+        lambda stored_signal: stored.append(stored_signal.tick_trade_id),
+        lambda what, error, context: failures.append(what),
+    )
+    for number in range(5):
+        writer.put(signal(number))
+    writer.put(batch(0))
+    writer.put(batch(3))
+    assert writer.sync(10.0)
+    writer.close()
+    assert stored == [0, 1, 2, 3, 4]
+    assert failures, "the failed writes are reported"
+    series = app.load_fresh(FeatureSeries, feature_series_id(WIN, date(2025, 12, 1), "features-v1"))
+    assert series.row_count == 6
+
+
+def test_write_with_a_signal_already_stored_counts_it_and_stores_the_others() -> None:
+    app = TradingApplication(clock=ManualClock(AT))
+    app.store(signal(1))
+    stored: list[int] = []
+    writer = StoreWriter(app, "features-v1", lambda s: stored.append(s.tick_trade_id), print)
+    writer.put(signal(1))
+    writer.put(signal(2))
+    assert writer.sync(10.0)
+    writer.close()
+    assert sorted(stored) == [1, 2]
+    assert app.exists(signal(2).id)
+
+
+def test_task_runs_on_the_writer_after_the_queued_writes() -> None:
+    app = TradingApplication(clock=ManualClock(AT))
+    seen: list[bool] = []
+    writer = StoreWriter(app, "features-v1", lambda s: None, print)
+    writer.put(signal(7))
+    writer.put(lambda: seen.append(app.exists(signal(7).id)))
+    writer.close()
+    assert seen == [True]
