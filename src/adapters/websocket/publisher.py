@@ -211,7 +211,11 @@ class WebSocketPublisher:
             watcher.cancel()
 
     async def _watch(self, connection: ClientConnection) -> None:
-        await connection.wait_closed()
+        # Read (and ignore) whatever the peer sends: unread messages would fill the receive
+        # queue, pause reading, and leave its pings unanswered until it drops us.
+        with contextlib.suppress(ConnectionClosed):
+            async for _ in connection:
+                pass
         assert self._wakeup is not None
         self._wakeup.set()
 
