@@ -68,6 +68,7 @@ def test_capture_command_with_synthetic_source_records_and_streams_then_exits(
     assert result.returncode == 0, result.stderr
     assert "captured 4000 ticks: 4000 recorded" in result.stdout
     assert "0 rejected, 4400 published, 0 dropped" in result.stdout
+    assert peer.wait_for(4400)
     assert len(peer.trades()) == 4000
     app = open_store(store, ManualClock())
     assert len(stored_trades(app, WIN)) == len(stored_trades(app, WDO)) == 2000
