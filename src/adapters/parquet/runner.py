@@ -139,6 +139,8 @@ class ProjectionRunner:
                 try:
                     self._project(notification, batch)
                 except Exception as error:
+                    # The fold may have cached state from the failed event: start it afresh.
+                    self.projector = Projector(StoreHistory(self.app))
                     self._commit(batch, report, pipeline)
                     pipeline.wait()
                     raise self._halted(notification, error) from error

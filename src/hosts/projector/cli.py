@@ -66,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
     except (ProjectionHalted, OutputMismatch, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        logger.error("Projection output failed", extra={"context": {"error": str(error)}})
+        print(f"error: cannot write the projection output: {error}", file=sys.stderr)
+        return 1
     finally:
         app.close()
     rows = ", ".join(f"{count:,} {table}" for table, count in sorted(report.rows.items()))
