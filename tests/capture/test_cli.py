@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,6 +12,8 @@ import pytest
 
 from adapters.eventstore import open_store
 from adapters.recordings import export_recording
+from hosts.capture.cli import add_arguments
+from hosts.cli import build_parser
 from tests.capture.factories import WDO, WIN, stored_trades
 from tests.capture.peer import Peer
 from tradingcore.ports.clock import ManualClock
@@ -143,3 +146,24 @@ def test_capture_command_with_bad_input_exits_2_naming_the_cause(
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_capture_options_with_no_flags_default_to_the_spec() -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args([])
+    assert (args.source, args.ws_url, args.buffer, args.retry_interval) == (
+        "synthetic",
+        "ws://localhost:9001",
+        10_000,
+        5.0,
+    )
+    assert (args.metrics_port, args.batch_size, args.store) == (
+        9101,
+        1_000,
+        "sqlite:///data/events.sqlite",
+    )
+
+
+def test_tradingcore_command_lists_capture() -> None:
+    assert "capture" in build_parser().format_help()

@@ -63,6 +63,7 @@ class PublisherStatus:
     sent: int
     dropped: int
     connections: int
+    attempts: int
     last_error: str
 
 
@@ -102,6 +103,7 @@ class WebSocketPublisher:
         self._sent = 0
         self._dropped = 0
         self._connections = 0
+        self._attempts = 0
         self._last_error = ""
 
     # Any thread ----------------------------------------------------------------------------
@@ -132,6 +134,7 @@ class WebSocketPublisher:
                 self._sent,
                 self._dropped,
                 self._connections,
+                self._attempts,
                 self._last_error,
             )
 
@@ -184,6 +187,8 @@ class WebSocketPublisher:
             self._wakeup_pending = bool(self._buffer)
         self._started.set()
         while not self._stopping.is_set():
+            with self._lock:
+                self._attempts += 1
             try:
                 async with connect(
                     self.url, compression=None, open_timeout=self.retry_interval
