@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -149,3 +150,12 @@ def test_pacers_with_nonsense_settings_say_what_is_wrong(pacer: object, message:
 
 def test_as_fast_as_possible_never_waits() -> None:
     AsFastAsPossible().wait(0, threading.Event())
+
+
+def test_recorded_pace_with_speed_10_keeps_the_gaps_divided_by_10() -> None:
+    pacer = RecordedPace(10)
+    stopping = threading.Event()
+    started = time.monotonic()
+    for timestamp_ms in (1_000, 1_100, 1_300):  # 300 ms of market time
+        pacer.wait(timestamp_ms, stopping)
+    assert time.monotonic() - started >= 0.03 - 0.002  # at least 30 ms: never ahead of pace
