@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from adapters.parquet.arrow import schema_of
 from adapters.parquet.files import data_files, day_directories
 from adapters.parquet.output import ParquetOutput
-from adapters.parquet.runner import ProjectionRunner
+from adapters.parquet.runner import ProjectionHalted, ProjectionRunner
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.aggregate import DomainEvent
 from tradingcore.domain.order import OrderFilled, OrderSubmitted
@@ -157,7 +157,11 @@ def verify_projections(app: TradingApplication, root: Path, report: Report) -> N
         quiet.propagate = False  # the scratch rebuild is not the projector's work: do not log it
         runner = ProjectionRunner(app, ParquetOutput(rebuilt_root, logger=quiet), flush_rows=10**9)
         if position:
-            runner.catch_up(stop=position)
+            try:
+                runner.catch_up(stop=position)
+            except ProjectionHalted as halted:
+                report.problems.append(f"the rebuild failed: {halted}")
+                return
         rebuilt = _committed_files(rebuilt_root, position, report)
         connection = duckdb.connect(":memory:")
         for name, table in TABLES.items():
