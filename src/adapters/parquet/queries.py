@@ -84,7 +84,7 @@ ORDER BY d.account, d.symbol, d.date
 
 SIGNAL_HIT_RATE: Final = NamedQuery(
     "signal_hit_rate",
-    "share of BUY/SELL signals whose tick's price moved their way {horizon} ticks later",
+    "share of BUY/SELL signals whose tick's price moved their way --horizon ticks later",
     """
 WITH ticks AS (
     SELECT symbol, trade_id, timestamp, price,

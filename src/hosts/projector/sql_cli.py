@@ -17,7 +17,11 @@ DEFAULT_ROOT = Path("data/parquet")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("sql", nargs="?", help="a SQL query over the views (see docs)")
+    parser.add_argument(
+        "sql",
+        nargs="?",
+        help="SQL over the views trades, features, signals, orders, order_events, fills, positions",
+    )
     parser.add_argument(
         "--query",
         choices=sorted(NAMED_QUERIES),
