@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from adapters.models import save_models
 from hosts.analytics.service import AnalyticsService, AnalyticsSettings
@@ -124,8 +125,10 @@ json.dump(sent, open(path + ".sent", "w"))
 """
 
 
-def websocket_run(tmp_path: Path, count: int, rate: int) -> dict[str, Any]:
-    config = AnalyticsConfig(buy_threshold=0.42, sell_threshold=0.42)
+def websocket_run(
+    tmp_path: Path, count: int, rate: int, threshold: float, store_url: str
+) -> dict[str, Any]:
+    config = AnalyticsConfig(buy_threshold=threshold, sell_threshold=threshold)
     model_path = tmp_path / "model.json"
     save_models(model_path, {"WINZ25": trained(config)})
     ticks = random_walk(count, seed=5)
@@ -142,7 +145,7 @@ def websocket_run(tmp_path: Path, count: int, rate: int) -> dict[str, Any]:
             )
     service = AnalyticsService(
         AnalyticsSettings(
-            store_url=f"sqlite:///{tmp_path / 'events.sqlite'}",
+            store_url=store_url,
             port=0,
             model_path=model_path,
             log_dir=tmp_path / "logs",
@@ -170,6 +173,8 @@ def websocket_run(tmp_path: Path, count: int, rate: int) -> dict[str, Any]:
     return {
         "ticks": count,
         "rate": rate,
+        "threshold": threshold,
+        "store": store_url.split(":", maxsplit=1)[0],
         "accepted": service.server.accepted,
         "signals_stored": len(latencies),
         "p50_ms": round(latencies[len(latencies) // 2], 3),
@@ -179,11 +184,15 @@ def websocket_run(tmp_path: Path, count: int, rate: int) -> dict[str, Any]:
     }
 
 
+@pytest.mark.parametrize("threshold", [0.65, 0.5])
 def test_websocket_tick_to_stored_signal_at_10k_ticks_per_second(
-    benchmark: Any, tmp_path: Path
+    benchmark: Any, tmp_path: Path, threshold: float, bench_store_url: str
 ) -> None:
     result = benchmark.pedantic(
-        websocket_run, args=(tmp_path, 100_000, 10_000), rounds=1, iterations=1
+        websocket_run,
+        args=(tmp_path, 100_000, 10_000, threshold, bench_store_url),
+        rounds=1,
+        iterations=1,
     )
     benchmark.extra_info.update(result)
     print(f"\nwebsocket to stored signal: {result}")

@@ -99,7 +99,8 @@ class AnalyticsEngine:
         self.features = FeatureBuffer(feature_batch, self.writer.put)
         self.on_signal = on_signal
         self.on_update = on_update
-        self.signals: list[SignalDecision] = []
+        self.decisions = 0
+        """Signals decided (each then stored by the writer)."""
         self._symbols: dict[str, SymbolState] = {}
 
     def handle(self, message: Message, arrived: float) -> None:
@@ -183,7 +184,7 @@ class AnalyticsEngine:
 
     def _record(self, symbol: Symbol, decision: SignalDecision) -> None:
         """Build the signal here (its time is the tick's) and queue it for the writer."""
-        self.signals.append(decision)
+        self.decisions += 1
         try:
             signal = Signal.generate(
                 symbol=symbol,

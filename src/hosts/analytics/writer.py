@@ -138,11 +138,14 @@ class StoreWriter:
         return bool(self._signals or self._batches)
 
     def _write(self) -> None:
-        if not self._pending():
-            return
-        parts: list[tuple[Signal | FeatureBatch, list[DomainEvent]]] = list(self._signals)
-        for batch in self._batches:
-            parts.append((batch, self._record(batch)))
+        """Store the pending signals in one transaction, then the feature batches in another:
+        a signal never waits for the encoding of a thousand feature rows."""
+        if self._signals:
+            self._append(list(self._signals))
+        if self._batches:
+            self._append([(batch, self._record(batch)) for batch in self._batches])
+
+    def _append(self, parts: list[tuple[Signal | FeatureBatch, list[DomainEvent]]]) -> None:
         try:
             self.app.append([event for _, events in parts for event in events])
         except Exception:
