@@ -11,6 +11,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from adapters.eventstore import open_store
+from adapters.parquet.lock import OutputBusy
 from adapters.parquet.output import OutputMismatch, ParquetOutput
 from adapters.parquet.runner import ProjectionHalted, ProjectionRunner
 from tradingcore.application.trading import TradingApplication
@@ -65,6 +66,7 @@ def test_catch_up_with_events_added_later_projects_only_the_new_ones(
     populate(memory_app, clock, trades=400, sessions=(date(2025, 12, 2),))
 
     report = runner.catch_up()
+    runner.close()
     project(memory_app, tmp_path / "fresh")
 
     assert report.start_position > 0 and report.notifications > 0
@@ -125,6 +127,7 @@ def test_catch_up_with_a_corrupt_event_stops_there_and_resumes_after_the_fix(
 
     with pytest.raises(ProjectionHalted) as halted:
         runner.catch_up()
+    runner.close()
 
     assert halted.value.notification_id == bad
     assert f"notification {bad}" in str(halted.value) and cause in str(halted.value)
@@ -181,3 +184,15 @@ def test_catch_up_across_sessions_compacts_the_closed_day_only(
         "trades.parquet",
     ]
     assert any(".part-" in name for name in open_day)
+
+
+def test_second_runner_on_a_locked_output_refuses_to_start(
+    memory_app: TradingApplication, tmp_path: Path
+) -> None:
+    first = ProjectionRunner(memory_app, ParquetOutput(tmp_path))
+
+    with pytest.raises(OutputBusy, match="another projector"):
+        ProjectionRunner(memory_app, ParquetOutput(tmp_path))
+
+    first.close()
+    ProjectionRunner(memory_app, ParquetOutput(tmp_path)).close()

@@ -15,6 +15,7 @@ import pyarrow as pa
 from eventsourcing.persistence import Notification
 
 from adapters.parquet.arrow import to_batch
+from adapters.parquet.lock import OutputLock
 from adapters.parquet.output import Checkpoint, Key, OutputMismatch, ParquetOutput
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.aggregate import DomainEvent
@@ -73,7 +74,9 @@ class ProjectionRunner:
         page_size: int = PAGE_SIZE,
         flush_rows: int = FLUSH_ROWS,
         logger: logging.Logger | None = None,
+        rebuild: bool = False,
     ) -> None:
+        """Lock the output, sweep what a killed run left (all of it if `rebuild`), and resume."""
         if page_size < 1 or flush_rows < 1:
             raise ValueError(f"page size {page_size} and flush rows {flush_rows} must be >= 1")
         self.app = app
@@ -83,9 +86,40 @@ class ProjectionRunner:
         self.logger = logger or output.logger
         self.projector = Projector(StoreHistory(app))
         self._last_halt = 0
+        self._lock = OutputLock(output.root)
+        self._rebuild = rebuild
         self.checkpoint = self._start()
 
     def _start(self) -> Checkpoint:
+        self._lock.acquire()
+        try:
+            if self._rebuild:
+                self.output.reset()
+                self.logger.info(
+                    "Projection reset for a rebuild",
+                    extra={"context": {"output": str(self.output.root)}},
+                )
+            return self._recover()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def close(self) -> None:
+        """Release the output directory for another runner."""
+        self._lock.release()
+
+    def __enter__(self) -> ProjectionRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        lock = getattr(self, "_lock", None)
+        if lock is not None:
+            lock.release()
+
+    def _recover(self) -> Checkpoint:
         checkpoint = self.output.recover()
         if checkpoint.position == 0:
             return checkpoint

@@ -11,6 +11,7 @@ from types import FrameType
 
 from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store
 from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
+from adapters.parquet.lock import OutputBusy
 from adapters.parquet.output import OutputMismatch, ParquetOutput
 from adapters.parquet.runner import FLUSH_ROWS, PAGE_SIZE, ProjectionHalted, ProjectionRunner
 from tradingcore.ports.clock import ManualClock
@@ -47,23 +48,26 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         output = ParquetOutput(args.output, logger=logger)
-        if args.rebuild:
-            output.reset()
-            logger.info("Projection reset for a rebuild", extra={"context": _where(args)})
         runner = ProjectionRunner(
-            app, output, page_size=args.page_size, flush_rows=args.flush_rows, logger=logger
+            app,
+            output,
+            page_size=args.page_size,
+            flush_rows=args.flush_rows,
+            logger=logger,
+            rebuild=args.rebuild,
         )
         print(f"projecting {args.store} into {args.output} after notification {runner.position}")
         sys.stdout.flush()
         logger.info(
             "Projector started", extra={"context": {**_where(args), "position": runner.position}}
         )
-        if args.follow:
-            return _follow(runner, args.poll)
-        report = runner.catch_up()
-        if args.compact:
-            output.compact_all()
-    except (ProjectionHalted, OutputMismatch, ValueError) as error:
+        with runner:
+            if args.follow:
+                return _follow(runner, args.poll)
+            report = runner.catch_up()
+            if args.compact:
+                output.compact_all()
+    except (ProjectionHalted, OutputMismatch, OutputBusy, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
