@@ -32,6 +32,8 @@ DEFAULT_CAPACITY: Final = 10_000
 DEFAULT_RETRY_INTERVAL: Final = 5.0
 SEND_BATCH: Final = 256
 """Most messages written to the socket in one go (one frame each, one write call)."""
+LINGER: Final = 0.0005
+"""Seconds to let messages gather after a partial batch while ticks are flowing."""
 
 
 class PublisherObserver(Interface):
@@ -226,10 +228,16 @@ class WebSocketPublisher:
 
     async def _send_loop(self, connection: ClientConnection) -> None:
         assert self._wakeup is not None
+        flowing = False
         while not self._stopping.is_set():
             if connection.state is State.CLOSED:
                 return
+            if flowing:
+                # While ticks flow, poll every LINGER s instead of being woken per message:
+                # each cross-thread wake-up costs more than framing a whole batch.
+                await asyncio.sleep(LINGER)
             items = self._take()
+            flowing = bool(items) and len(items) < SEND_BATCH
             if not items:
                 self._wakeup.clear()
                 with self._lock:
