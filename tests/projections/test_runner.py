@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from eventsourcing.persistence import StoredEvent
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters.eventstore import open_store
 from adapters.parquet.lock import OutputBusy
@@ -196,3 +198,52 @@ def test_second_runner_on_a_locked_output_refuses_to_start(
 
     first.close()
     ProjectionRunner(memory_app, ParquetOutput(tmp_path)).close()
+
+
+_STORE: dict[str, TradingApplication] = {}
+
+
+def _shared_store() -> TradingApplication:
+    """One populated in-memory store for every example (populating is the slow part)."""
+    if "app" not in _STORE:
+        from datetime import UTC, datetime
+
+        clock = ManualClock(datetime(2025, 11, 30, tzinfo=UTC))
+        _STORE["app"] = open_store("memory://", clock)
+        populate(_STORE["app"], clock, trades=300, batch=100, signal_every=40)
+    return _STORE["app"]
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    stops=st.lists(st.integers(min_value=1, max_value=400), max_size=5),
+    flush_rows=st.sampled_from([1, 50, 10**6]),
+    page_size=st.sampled_from([1, 7, 500]),
+)
+def test_catch_up_with_any_stops_flushes_and_pages_equals_a_rebuild(
+    tmp_path_factory: pytest.TempPathFactory, stops: list[int], flush_rows: int, page_size: int
+) -> None:
+    app = _shared_store()
+    root = tmp_path_factory.mktemp("steps")
+
+    for stop in [*stops, None]:
+        with ProjectionRunner(
+            app, ParquetOutput(root), flush_rows=flush_rows, page_size=page_size
+        ) as runner:
+            runner.catch_up(stop)
+
+    assert all_rows(root) == _rebuilt_rows(tmp_path_factory)
+
+
+_REBUILT: dict[str, dict[str, list[tuple[object, ...]]]] = {}
+
+
+def _rebuilt_rows(factory: pytest.TempPathFactory) -> dict[str, list[tuple[object, ...]]]:
+    if "rows" not in _REBUILT:
+        root = factory.mktemp("whole")
+        with ProjectionRunner(_shared_store(), ParquetOutput(root)) as runner:
+            runner.catch_up()
+        _REBUILT["rows"] = all_rows(root)
+    return _REBUILT["rows"]
