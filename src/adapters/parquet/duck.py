@@ -6,6 +6,7 @@ One `ProjectionSql` (one connection) per thread; every result is fully consumed.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Final
 
@@ -24,6 +25,7 @@ DERIVED_VIEWS: Final[dict[str, str]] = {
     ),
 }
 """`orders` is one row per order (its latest state); `order_events` every order event."""
+RECHECK_SECONDS: Final = 1.0
 
 
 class ProjectionSql:
@@ -40,14 +42,22 @@ class ProjectionSql:
         for name, table in TABLES.items():
             self.connection.register(f"empty_{name}", schema_of(table).empty_table())
         self._shapes: dict[str, bool] = {}
-        self.refresh()
+        self._checked = -RECHECK_SECONDS
+        self.refresh(recheck=True)
+        for view, sql in DERIVED_VIEWS.items():
+            # Views bind when queried: these follow `orders_files` when it is replaced.
+            self.connection.execute(f"CREATE VIEW {view} AS {sql}")
 
     def refresh(self, *, recheck: bool = False) -> None:
         """(Re)define the views; a table with no files yet is an empty view of its schema.
 
         A table once seen with files keeps its file view (DuckDB re-globs it on every query);
-        only empty tables are looked at again, unless `recheck`.
+        empty tables are looked at again at most once a second, unless `recheck`.
         """
+        now = time.monotonic()
+        if not recheck and now - self._checked < RECHECK_SECONDS:
+            return
+        self._checked = now
         for name in TABLES:
             if self._shapes.get(name) and not recheck:
                 continue
@@ -62,8 +72,6 @@ class ProjectionSql:
             view = f"{name}_files" if name == "orders" else name
             self.connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}")
             self._shapes[name] = has_files
-        for view, sql in DERIVED_VIEWS.items():
-            self.connection.execute(f"CREATE OR REPLACE VIEW {view} AS {sql}")
 
     def query(self, sql: str) -> pa.Table:
         """Run SQL over the views and return the whole result as an Arrow table."""
