@@ -137,6 +137,8 @@ def test_capture_command_with_recording_source_replays_it_into_a_new_store(
         (["--symbols", "WIN-Z25"], "invalid symbol"),
         (["--store", "mysql://db"], "unsupported scheme"),
         (["--ws-url", "http://x"], "must start with ws://"),
+        (["--batch-size", "0"], "batch size 0 must be >= 1"),
+        (["--store", "sqlite:///"], "SQLite file path is missing"),
     ],
 )
 def test_capture_command_with_bad_input_exits_2_naming_the_cause(

@@ -21,8 +21,9 @@ from adapters.websocket.publisher import (
 from hosts.capture.metrics import CaptureMetrics
 from hosts.capture.recorder import DEFAULT_BATCH_SIZE, DEFAULT_MAX_AGE, TapeRecorder
 from hosts.capture.service import CaptureService, Supervision
-from hosts.capture.sources import SourceError, build_source, parse_symbols
+from hosts.capture.sources import Source, SourceError, build_source, parse_symbols
 from hosts.capture.status import StatusServer
+from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.errors import DomainError
 
 DEFAULT_METRICS_PORT = 9101
@@ -100,17 +101,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         symbols = parse_symbols(args.symbols)
         source = build_source(args, symbols)
-        app = open_store(args.store, source.clock)
         publisher = _publisher(args, logger)
+        app = _open_store(args.store, source)
+        recorder = TapeRecorder(
+            app, batch_size=args.batch_size, max_age=args.batch_age_ms / 1000, logger=logger
+        )
     except (SourceError, RecordingError, StoreUrlError, DomainError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         logger.error("capture not started: %s", error, extra={"context": {"error": str(error)}})
         return 2
     metrics = CaptureMetrics()
     publisher.observer = metrics
-    recorder = TapeRecorder(
-        app, batch_size=args.batch_size, max_age=args.batch_age_ms / 1000, logger=logger
-    )
     service = CaptureService(
         source.feed,
         recorder,
@@ -156,6 +157,17 @@ def run(args: argparse.Namespace) -> int:
         print("error: some admitted trades could not be recorded (see the log)", file=sys.stderr)
         return 1
     return 0
+
+
+def _open_store(url: str, source: Source) -> TradingApplication:
+    try:
+        return open_store(url, source.clock)
+    except StoreUrlError:
+        raise
+    except Exception as error:  # the driver's own errors: unreachable server, bad file...
+        raise SourceError(
+            f"cannot open the event store {_safe(url)}: {type(error).__name__}: {error}"
+        ) from error
 
 
 def _publisher(args: argparse.Namespace, logger: logging.Logger) -> WebSocketPublisher:
