@@ -24,6 +24,7 @@ def fast_config(**changes: object) -> AnalyticsConfig:
         "horizon": 10,
         "train_stride": 2,
         "batch_size": 40,
+        "update_delay": 7,
         "buy_threshold": 0.5,
         "sell_threshold": 0.5,
     }

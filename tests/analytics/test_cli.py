@@ -25,6 +25,7 @@ FAST = [
     "--horizon=10",
     "--train-stride=2",
     "--batch-size=40",
+    "--update-delay=7",
     "--buy-threshold=0.5",
     "--sell-threshold=0.5",
 ]

@@ -35,6 +35,7 @@ def run_live(
             signals.append(signal)
         if updated:
             update_ticks.append(index)
+    pipeline.finish()
     return signals, pipeline, update_ticks
 
 
@@ -46,12 +47,16 @@ def test_label_with_moves_around_the_threshold_gives_buy_sell_hold() -> None:
     assert labels.tolist() == [BUY, SELL, HOLD, SELL]
 
 
-def test_update_with_a_full_batch_happens_only_once_its_last_label_is_known() -> None:
-    config = fast_config()
+@pytest.mark.parametrize("delay", [1, 7, 79])
+def test_update_with_a_full_batch_applies_update_delay_ticks_after_its_last_label(
+    delay: int,
+) -> None:
+    config = fast_config(update_delay=delay)
     _, pipeline, update_ticks = run_live(series_of(session(600)), config)
     last_row_of_first_batch = config.ready_from + (config.batch_size - 1) * config.train_stride
-    assert update_ticks[0] == last_row_of_first_batch + config.horizon
-    assert pipeline.model.updates == len(update_ticks)
+    # The last label is known at tick last_row + H; the update counts from `delay` ticks later.
+    assert update_ticks[0] == last_row_of_first_batch + config.horizon + delay
+    assert pipeline.model.updates >= len(update_ticks)
 
 
 def test_pipeline_during_warm_up_emits_no_signal() -> None:
@@ -61,16 +66,17 @@ def test_pipeline_during_warm_up_emits_no_signal() -> None:
     assert min(signal.index for signal in signals) > update_ticks[2]
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(
     seed=st.integers(0, 1_000),
     threshold=st.sampled_from((0.4, 0.5, 0.6)),
     with_book=st.booleans(),
+    delay=st.sampled_from((1, 7, 79)),
 )
 def test_replay_with_any_session_gives_the_live_signals_bit_for_bit(
-    seed: int, threshold: float, with_book: bool
+    seed: int, threshold: float, with_book: bool, delay: int
 ) -> None:
-    config = fast_config(buy_threshold=threshold, sell_threshold=threshold)
+    config = fast_config(buy_threshold=threshold, sell_threshold=threshold, update_delay=delay)
     series = series_of(session(1_200, seed=seed), with_book=with_book)
     live_signals, pipeline, _ = run_live(series, config)
     replay_model = OnlineModel(config)

@@ -10,6 +10,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Final
@@ -50,6 +51,20 @@ class SymbolState:
     last_timestamp_ms: int = -1
     recent_ids: set[int] = field(default_factory=set)
     recent_order: deque[int] = field(default_factory=deque)
+
+
+class ThreadTrainer:
+    """Trains models on one background thread, so a partial_fit never stalls the ticks."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="model-trainer")
+
+    def submit(self, work: Callable[[], None]) -> Callable[[], None]:
+        future = self._executor.submit(work)
+        return future.result
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
 
 
 def session_of(timestamp_ms: int) -> date:
@@ -95,6 +110,7 @@ class AnalyticsEngine:
         self.models: dict[str, OnlineModel] = dict(models or {})
         self.metrics = metrics or AnalyticsMetrics()
         self.logger = logger or logging.getLogger("tradingcore.analytics")
+        self.trainer = ThreadTrainer()
         self.writer = StoreWriter(app, config.pipeline_version, self._stored, self._failed)
         self.features = FeatureBuffer(feature_batch, self.writer.put)
         self.on_signal = on_signal
@@ -155,10 +171,18 @@ class AnalyticsEngine:
         """Hand the buffered feature rows to the writer now (called on idle and at shutdown)."""
         self.features.flush_all(self.clock.now())
 
+    def finish(self) -> None:
+        """Apply the model updates still training (the end of the stream, as a replay does)."""
+        for state in self._symbols.values():
+            if state.pipeline.finish():
+                self._updated(state.symbol, state.pipeline.model)
+
     def close(self, timeout: float = 30.0) -> None:
-        """Flush, then wait until the writer has stored everything and stop it."""
+        """Finish the models, flush, wait until the writer has stored everything, stop."""
+        self.finish()
         self.flush()
         self.writer.close(timeout)
+        self.trainer.close()
 
     def _state(self, ticker: str) -> SymbolState:
         state = self._symbols.get(ticker)
@@ -172,7 +196,7 @@ class AnalyticsEngine:
             if model is None:
                 model = self.models[symbol.ticker] = OnlineModel(self.config)
             threshold = threshold_units(instrument, model.config.threshold_ticks)
-            pipeline = SymbolPipeline(model.config, model, threshold)
+            pipeline = SymbolPipeline(model.config, model, threshold, self.trainer)
             state = self._symbols[ticker] = SymbolState(symbol, pipeline)
         return state
 

@@ -14,6 +14,7 @@ HELP = {
     "threshold_ticks": "label threshold in instrument ticks",
     "train_stride": "train on every N-th labelled tick",
     "batch_size": "training rows per model update",
+    "update_delay": "ticks between a batch completing and its update being used",
     "warmup_updates": "model updates before the first signal",
     "buy_threshold": "P(BUY) above which a BUY is signalled",
     "sell_threshold": "P(SELL) above which a SELL is signalled",

@@ -35,6 +35,9 @@ class AnalyticsConfig:
     batch_size: int = 1_000
     """Training rows per partial_fit update (fixed, the same live and in replay): with the
     default stride the model is updated every 10,000 ticks."""
+    update_delay: int = 500
+    """A model update made from the batch completed at tick t is used from tick t + this on,
+    live and in replay alike: the live host trains in the background meanwhile."""
     warmup_updates: int = 1
     """No signals until the model has had this many updates."""
     buy_threshold: float = 0.65
@@ -53,6 +56,10 @@ class AnalyticsConfig:
             (self.threshold_ticks >= 1, "threshold_ticks must be >= 1"),
             (self.train_stride >= 1, "train_stride must be >= 1"),
             (self.batch_size >= 2, "batch_size must be >= 2"),
+            (
+                1 <= self.update_delay < self.batch_size * self.train_stride,
+                "update_delay must be >= 1 and below batch_size * train_stride",
+            ),
             (self.warmup_updates >= 1, "warmup_updates must be >= 1"),
             (0.0 < self.buy_threshold < 1.0, "buy_threshold must be within (0, 1)"),
             (0.0 < self.sell_threshold < 1.0, "sell_threshold must be within (0, 1)"),

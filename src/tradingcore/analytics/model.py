@@ -66,13 +66,25 @@ class OnlineModel:
         return sum(correct for correct, _ in self.accuracy_history) / total
 
     def update(self, features: FloatArray, labels: npt.NDArray[np.int64]) -> None:
-        """Score the batch with the current model, then train on it (one partial_fit)."""
+        """Train on a batch and use the result at once (`train` then `apply`)."""
+        self.train(features, labels)
+        self.apply()
+
+    def train(self, features: FloatArray, labels: npt.NDArray[np.int64]) -> None:
+        """Score the batch with the model in use, then train on it (one partial_fit).
+
+        Decisions keep using the previous parameters until `apply`, so training may run on
+        another thread while ticks are decided.
+        """
         if self.updates:
             predicted = np.argmax(self.probability_matrix(features), axis=1)
             correct = int(np.count_nonzero(np.asarray(CLASSES)[predicted] == labels))
             self.accuracy_history.append((correct, len(labels)))
         self.scaler.partial_fit(features)
         self.classifier.partial_fit(self.scaler.transform(features), labels, classes=CLASSES)
+
+    def apply(self) -> None:
+        """Start using the parameters of the last `train`: a new version."""
         self.updates += 1
         self.refresh()
 

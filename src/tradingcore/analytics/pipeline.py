@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
@@ -19,21 +21,52 @@ from tradingcore.analytics.model import OnlineModel
 from tradingcore.domain.signal import Direction
 
 TickOutcome = tuple[FeatureRow, SignalDecision | None, bool]
-"""The tick's feature row, the signal it caused (if any), and whether the model was updated."""
+"""The tick's feature row, the signal it caused (if any), and whether a model update was
+applied on this tick (before its decision)."""
+
+
+class Trainer(Protocol):
+    """Runs a model's training; the host runs it on another thread."""
+
+    def submit(self, work: Callable[[], None]) -> Callable[[], None]:
+        """Start `work`; return a function that waits until it is done (re-raising)."""
+        ...
+
+
+class TrainNow:
+    """Train on the calling thread, at once (tests and tools)."""
+
+    def submit(self, work: Callable[[], None]) -> Callable[[], None]:
+        work()
+        return _done
+
+
+def _done() -> None:
+    """Nothing to wait for."""
 
 
 class SymbolPipeline:
     """Feeds one symbol's ticks through features and model; O(1) per tick between updates.
 
-    Per tick i: (1) features from ticks before i, (2) a decision with the model as trained on
-    batches completed before i, (3) tick i labels tick i-H (its future is now known) and a
-    full batch of labelled ticks updates the model. `replay.replay_symbol` does the same.
+    Per tick i: (0) an update whose batch completed at tick i - update_delay is applied,
+    (1) features from ticks before i, (2) a decision with the model in use, (3) tick i labels
+    tick i-H (its future is now known), and a full batch starts training (on the trainer's
+    thread) for use from tick i + update_delay. `replay.replay_symbol` does the same.
     """
 
-    def __init__(self, config: AnalyticsConfig, model: OnlineModel, threshold: int) -> None:
+    def __init__(
+        self,
+        config: AnalyticsConfig,
+        model: OnlineModel,
+        threshold: int,
+        trainer: Trainer | None = None,
+    ) -> None:
         self.config = config
         self.model = model
         self.threshold = threshold
+        self.trainer = trainer or TrainNow()
+        self._pending: Callable[[], None] | None = None
+        self._pending_from = 0
         self.features = IncrementalFeatures(config.window, config.momentum_lag)
         self.direction = Direction.HOLD
         self.stats = PipelineStats()
@@ -52,6 +85,7 @@ class SymbolPipeline:
         book_delta: float,
     ) -> TickOutcome:
         index = self.stats.ticks
+        applied = self._pending is not None and index >= self._pending_from and self.finish()
         row = self.features.row(book_delta)
         signal = None
         if index >= self._ready_from and self.model.trained:
@@ -73,12 +107,21 @@ class SymbolPipeline:
         self.stats.ticks = index + 1
         history = self._history
         history.append((row, price_units, signal.direction if signal else None))
-        updated = False
         if len(history) > self.config.horizon:
-            updated = self._label(index - self.config.horizon, price_units)
-        return row, signal, updated
+            self._label(index, price_units)
+        return row, signal, applied
 
-    def _label(self, labelled_index: int, exit_price: int) -> bool:
+    def finish(self) -> bool:
+        """Wait for a pending update and apply it; return whether there was one."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return False
+        pending()
+        self.model.apply()
+        return True
+
+    def _label(self, index: int, exit_price: int) -> None:
+        labelled_index = index - self.config.horizon
         row, entry_price, direction = self._history.popleft()
         label = label_move(entry_price, exit_price, self.threshold)
         if direction is not None and direction is not Direction.HOLD:
@@ -87,13 +130,14 @@ class SymbolPipeline:
         if labelled_index < self._ready_from or (
             (labelled_index - self._ready_from) % self.config.train_stride
         ):
-            return False
+            return
         self._batch_rows.append(row)
         self._batch_labels.append(label)
         if len(self._batch_rows) < self.config.batch_size:
-            return False
+            return
         rows = np.array(self._batch_rows, dtype=np.float64)
         labels = np.array(self._batch_labels, dtype=np.int64)
         self._batch_rows, self._batch_labels = [], []
-        self.model.update(rows, labels)
-        return True
+        model = self.model
+        self._pending = self.trainer.submit(lambda: model.train(rows, labels))
+        self._pending_from = index + self.config.update_delay

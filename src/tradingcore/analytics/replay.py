@@ -58,7 +58,10 @@ class ReplayResult:
 def replay_symbol(
     ticks: TickSeries, config: AnalyticsConfig, model: OnlineModel, threshold: int
 ) -> ReplayResult:
-    """Run a series through features, decisions and batch updates; `model` is trained in place."""
+    """Run a series through features, decisions and batch updates; `model` is trained in place.
+
+    Like `SymbolPipeline` followed by `finish`: an update still pending at the end is applied.
+    """
     count = len(ticks)
     features = compute_features(
         ticks.prices,
@@ -79,7 +82,8 @@ def replay_symbol(
     for batch in range(batches + 1):
         if batch < batches:
             rows = trainable[batch * size : (batch + 1) * size]
-            end = int(rows[-1]) + horizon + 1  # the tick that completes the batch, inclusive
+            # The batch completes at tick rows[-1] + horizon; its update counts from `end` on.
+            end = min(int(rows[-1]) + horizon + config.update_delay, count)
         else:
             rows, end = trainable[:0], count
         if model.trained and end > max(start, ready):
