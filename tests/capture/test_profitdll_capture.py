@@ -18,12 +18,17 @@ import pytest
 
 from adapters.eventstore import open_store
 from adapters.profitdll.binding import Credentials
-from adapters.profitdll.fakebuild import FakeProfitDLL, build_fake_dll, trade_record
+from adapters.profitdll.fakebuild import (
+    COUNTER_INITIALIZATIONS,
+    FakeProfitDLL,
+    build_fake_dll,
+    trade_record,
+)
 from adapters.profitdll.feed import ProfitDLLFeed
 from adapters.websocket.publisher import WebSocketPublisher
 from hosts.capture.metrics import CaptureMetrics
 from hosts.capture.recorder import TapeRecorder
-from hosts.capture.service import CaptureService
+from hosts.capture.service import CaptureService, Supervision
 from hosts.capture.sources import SystemClock
 from tests.capture.factories import SESSION, WIN, stored_trades
 from tests.capture.peer import Peer
@@ -237,4 +242,47 @@ def test_capture_with_the_dll_connection_lost_keeps_what_was_recorded_and_resume
     finally:
         assert service.close(drain_timeout=10)
     assert [row.trade_id for row in stored_trades(app, WIN, SESSION)] == [*range(1, 501), 1_000]
+    app.close()
+
+
+def test_supervision_with_the_dll_down_too_long_reinitializes_it_and_resumes(
+    fake_dll: Path, peer: Peer, tmp_path: Path
+) -> None:
+    app = open_store(f"sqlite:///{tmp_path / 'events.sqlite'}", SystemClock())
+    feed = ProfitDLLFeed(fake_dll, Credentials("key", "user", "password"), offer_book=False)
+    metrics = CaptureMetrics()
+    publisher = WebSocketPublisher(peer.url, retry_interval=0.1, observer=metrics)
+    service = CaptureService(
+        feed,
+        TapeRecorder(app),
+        publisher,
+        metrics,
+        symbols=[WIN],
+        supervision=Supervision(after=0.3, every=0.5),
+    )
+    fake = FakeProfitDLL(fake_dll)
+    initializations = fake.counter(COUNTER_INITIALIZATIONS)
+    service.start()
+    try:
+        feed.wait_until_connected(10)
+        start_stream(fake, 200)
+        assert fake.wait_idle(20)
+        assert feed.drain(10)
+        fake.drop_connection()  # and never restored: only a new initialization brings it back
+        assert wait_until(lambda: fake.counter(COUNTER_INITIALIZATIONS) > initializations + 1)
+        assert wait_until(lambda: service.health()[0])
+        later = datetime(2025, 12, 1, 11, 0)
+
+        def inject_after_resubscription() -> bool:
+            try:
+                fake.inject_trade("WINZ25", "F", trade_record(500, 127_900.0, 1, later))
+            except Exception:
+                return False
+            return True
+
+        assert wait_until(inject_after_resubscription)
+        assert feed.drain(10)
+    finally:
+        assert service.close(drain_timeout=10)
+    assert [row.trade_id for row in stored_trades(app, WIN, SESSION)] == [*range(1, 201), 500]
     app.close()
