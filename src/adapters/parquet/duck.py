@@ -65,7 +65,8 @@ class ProjectionSql:
             if self._shapes.get(name) == has_files:
                 continue
             source = (
-                f"read_parquet('{_quote(self.root)}/*/*/{name}*.parquet', hive_partitioning = false)"
+                f"read_parquet('{_quote(self.root)}/*/*/{name}*.parquet', "
+                "hive_partitioning = false)"
                 if has_files
                 else f"empty_{name}"
             )
