@@ -247,3 +247,24 @@ def _rebuilt_rows(factory: pytest.TempPathFactory) -> dict[str, list[tuple[objec
             runner.catch_up()
         _REBUILT["rows"] = all_rows(root)
     return _REBUILT["rows"]
+
+
+def test_recording_with_an_unknown_event_imported_then_projected_stops_at_it(
+    clock: ManualClock, tmp_path: Path
+) -> None:
+    from datetime import date
+
+    from adapters.recordings import export_recording, import_recording
+
+    source = open_store("memory://", clock)
+    populate(source, clock, trades=300, sessions=(date(2025, 12, 1),))
+    bad, _ = _insert_raw(source, "tradingcore.domain.gone:VanishedEvent", b"\x80")
+    export_recording(source, tmp_path / "session.tcrec")
+    target = open_store(f"sqlite:///{tmp_path / 'events.sqlite'}", clock)
+    import_recording(target, tmp_path / "session.tcrec")
+
+    with pytest.raises(ProjectionHalted, match=f"notification {bad} .*VanishedEvent"):
+        project(target, tmp_path / "parquet")
+
+    assert ParquetOutput(tmp_path / "parquet").read_checkpoint().position == bad - 1
+    target.close()
