@@ -268,3 +268,36 @@ def test_recording_with_an_unknown_event_imported_then_projected_stops_at_it(
 
     assert ParquetOutput(tmp_path / "parquet").read_checkpoint().position == bad - 1
     target.close()
+
+
+def test_catch_up_after_a_commit_failed_half_way_sweeps_it_and_equals_a_rebuild(
+    memory_app: TradingApplication,
+    clock: ManualClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import adapters.parquet.output as output_module
+
+    populate(memory_app, clock, trades=300)
+    real = output_module.write_bytes_atomically
+    calls = {"count": 0}
+
+    def disk_full_on_third_checkpoint(data: bytes, path: Path) -> None:
+        calls["count"] += 1
+        if calls["count"] == 3:
+            raise OSError(28, "No space left on device")  # the parts are already renamed in
+        real(data, path)
+
+    monkeypatch.setattr(output_module, "write_bytes_atomically", disk_full_on_third_checkpoint)
+    runner = ProjectionRunner(
+        memory_app, ParquetOutput(tmp_path / "live"), flush_rows=300, page_size=5
+    )
+
+    with pytest.raises(OSError, match="No space left"):
+        runner.catch_up()
+    runner.flush_rows = 10**6  # other batch bounds: the dead batch's part would not be replaced
+    runner.catch_up()
+    runner.close()
+    project(memory_app, tmp_path / "fresh")
+
+    assert all_rows(tmp_path / "live") == all_rows(tmp_path / "fresh")

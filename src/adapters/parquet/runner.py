@@ -15,7 +15,7 @@ import pyarrow as pa
 from eventsourcing.persistence import Notification
 
 from adapters.parquet.arrow import to_batch
-from adapters.parquet.lock import OutputLock
+from adapters.parquet.lock import OutputBusy, OutputLock
 from adapters.parquet.output import Checkpoint, Key, OutputMismatch, ParquetOutput
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.aggregate import DomainEvent
@@ -88,6 +88,7 @@ class ProjectionRunner:
         self._last_halt = 0
         self._lock = OutputLock(output.root)
         self._rebuild = rebuild
+        self._interrupted = False
         self.checkpoint = self._start()
 
     def _start(self) -> Checkpoint:
@@ -151,13 +152,24 @@ class ProjectionRunner:
         rows of every event before it. While one batch is being written (in a background
         thread: pyarrow releases the GIL) the next one is read and folded.
         """
+        if self._interrupted:
+            # A commit may have died half-way: sweep it, exactly as a restart would.
+            self.checkpoint = self._recover()
+            self.projector = Projector(StoreHistory(self.app))
+            self._interrupted = False
         report = RunReport(self.position, self.position)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit") as committer:
-            pipeline = _Pipeline(committer)
-            try:
-                self._fold_pages(stop, report, pipeline)
-            finally:
-                pipeline.wait()
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit") as committer:
+                pipeline = _Pipeline(committer)
+                try:
+                    self._fold_pages(stop, report, pipeline)
+                finally:
+                    pipeline.wait()
+        except ProjectionHalted:
+            raise  # everything before the bad event is committed: nothing to sweep
+        except BaseException:
+            self._interrupted = True
+            raise
         report.position = self.position
         return report
 
@@ -256,12 +268,25 @@ class ProjectionRunner:
         poll_seconds: float = 1.0,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
-        """Keep catching up until told to stop; a halted event is retried every poll."""
+        """Keep catching up until told to stop; a halted event is retried every poll.
+
+        A failure of the store or the disk (a database restart, a full disk) is logged and
+        retried too, after sweeping what the failed commit left, so the follower stays up.
+        """
         while not should_stop():
             try:
                 report = self.catch_up()
             except ProjectionHalted:
                 report = None
+            except (OutputMismatch, OutputBusy):
+                raise
+            except Exception as error:
+                self.logger.error(
+                    "Projection failed; retrying",
+                    extra={"context": {"error": f"{type(error).__name__}: {error}"}},
+                )
+                time.sleep(poll_seconds)
+                continue
             if report is None or report.notifications == 0:
                 time.sleep(poll_seconds)
 
