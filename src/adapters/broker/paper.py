@@ -40,6 +40,10 @@ class PaperFill:
 class PaperBroker:
     """A Broker that simulates a venue from the trades it is shown."""
 
+    in_process = True
+    """Its venue state lives in this process: the order manager may commit an order and its
+    acknowledgement together, since a crash loses both sides alike."""
+
     def __init__(self, *, cap_by_volume: bool = True) -> None:
         self.cap_by_volume = cap_by_volume
         self._listener: BrokerListener | None = None

@@ -135,6 +135,7 @@ def serve(config: ApiConfig, keys: KeyRing, host: str, port: int) -> int:
         print(f"error: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         api_host.stop()
         return 2
+    listener.listen(2048)  # connections wait in the backlog until the app has started
     bound_port = listener.getsockname()[1]
     print(f"tradingcore api listening on http://{host}:{bound_port}", flush=True)
     server = uvicorn.Server(

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
+from tradingcore.application.broker_reports import RiskSettings, broker_order_of, order_details
 from tradingcore.application.errors import (
     AggregateMissing,
     ConcurrencyConflict,
@@ -28,31 +26,19 @@ from tradingcore.application.order_commands import (
     generated_client_order_id,
 )
 from tradingcore.application.risk_book import RiskBook
+from tradingcore.application.risk_controls import RiskControls
 from tradingcore.application.trading import TradingApplication
-from tradingcore.domain.audit import AuditEntry, audit_id_for
 from tradingcore.domain.commands import SubmitOrder
-from tradingcore.domain.errors import InvalidOrderTransition
-from tradingcore.domain.kill_switch import KillSwitch, kill_switch_id_for
 from tradingcore.domain.order import Order, OrderStatus, order_id_for
-from tradingcore.domain.tape import Trade
 from tradingcore.domain.values import Price, Quantity, Side
 from tradingcore.ports.broker import Broker, BrokerOrder
-from tradingcore.ports.clock import Clock
 from tradingcore.ports.order_observer import NullObserver, OrderObserver
 from tradingcore.risk.calendar import SessionCalendar
 from tradingcore.risk.checks import OrderIntent, RiskContext, RiskDecision, evaluate
 from tradingcore.risk.limits import RiskLimits
 
-SYSTEM_ACTOR = "OrderManager"
 
-
-@dataclass
-class RiskSettings:
-    limits: RiskLimits
-    calendar: SessionCalendar
-
-
-class OrderManager:
+class OrderManager(RiskControls):
     """Pre-trade risk, order routing, broker reports and the kill switch over one store."""
 
     def __init__(
@@ -70,10 +56,8 @@ class OrderManager:
         self.observer: OrderObserver = observer or NullObserver()
         self.book = RiskBook()
         self.lock = threading.RLock()
-
-    @property
-    def clock(self) -> Clock:
-        return self.app.clock
+        self._sending: Order | None = None
+        self._discarded: set[uuid.UUID] = set()
 
     def start(self) -> int:
         """Rebuild the risk book from the store and connect the broker; return orders seen."""
@@ -86,7 +70,7 @@ class OrderManager:
         """Return the open orders as the broker saw them, with their unfilled quantity."""
         with self.lock:
             orders = [self.app.load(Order, order_id) for order_id in self.book.open_order_ids()]
-            return [(_broker_order(order), order.remaining) for order in orders]
+            return [(broker_order_of(order), order.remaining) for order in orders]
 
     # Commands ------------------------------------------------------------------------------
 
@@ -111,17 +95,24 @@ class OrderManager:
             decision = self.decide(order)
             if not decision.approved:
                 order.deny(decision.reason_code, decision.reason, now)
+            in_process = decision.approved and bool(getattr(self.broker, "in_process", False))
+            if in_process:
+                # The venue lives and dies with this process: let it acknowledge first, then
+                # commit the submission and the acknowledgement together (one disk flush).
+                self._send_in_memory(order)
             audit = self._audit(
                 command.actor,
                 "ORDER_EXECUTED",
                 order.id,
-                _order_details(order),
+                order_details(order),
                 "SUCCESS" if decision.approved else "REJECTED",
                 decision.reason,
             )
             try:
                 self.app.store(order, audit)
             except ConcurrencyConflict:
+                if in_process:
+                    self._discard(order)
                 return ExecutionResult(self._original(order_id, submit), created=False)
             self.observer.audited(audit)
             self.book.refresh(order)
@@ -129,8 +120,37 @@ class OrderManager:
                 self.observer.order_denied(order)
                 return ExecutionResult(order, created=True, decision=decision)
             self.book.note_passed(order)
-            self._send(order)
-            return ExecutionResult(self.app.load(Order, order.id), created=True, decision=decision)
+            if not in_process:
+                self._send(order)
+                return ExecutionResult(
+                    self.app.load(Order, order.id), created=True, decision=decision
+                )
+            if order.status is OrderStatus.REJECTED:
+                self.observer.order_rejected(order)
+            else:
+                self.observer.order_sent(order)
+            return ExecutionResult(order, created=True, decision=decision)
+
+    def _send_in_memory(self, order: Order) -> None:
+        """Send to an in-process venue; its acknowledgement changes `order` without a write."""
+        self._sending = order
+        try:
+            self.broker.send(broker_order_of(order))
+        except Exception as error:
+            if order.status is OrderStatus.SUBMITTED:
+                order.reject(
+                    "BROKER_ERROR", f"the broker refused to send: {error}", self.clock.now()
+                )
+        finally:
+            self._sending = None
+
+    def _discard(self, order: Order) -> None:
+        """Withdraw an order from an in-process venue after its submission failed to commit."""
+        self._discarded.add(order.id)
+        try:
+            self.broker.cancel(order.id)
+        finally:
+            self._discarded.discard(order.id)
 
     def _original(self, order_id: uuid.UUID, submit: SubmitOrder) -> Order:
         order = self.app.load(Order, order_id)
@@ -149,7 +169,7 @@ class OrderManager:
 
     def _send(self, order: Order) -> None:
         try:
-            self.broker.send(_broker_order(order))
+            self.broker.send(broker_order_of(order))
         except Exception as error:  # the venue never saw it: say so on the order
             self.on_order_rejected(order.id, "BROKER_ERROR", f"the broker refused to send: {error}")
             return
@@ -200,8 +220,12 @@ class OrderManager:
             open_buy_quantity=book.open_quantity(order.account, order.symbol, Side.BUY),
             open_sell_quantity=book.open_quantity(order.account, order.symbol, Side.SELL),
             daily_pnl=daily,
-            recent_orders=tuple(book.recent[order.account]),
+            recent_orders=book.recent_orders(order.account, now - self._recent_horizon()),
         )
+
+    def _recent_horizon(self) -> timedelta:
+        limits = self.settings.limits
+        return max(limits.throttle_window, limits.duplicate_window)
 
     def cancel(self, order_id: uuid.UUID, actor: str, account: str | None) -> CancelResult:
         """Ask the broker to cancel an open order of `account` (None: any account)."""
@@ -212,34 +236,12 @@ class OrderManager:
                     f"order {order_id} is {order.status}: only open orders can be canceled"
                 )
             audit = self._audit(
-                actor, "ORDER_CANCEL_REQUESTED", order.id, _order_details(order), "SUCCESS", ""
+                actor, "ORDER_CANCEL_REQUESTED", order.id, order_details(order), "SUCCESS", ""
             )
             self.app.store(audit)
             self.observer.audited(audit)
             self._request_cancel(order, f"canceled by {actor}")
             return CancelResult(self.app.load(Order, order_id))
-
-    def _request_cancel(self, order: Order, reason: str) -> None:
-        if order.status is OrderStatus.SUBMITTED and not order.venue_order_id:
-            # Never acknowledged by the venue: cancel it here, then tell the broker anyway.
-            self.on_order_canceled(order.id, reason)
-        try:
-            self.broker.cancel(order.id)
-        except Exception as error:  # the order stays open; the failure is on record
-            audit = self._audit(
-                SYSTEM_ACTOR,
-                "ORDER_CANCEL_FAILED",
-                order.id,
-                _order_details(order),
-                "FAILURE",
-                str(error),
-                step=order.version,
-            )
-            try:
-                self.app.store(audit)
-            except ConcurrencyConflict:
-                return
-            self.observer.audited(audit)
 
     def find_order(self, order_id: uuid.UUID, account: str | None) -> Order:
         """Return an order if `account` may see it; others' orders look missing (no leak)."""
@@ -250,151 +252,3 @@ class OrderManager:
         if account is not None and order.account != account:
             raise OrderNotFound(f"no order {order_id}")
         return order
-
-    # Kill switch ---------------------------------------------------------------------------
-
-    def kill_switch(self) -> KillSwitch:
-        switch_id = kill_switch_id_for()
-        try:
-            return self.app.load(KillSwitch, switch_id)
-        except AggregateMissing:
-            return KillSwitch.new()
-
-    def engage_kill_switch(self, actor: str, reason: str) -> KillSwitch:
-        """Stop new orders and cancel every open one; engaging twice changes nothing."""
-        with self.lock:
-            switch = self.kill_switch()
-            if switch.engage(actor, reason, self.clock.now()) is not None:
-                self._store_switch(switch, actor, "KILL_SWITCH_ENGAGED", reason)
-            for order_id in self.book.open_order_ids():
-                self._request_cancel(self.app.load(Order, order_id), f"kill switch: {reason}")
-            return switch
-
-    def release_kill_switch(self, actor: str, reason: str) -> KillSwitch:
-        """Let trading resume (the host lets only admins call this)."""
-        with self.lock:
-            switch = self.kill_switch()
-            if switch.release(actor, reason, self.clock.now()) is not None:
-                self._store_switch(switch, actor, "KILL_SWITCH_RELEASED", reason)
-            return switch
-
-    def _store_switch(self, switch: KillSwitch, actor: str, action: str, reason: str) -> None:
-        audit = self._audit(
-            actor, action, switch.id, {"engaged": switch.engaged}, "SUCCESS", reason, switch.version
-        )
-        self.app.store(switch, audit)
-        self.observer.audited(audit)
-        self.observer.kill_switch_changed(switch)
-
-    # Limits --------------------------------------------------------------------------------
-
-    def change_limits(self, actor: str, changes: dict[str, Any]) -> RiskLimits:
-        """Apply limit changes (the host lets only admins call this); audited, not persisted:
-        a restart takes the limits from the configuration again."""
-        with self.lock:
-            before = self.settings.limits
-            after = before.updated(changes)
-            now = self.clock.now()
-            audit = AuditEntry.record(
-                entry_id=audit_id_for("RISK_LIMITS_CHANGED", f"{actor}@{now.isoformat()}"),
-                actor=actor,
-                action="RISK_LIMITS_CHANGED",
-                details={"before": before.to_plain(), "after": after.to_plain()},
-                result="SUCCESS",
-                reason="",
-                at=now,
-            )
-            self.app.store(audit)
-            self.settings.limits = after
-            self.observer.audited(audit)
-            return after
-
-    # Broker reports (BrokerListener) -------------------------------------------------------
-
-    def on_order_accepted(self, order_id: uuid.UUID, venue_order_id: str) -> None:
-        with self._report(order_id) as order:
-            if order.status is OrderStatus.SUBMITTED:
-                order.accept(venue_order_id, self.clock.now())
-                self.app.store(order)
-
-    def on_order_rejected(self, order_id: uuid.UUID, reason_code: str, reason: str) -> None:
-        with self._report(order_id) as order:
-            if order.status is OrderStatus.SUBMITTED:
-                order.reject(reason_code, reason, self.clock.now())
-                self.app.store(order)
-                self.observer.order_rejected(order)
-
-    def on_order_filled(
-        self, order_id: uuid.UUID, trade_id: int, price: Decimal, quantity: int
-    ) -> None:
-        with self.lock:
-            order, position = self.app.fill_order(order_id, trade_id, price, quantity)
-            self.book.refresh(order)
-            self.observer.order_filled(order, position)
-
-    def on_order_canceled(self, order_id: uuid.UUID, reason: str) -> None:
-        with self._report(order_id) as order:
-            if order.is_open:
-                order.cancel(reason, self.clock.now())
-                self.app.store(order)
-                self.observer.order_canceled(order)
-
-    @contextmanager
-    def _report(self, order_id: uuid.UUID) -> Iterator[Order]:
-        with self.lock:
-            order = self.app.load(Order, order_id)
-            try:
-                yield order
-            except (InvalidOrderTransition, ConcurrencyConflict):
-                # A late or repeated report: the store already holds the truth; reload it.
-                order = self.app.load_fresh(Order, order_id)
-            self.book.refresh(order)
-
-    # Market data ---------------------------------------------------------------------------
-
-    def on_trade(self, trade: Trade) -> None:
-        with self.lock:
-            self.book.on_trade(trade)
-
-    # Audit ---------------------------------------------------------------------------------
-
-    def _audit(
-        self,
-        actor: str,
-        action: str,
-        subject: uuid.UUID,
-        details: dict[str, Any],
-        result: str,
-        reason: str,
-        step: int = 0,
-    ) -> AuditEntry:
-        return AuditEntry.record(
-            entry_id=audit_id_for(action, subject, step),
-            actor=actor,
-            action=action,
-            details=details,
-            result=result,
-            reason=reason,
-            at=self.clock.now(),
-        )
-
-
-def _broker_order(order: Order) -> BrokerOrder:
-    return BrokerOrder(
-        order.id, order.account, order.symbol, order.side, order.quantity, order.price
-    )
-
-
-def _order_details(order: Order) -> dict[str, Any]:
-    return {
-        "order_id": str(order.id),
-        "client_order_id": order.client_order_id,
-        "account": order.account,
-        "symbol": order.symbol.ticker,
-        "side": order.side.value,
-        "quantity": order.quantity,
-        "price": str(order.price),
-        "status": order.status.value,
-        "reason_code": order.reason_code,
-        "signal_id": str(order.signal_id) if order.signal_id else "",
-    }

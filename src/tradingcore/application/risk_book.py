@@ -61,17 +61,20 @@ class RiskBook:
         )
         self.symbols: dict[str, set[Symbol]] = defaultdict(set)
         self.last_trades: dict[Symbol, Trade] = {}
+        self._open_totals: dict[tuple[str, Symbol, Side], int] = defaultdict(int)
         self._baselines: dict[tuple[uuid.UUID, datetime], Decimal] = {}
 
     def refresh(self, order: Order) -> None:
         """Track an order's remaining quantity while it is open."""
         self.symbols[order.account].add(order.symbol)
+        before = self.open_orders.pop(order.id, None)
+        if before is not None:
+            self._open_totals[(before.account, before.symbol, before.side)] -= before.remaining
         if order.is_open:
             self.open_orders[order.id] = OpenOrder(
                 order.account, order.symbol, order.side, order.remaining
             )
-        else:
-            self.open_orders.pop(order.id, None)
+            self._open_totals[(order.account, order.symbol, order.side)] += order.remaining
 
     def note_passed(self, order: Order) -> None:
         """Remember an order that passed the checks, for the throttle and duplicate checks."""
@@ -81,13 +84,15 @@ class RiskBook:
         )
 
     def open_quantity(self, account: str, symbol: Symbol, side: Side) -> int:
-        return sum(
-            open_order.remaining
-            for open_order in self.open_orders.values()
-            if open_order.account == account
-            and open_order.symbol == symbol
-            and open_order.side is side
-        )
+        """Return the unfilled quantity of the account's open orders on one side of a symbol."""
+        return self._open_totals.get((account, symbol, side), 0)
+
+    def recent_orders(self, account: str, since: datetime) -> tuple[RecentOrder, ...]:
+        """Return the account's passed orders after `since`, forgetting older ones."""
+        recent = self.recent[account]
+        while recent and recent[0].at <= since:
+            recent.popleft()
+        return tuple(recent)
 
     def open_order_ids(self, account: str | None = None) -> list[uuid.UUID]:
         return [

@@ -1,0 +1,171 @@
+"""Broker reports into the store: acknowledgements, rejections, fills and cancels.
+
+The base of the order manager: the state it shares, its audit records, and the BrokerListener
+methods the broker calls from any thread (each under the manager's lock).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+from tradingcore.application.errors import ConcurrencyConflict
+from tradingcore.application.risk_book import RiskBook
+from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.audit import AuditEntry, audit_id_for
+from tradingcore.domain.errors import InvalidOrderTransition
+from tradingcore.domain.order import Order, OrderStatus
+from tradingcore.domain.tape import Trade
+from tradingcore.ports.broker import Broker, BrokerOrder
+from tradingcore.ports.clock import Clock
+from tradingcore.ports.order_observer import OrderObserver
+from tradingcore.risk.calendar import SessionCalendar
+from tradingcore.risk.limits import RiskLimits
+
+SYSTEM_ACTOR: Final = "OrderManager"
+
+
+@dataclass
+class RiskSettings:
+    limits: RiskLimits
+    calendar: SessionCalendar
+
+
+class BrokerReports:
+    """What the order manager shares with its parts, and how broker reports update orders."""
+
+    app: TradingApplication
+    broker: Broker
+    settings: RiskSettings
+    observer: OrderObserver
+    book: RiskBook
+    lock: threading.RLock
+    _sending: Order | None
+    _discarded: set[uuid.UUID]
+
+    @property
+    def clock(self) -> Clock:
+        return self.app.clock
+
+    def on_order_accepted(self, order_id: uuid.UUID, venue_order_id: str) -> None:
+        sending = self._sending
+        if sending is not None and sending.id == order_id:
+            sending.accept(venue_order_id, self.clock.now())
+            return
+        with self._report(order_id) as order:
+            if order.status is OrderStatus.SUBMITTED:
+                order.accept(venue_order_id, self.clock.now())
+                self.app.store(order)
+
+    def on_order_rejected(self, order_id: uuid.UUID, reason_code: str, reason: str) -> None:
+        sending = self._sending
+        if sending is not None and sending.id == order_id:
+            sending.reject(reason_code, reason, self.clock.now())
+            return
+        with self._report(order_id) as order:
+            if order.status is OrderStatus.SUBMITTED:
+                order.reject(reason_code, reason, self.clock.now())
+                self.app.store(order)
+                self.observer.order_rejected(order)
+
+    def on_order_filled(
+        self, order_id: uuid.UUID, trade_id: int, price: Decimal, quantity: int
+    ) -> None:
+        with self.lock:
+            order, position = self.app.fill_order(order_id, trade_id, price, quantity)
+            self.book.refresh(order)
+            self.observer.order_filled(order, position)
+
+    def on_order_canceled(self, order_id: uuid.UUID, reason: str) -> None:
+        if order_id in self._discarded:
+            return
+        with self._report(order_id) as order:
+            if order.is_open:
+                order.cancel(reason, self.clock.now())
+                self.app.store(order)
+                self.observer.order_canceled(order)
+
+    @contextmanager
+    def _report(self, order_id: uuid.UUID) -> Iterator[Order]:
+        with self.lock:
+            order = self.app.load(Order, order_id)
+            try:
+                yield order
+            except (InvalidOrderTransition, ConcurrencyConflict):
+                # A late or repeated report: the store already holds the truth; reload it.
+                order = self.app.load_fresh(Order, order_id)
+            self.book.refresh(order)
+
+    # Market data ---------------------------------------------------------------------------
+
+    def on_trade(self, trade: Trade) -> None:
+        with self.lock:
+            self.book.on_trade(trade)
+
+    def _request_cancel(self, order: Order, reason: str) -> None:
+        if order.status is OrderStatus.SUBMITTED and not order.venue_order_id:
+            # Never acknowledged by the venue: cancel it here, then tell the broker anyway.
+            self.on_order_canceled(order.id, reason)
+        try:
+            self.broker.cancel(order.id)
+        except Exception as error:  # the order stays open; the failure is on record
+            audit = self._audit(
+                SYSTEM_ACTOR,
+                "ORDER_CANCEL_FAILED",
+                order.id,
+                order_details(order),
+                "FAILURE",
+                str(error),
+                step=order.version,
+            )
+            try:
+                self.app.store(audit)
+            except ConcurrencyConflict:
+                return
+            self.observer.audited(audit)
+
+    def _audit(
+        self,
+        actor: str,
+        action: str,
+        subject: uuid.UUID,
+        details: dict[str, Any],
+        result: str,
+        reason: str,
+        step: int = 0,
+    ) -> AuditEntry:
+        return AuditEntry.record(
+            entry_id=audit_id_for(action, subject, step),
+            actor=actor,
+            action=action,
+            details=details,
+            result=result,
+            reason=reason,
+            at=self.clock.now(),
+        )
+
+
+def broker_order_of(order: Order) -> BrokerOrder:
+    return BrokerOrder(
+        order.id, order.account, order.symbol, order.side, order.quantity, order.price
+    )
+
+
+def order_details(order: Order) -> dict[str, Any]:
+    return {
+        "order_id": str(order.id),
+        "client_order_id": order.client_order_id,
+        "account": order.account,
+        "symbol": order.symbol.ticker,
+        "side": order.side.value,
+        "quantity": order.quantity,
+        "price": str(order.price),
+        "status": order.status.value,
+        "reason_code": order.reason_code,
+        "signal_id": str(order.signal_id) if order.signal_id else "",
+    }
