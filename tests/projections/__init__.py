@@ -1,0 +1,1 @@
+"""Tests of the projections: folds, Parquet output, runner, SQL and the commands."""

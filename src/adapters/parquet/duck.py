@@ -1,8 +1,4 @@
-"""DuckDB over the Parquet projections: views, SQL to Arrow, named queries.
-
-DuckDB runs in memory and only reads the files; there is no shared writable `.duckdb` file.
-One `ProjectionSql` (one connection) per thread; every result is fully consumed.
-"""
+"""DuckDB over the Parquet projections: views, SQL to Arrow, named queries."""
 
 from __future__ import annotations
 
@@ -29,7 +25,11 @@ RECHECK_SECONDS: Final = 1.0
 
 
 class ProjectionSql:
-    """Views `trades`, `features`, `signals`, `orders`, `order_events`, `fills`, `positions`."""
+    """Views `trades`, `features`, `signals`, `orders`, `order_events`, `fills`, `positions`.
+
+    DuckDB runs in memory and only reads the files: there is no shared writable `.duckdb`
+    file. One `ProjectionSql` (one connection) per thread; every result is fully consumed.
+    """
 
     def __init__(self, root: Path, *, threads: int | None = None) -> None:
         self.root = Path(root)

@@ -1,11 +1,4 @@
-"""The projection's output directory: committed part files, a checkpoint, recovery, compaction.
-
-A batch of rows covering notifications `start..stop` is committed in two steps: every part file
-is written under a temporary name, synced and renamed in; then the checkpoint (`_projection.json`,
-holding `stop`) is replaced atomically. The checkpoint is the commit point: at start-up,
-`recover()` deletes temporary leftovers and any part file beyond the checkpoint, so the files
-and the position can never disagree, and a batch is either wholly in the output or not at all.
-"""
+"""The projection's output directory: part files, the checkpoint, recovery, compaction."""
 
 from __future__ import annotations
 
@@ -73,7 +66,14 @@ class Checkpoint:
 
 
 class ParquetOutput:
-    """`ROOT/SYMBOL/DATE/TABLE.parquet` files plus part files while a day is open."""
+    """`ROOT/SYMBOL/DATE/TABLE.parquet` files plus part files while a day is open.
+
+    A batch of rows covering notifications `start..stop` is committed in two steps: every
+    part file is written under a temporary name, synced and renamed in; then the checkpoint
+    (`_projection.json`, holding `stop`) is replaced atomically. The checkpoint is the commit
+    point: `recover()` deletes temporary leftovers and any part file beyond the checkpoint,
+    so files and position never disagree and a batch is wholly in the output or not at all.
+    """
 
     def __init__(self, root: Path, *, logger: logging.Logger | None = None) -> None:
         self.root = Path(root)
