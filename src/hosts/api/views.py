@@ -42,7 +42,7 @@ def error_responses(*codes: int) -> dict[int, ResponseSpec]:
     """Document error answers; 400, 401 and 429 can come from every protected route."""
     chosen = sorted({400, 401, 429, *codes})
     return {
-        code: ResponseSpec(data_container=ErrorOut, description=DESCRIPTIONS[code])
+        code: ResponseSpec(ErrorOut, generate_examples=False, description=DESCRIPTIONS[code])
         for code in chosen
     }
 

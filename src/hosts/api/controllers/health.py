@@ -13,7 +13,11 @@ from hosts.api.views import error_responses
 
 HEALTH_RESPONSES = {
     **{code: spec for code, spec in error_responses().items() if code == 429},
-    503: ResponseSpec(HealthOut, description="A dependency (store, broker, feed) is unhealthy"),
+    503: ResponseSpec(
+        HealthOut,
+        generate_examples=False,
+        description="A dependency (store, broker, feed) is unhealthy",
+    ),
 }
 
 

@@ -19,7 +19,9 @@ from tradingcore.domain.values import Side, Symbol, to_decimal
 
 ORDER_RESPONSES = {
     **error_responses(409, 413, 422),
-    200: ResponseSpec(OrderOut, description="A retry: the original order, sent only once"),
+    200: ResponseSpec(
+        OrderOut, generate_examples=False, description="A retry: the original order, sent only once"
+    ),
 }
 
 

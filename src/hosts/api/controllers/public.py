@@ -13,7 +13,9 @@ from hosts.api.schemas import ErrorOut
 from hosts.api.views import DESCRIPTIONS
 
 DASHBOARD: Final = files("hosts.api").joinpath("static/dashboard.html")
-RATE_LIMITED: Final = {429: ResponseSpec(ErrorOut, description=DESCRIPTIONS[429])}
+RATE_LIMITED: Final = {
+    429: ResponseSpec(ErrorOut, generate_examples=False, description=DESCRIPTIONS[429])
+}
 
 
 @get(

@@ -20,7 +20,11 @@ from tradingcore.domain.values import Symbol
 
 SIGNAL_RESPONSES = {
     **error_responses(413, 422),
-    200: ResponseSpec(SignalRecordedOut, description="Already recorded: the original signal"),
+    200: ResponseSpec(
+        SignalRecordedOut,
+        generate_examples=False,
+        description="Already recorded: the original signal",
+    ),
 }
 
 
