@@ -24,6 +24,7 @@ from tradingcore.domain.values import PRICE_SCALE
 
 THRESHOLD = 2 * 5 * PRICE_SCALE
 START_MS = 1_764_590_400_000
+FEATURE_BATCH = 1_000
 
 
 def random_walk(count: int, seed: int = 1) -> TickSeries:
@@ -150,6 +151,7 @@ def websocket_run(
             model_path=model_path,
             log_dir=tmp_path / "logs",
             config=config,
+            feature_batch=FEATURE_BATCH,
         )
     )
     stored: dict[int, int] = {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +87,6 @@ class AnalyticsService:
         self._metrics_server: Any = None
         self._rejects_logged: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._switch_interval = sys.getswitchinterval()
 
     def start(self) -> None:
         if self.settings.metrics_port is not None:
@@ -100,10 +98,6 @@ class AnalyticsService:
         # pauses on the tick thread well under a millisecond instead of tens of them.
         gc.collect()
         gc.freeze()
-        # Model training runs on its own thread; a short GIL switch interval lets the tick
-        # thread in every 0.5 ms meanwhile instead of every 5 ms.
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(0.0005)
         self.server.start()
         self._log("Analytics host started", url=self.server.url, store=self.settings.store_url)
 
@@ -127,7 +121,6 @@ class AnalyticsService:
             self._metrics_server.shutdown()
             self._metrics_server.server_close()
         self.app.close()
-        sys.setswitchinterval(self._switch_interval)
         self._log(
             "Analytics host stopped",
             feature_rows_stored=self.engine.writer.stored_rows,
