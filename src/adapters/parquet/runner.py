@@ -17,26 +17,22 @@ from eventsourcing.persistence import Notification
 from adapters.parquet.arrow import to_batch
 from adapters.parquet.lock import OutputBusy, OutputLock
 from adapters.parquet.output import Checkpoint, Key, OutputMismatch, ParquetOutput
+from adapters.parquet.reports import ProjectionHalted, RunReport
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.aggregate import DomainEvent
 from tradingcore.projections.projector import Projector
 
+__all__ = [
+    "FLUSH_ROWS",
+    "PAGE_SIZE",
+    "ProjectionHalted",
+    "ProjectionRunner",
+    "RunReport",
+    "StoreHistory",
+]
+
 PAGE_SIZE: Final = 500
 FLUSH_ROWS: Final = 1_000_000
-
-
-class ProjectionHalted(Exception):
-    """A stored event cannot be decoded or projected; nothing past it was written."""
-
-    def __init__(self, notification_id: int, topic: str, cause: BaseException) -> None:
-        self.notification_id = notification_id
-        self.topic = topic
-        self.cause = cause
-        super().__init__(
-            f"projection stopped at notification {notification_id} (topic {topic!r}): "
-            f"{type(cause).__name__}: {cause}. Rows up to notification {notification_id - 1} "
-            "are committed; fix or remove the event and run again to resume."
-        )
 
 
 class StoreHistory:
@@ -52,15 +48,6 @@ class StoreHistory:
             cast(DomainEvent, event)
             for event in self.app.events.get(originator_id, lte=until_version)
         ]
-
-
-@dataclass(slots=True)
-class RunReport:
-    start_position: int
-    position: int
-    notifications: int = 0
-    commits: int = 0
-    rows: dict[str, int] = field(default_factory=dict)
 
 
 class ProjectionRunner:

@@ -1,0 +1,28 @@
+"""What a projection run reports: how far it got, or the event it stopped at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class ProjectionHalted(Exception):
+    """A stored event cannot be decoded or projected; nothing past it was written."""
+
+    def __init__(self, notification_id: int, topic: str, cause: BaseException) -> None:
+        self.notification_id = notification_id
+        self.topic = topic
+        self.cause = cause
+        super().__init__(
+            f"projection stopped at notification {notification_id} (topic {topic!r}): "
+            f"{type(cause).__name__}: {cause}. Rows up to notification {notification_id - 1} "
+            "are committed; fix or remove the event and run again to resume."
+        )
+
+
+@dataclass(slots=True)
+class RunReport:
+    start_position: int
+    position: int
+    notifications: int = 0
+    commits: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
