@@ -129,6 +129,8 @@ def serve(config: ApiConfig, keys: KeyRing, host: str, port: int) -> int:
         return 2
     listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit this: without it, Nagle + delayed ACKs add ~40 ms per response.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         listener.bind((host, port))
     except OSError as error:
