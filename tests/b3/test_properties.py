@@ -39,7 +39,7 @@ def neg_rows(draw: st.DrawFn) -> list[NegRow]:
             NegRow(
                 symbol=draw(st.sampled_from(SYMBOLS)),
                 trade_number=(number + 1) * 10,
-                price=Decimal(draw(st.integers(1, 10_000_000))) / 100,
+                price=Decimal(draw(st.integers(1, 10_000_000) | st.integers(1, 10**13))) / 100,
                 quantity=draw(st.integers(1, 10**9)),
                 time=time_text(draw(st.integers(0, 86_399_999))),
                 buy_aggressor=draw(st.integers(0, 2)),

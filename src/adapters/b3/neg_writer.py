@@ -36,7 +36,7 @@ def format_line(session: date, row: NegRow) -> str:
             day,
             row.symbol.ljust(50),
             f"{row.trade_number:010d}",
-            f"{row.price:020.6f}".replace("0", " ", 1) if row.price >= 0 else f"{row.price:.6f}",
+            f" {row.price:019.6f}" if row.price >= 0 else f"{row.price:.6f}",
             f"{row.quantity:018d}",
             row.time,
             str(row.indicator),

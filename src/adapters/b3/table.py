@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -45,7 +45,7 @@ class TradeTable:
 
 
 def aggressor_codes(
-    buy_indicator: npt.NDArray[np.int64], sell_indicator: npt.NDArray[np.int64]
+    buy_indicator: npt.NDArray[np.integer[Any]], sell_indicator: npt.NDArray[np.integer[Any]]
 ) -> npt.NDArray[np.uint8]:
     """Map NEG aggressor indicators (0 neutral, 1 aggressor, 2 passive) to aggressor codes.
 
