@@ -127,10 +127,9 @@ def build_broker(kind: str) -> Broker:
     if kind == "profitdll":
         try:
             module = importlib.import_module("adapters.profitdll.broker")
-        except ImportError as error:
-            raise ValueError(
-                f"broker 'profitdll' is not available in this build ({error})"
-            ) from None
-        broker: Broker = module.ProfitDLLBroker()
+            # Library path, credentials and routing account come from PROFITDLL_* variables.
+            broker: Broker = module.ProfitDLLBroker()
+        except Exception as error:
+            raise ValueError(f"broker 'profitdll' cannot start: {error}") from None
         return broker
     raise ValueError(f"unknown broker {kind!r}: use one of {', '.join(BROKERS)}")
