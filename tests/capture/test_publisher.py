@@ -146,3 +146,29 @@ def test_publisher_with_bad_settings_says_what_is_wrong(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         WebSocketPublisher(**options)  # type: ignore[arg-type]
+
+
+def test_stop_while_ticks_flow_ends_the_thread_at_once(peer: Peer) -> None:
+    for _ in range(5):
+        publisher = WebSocketPublisher(peer.url, retry_interval=0.1)
+        publisher.start()
+        assert wait_until(lambda p=publisher: p.status().connected)
+        for number in range(100):  # a trickle: the sender lingers between partial batches
+            publisher.publish(str(number))
+            time.sleep(0.0002)
+        thread = publisher._thread
+        publisher.stop(timeout=3)
+        assert thread is not None and not thread.is_alive()
+
+
+def test_peer_closing_right_after_a_send_is_noticed(peer: Peer) -> None:
+    publisher = WebSocketPublisher(peer.url, retry_interval=5)
+    publisher.start()
+    try:
+        for number in range(100):
+            publisher.publish(str(number))
+            time.sleep(0.0002)
+        peer.stop()  # closes while the sender lingers for more
+        assert wait_until(lambda: not publisher.status().connected, timeout=3)
+    finally:
+        publisher.stop()

@@ -230,7 +230,7 @@ class WebSocketPublisher:
         assert self._wakeup is not None
         flowing = False
         while not self._stopping.is_set():
-            if connection.state is State.CLOSED:
+            if _closed(connection):
                 return
             if flowing:
                 # While ticks flow, poll every LINGER s instead of being woken per message:
@@ -240,6 +240,9 @@ class WebSocketPublisher:
             flowing = bool(items) and len(items) < SEND_BATCH
             if not items:
                 self._wakeup.clear()
+                # stop() or the closed-peer watcher may have set the event just cleared.
+                if self._stopping.is_set() or _closed(connection):
+                    break
                 with self._lock:
                     self._wakeup_pending = False
                     if self._buffer:
@@ -310,6 +313,10 @@ class WebSocketPublisher:
                 "WebSocket peer unreachable",
                 extra={"context": {"url": self.url, "error": text}},
             )
+
+
+def _closed(connection: ClientConnection) -> bool:
+    return connection.state is State.CLOSED
 
 
 def _queue_frames(protocol: Protocol, messages: list[str]) -> None:
