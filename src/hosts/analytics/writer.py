@@ -138,12 +138,12 @@ class StoreWriter:
         return bool(self._signals or self._batches)
 
     def _write(self) -> None:
-        """Store the pending signals in one transaction, then the feature batches in another:
-        a signal never waits for the encoding of a thousand feature rows."""
-        if self._signals:
-            self._append(list(self._signals))
-        if self._batches:
-            self._append([(batch, self._record(batch)) for batch in self._batches])
+        """Store the pending signals, then the feature batches, in one transaction (one
+        fsync for the whole round: two would make the next round's signals wait longer)."""
+        if self._pending():
+            parts: list[tuple[Signal | FeatureBatch, list[DomainEvent]]] = list(self._signals)
+            parts.extend((batch, self._record(batch)) for batch in self._batches)
+            self._append(parts)
 
     def _append(self, parts: list[tuple[Signal | FeatureBatch, list[DomainEvent]]]) -> None:
         try:
