@@ -173,7 +173,7 @@ class AnalyticsEngine:
 
     def finish(self) -> None:
         """Apply the model updates still training (the end of the stream, as a replay does)."""
-        for state in self._symbols.values():
+        for state in {id(state): state for state in self._symbols.values()}.values():
             if state.pipeline.finish():
                 self._updated(state.symbol, state.pipeline.model)
 
@@ -192,12 +192,16 @@ class AnalyticsEngine:
                 instrument = infer_instrument(symbol)
             except DomainError as error:
                 raise MessageRejected("invalid_symbol", str(error)) from None
-            model = self.models.get(symbol.ticker)
-            if model is None:
-                model = self.models[symbol.ticker] = OnlineModel(self.config)
-            threshold = threshold_units(instrument, model.config.threshold_ticks)
-            pipeline = SymbolPipeline(model.config, model, threshold, self.trainer)
-            state = self._symbols[ticker] = SymbolState(symbol, pipeline)
+            # `winz25` and `WINZ25` are one symbol: one state, one model.
+            state = self._symbols.get(symbol.ticker)
+            if state is None:
+                model = self.models.get(symbol.ticker)
+                if model is None:
+                    model = self.models[symbol.ticker] = OnlineModel(self.config)
+                threshold = threshold_units(instrument, model.config.threshold_ticks)
+                pipeline = SymbolPipeline(model.config, model, threshold, self.trainer)
+                state = self._symbols[symbol.ticker] = SymbolState(symbol, pipeline)
+            self._symbols[ticker] = state
         return state
 
     def _remember(self, state: SymbolState, trade_id: int) -> None:
