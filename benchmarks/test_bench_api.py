@@ -6,9 +6,11 @@ Figures land in `benchmark.extra_info` and are printed; docs/performance.md reco
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -81,9 +83,25 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiServer, str]]:
-    directory = tmp_path_factory.mktemp("api-bench")
+SHM = Path("/dev/shm")
+MEDIA = [
+    "disk",
+    pytest.param("tmpfs", marks=pytest.mark.skipif(not SHM.is_dir(), reason="no /dev/shm")),
+]
+"""Where the SQLite store lives: the disk (an fsync per commit) or tmpfs (CPU cost alone)."""
+
+
+def bench_directory(factory: pytest.TempPathFactory, medium: str) -> Path:
+    if medium == "disk":
+        return factory.mktemp("api-bench")
+    return Path(tempfile.mkdtemp(prefix="api-bench-", dir=SHM))
+
+
+@pytest.fixture(scope="module", params=MEDIA)
+def api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ApiServer, str]]:
+    directory = bench_directory(tmp_path_factory, request.param)
     keys_file = directory / "keys.json"
     key = create_key(keys_file, "bench", "trader")
     risk_file = directory / "risk.json"
@@ -110,6 +128,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiServer, s
         time.sleep(0.05)
     yield server, key
     server.stop()
+    if request.param != "disk":
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def order(number: int) -> dict[str, Any]:
@@ -176,9 +196,13 @@ def test_bench_execute_sustained_throughput(benchmark: Any, api: tuple[ApiServer
     print(f"\nexecute flood, {clients} clients: {benchmark.extra_info}")
 
 
-def test_bench_order_manager_execute_in_process(benchmark: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("medium", MEDIA)
+def test_bench_order_manager_execute_in_process(
+    benchmark: Any, tmp_path_factory: pytest.TempPathFactory, medium: str
+) -> None:
+    directory = bench_directory(tmp_path_factory, medium)
     clock = ManualClock(datetime(2025, 12, 1, 15, 0, tzinfo=UTC))
-    app = open_store(f"sqlite:///{tmp_path / 'events.sqlite'}", clock)
+    app = open_store(f"sqlite:///{directory / 'events.sqlite'}", clock)
     orders = OrderManager(
         app,
         PaperBroker(),
@@ -208,3 +232,5 @@ def test_bench_order_manager_execute_in_process(benchmark: Any, tmp_path: Path) 
 
     benchmark.pedantic(execute, rounds=500, iterations=1, warmup_rounds=20)
     app.close()
+    if medium != "disk":
+        shutil.rmtree(directory, ignore_errors=True)
