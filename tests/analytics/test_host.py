@@ -154,6 +154,7 @@ def test_host_with_bad_messages_rejects_counts_and_logs_them_and_keeps_going(
     assert "analytics_processing_latency_ms_bucket" in metrics
     assert "analytics_ticks_processed_total 300.0" in metrics
     assert "analytics_signals_forward_queue" in metrics
+    assert "analytics_model_accuracy" in metrics and "analytics_signal_hit_rate" in metrics
     rows = sum(len(event.rows) for event in stored_events(url, FeaturesComputed))
     assert rows == 300
     log = next((tmp_path / "logs" / "analytics").glob("*.jsonl")).read_text().splitlines()

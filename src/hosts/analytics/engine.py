@@ -264,6 +264,9 @@ class AnalyticsEngine:
                 }
             },
         )
+        hit_rate = self._symbols[symbol.ticker].pipeline.stats.hit_rate
+        if hit_rate is not None:
+            self.metrics.hit_rate.labels(symbol=symbol.ticker).set(hit_rate)
         if self.on_update is not None:
             self.on_update(symbol.ticker, model)
 

@@ -31,6 +31,12 @@ class AnalyticsMetrics:
             ["symbol"],
             registry=self.registry,
         )
+        self.hit_rate = Gauge(
+            "analytics_signal_hit_rate",
+            "Share of BUY/SELL signals whose tick's label matched their direction",
+            ["symbol"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "analytics_processing_latency_ms",
             "Tick received to features, decision and any signal stored, in milliseconds",
