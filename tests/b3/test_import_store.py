@@ -180,3 +180,44 @@ def test_cli_with_good_and_bad_files_imports_the_good_and_reports_both(
         ("INFO", "File imported"),
     ]
     assert entries[0]["context"]["line"] == 4
+
+
+def derivatives_rows() -> list[NegRow]:
+    """A NEG_BMF-like session: WIN and WDO among series our Symbol rules do not know."""
+    return [
+        NegRow("WINZ15", 10, Decimal("47850"), 5, "09:00:00.000"),
+        NegRow("DOLF16C004000", 10, Decimal("12.345"), 1, "09:00:01.000"),
+        NegRow("WDOF16", 10, Decimal("3855.5"), 2, "09:00:02.000"),
+        NegRow("DI1F27", 10, Decimal("13.125"), 5, "09:00:03.000"),
+        NegRow("WINZ15", 20, Decimal("47855"), 1, "09:00:04.000"),
+    ]
+
+
+def test_import_with_only_keeps_the_named_roots_and_skips_unknown_series(
+    memory_app, neg_file: NegFile
+):
+    outcome = import_file(memory_app, neg_file(derivatives_rows()), only=["WIN", "WDO"])
+
+    assert sorted((tape.symbol, tape.trades) for tape in outcome.tapes) == [
+        ("WDOF16", 1),
+        ("WINZ15", 2),
+    ]
+    assert tape_of(memory_app, "WINZ15").trade_count == 2
+
+
+def test_import_without_only_fails_on_the_first_unknown_series(memory_app, neg_file: NegFile):
+    with pytest.raises(B3FileError, match=r"line 3, field InstrumentSymbol: 'DOLF16C004000'"):
+        import_file(memory_app, neg_file(derivatives_rows()))
+
+
+def test_import_with_only_still_checks_the_layout_of_other_lines(
+    memory_app, neg_file: NegFile, tmp_path
+):
+    good = neg_file(derivatives_rows())
+    lines = good.read_text().splitlines()
+    lines[2] = lines[2].replace(";09:00:01.000;", ";09:0x:01.000;")
+    bad = tmp_path / "bad.TXT"
+    bad.write_text("\n".join(lines) + "\n")
+
+    with pytest.raises(B3FileError, match=r"line 3, field TradeTime"):
+        import_file(memory_app, bad, only=["WIN"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -80,18 +80,22 @@ def import_file(
     band_fraction: Decimal | None = None,
     ticks: Mapping[str, Decimal] | None = None,
     symbol: str | None = None,
+    only: Iterable[str] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     dry_run: bool = False,
 ) -> FileImport:
     """Import one file atomically: all its trades are stored, or none (B3FileError).
 
-    With `dry_run` the file is parsed and checked against the store's tapes, and not stored.
+    `only` keeps the trades of these tickers or ticker prefixes (e.g. `WIN`, `WDO`) and
+    leaves the others out. With `dry_run` the file is parsed and checked against the store's
+    tapes, and not stored.
     """
     path = Path(path)
     resolved = detect_format(path) if file_format is FileFormat.AUTO else file_format
-    table = read_table(path, resolved, TickSizes(ticks), symbol)
+    table = read_table(path, resolved, TickSizes(ticks, only), symbol)
     if not len(table):
-        raise B3FileError(path, "the file holds no trades")
+        wanted = f" of {', '.join(only)}" if only else ""
+        raise B3FileError(path, f"the file holds no trades{wanted}")
     built = build_events(app, table, band_fraction=band_fraction, batch_size=batch_size)
     skipped = not built.events
     last = None if skipped or dry_run else store_events(app, path, built)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
 from tradingcore.domain.errors import DomainError
@@ -11,11 +11,23 @@ from tradingcore.domain.values import PRICE_SCALE, Symbol
 
 
 class TickSizes:
-    """Tick size in price units per ticker: `--tick` overrides (ticker or root) first."""
+    """Tick size in price units per ticker (`--tick` overrides first), and which to import.
 
-    def __init__(self, overrides: Mapping[str, Decimal] | None = None) -> None:
+    `only` names tickers or ticker prefixes (`WIN`, `WDOF26`) to import; trades of other
+    symbols are read for the file's layout and then left out (NEG_BMF files mix hundreds of
+    derivatives, many with tickers our Symbol rules do not know).
+    """
+
+    def __init__(
+        self, overrides: Mapping[str, Decimal] | None = None, only: Iterable[str] | None = None
+    ) -> None:
         self.overrides = {key.upper(): value for key, value in (overrides or {}).items()}
+        self.only = tuple(prefix.strip().upper() for prefix in only or () if prefix.strip())
         self._cache: dict[str, int] = {}
+
+    def accepts(self, ticker: str) -> bool:
+        """Return whether trades of this ticker are imported."""
+        return not self.only or ticker.startswith(self.only)
 
     def __call__(self, ticker: str) -> int:
         """Return the tick of a ticker in units of 1/PRICE_SCALE, or raise LookupError."""

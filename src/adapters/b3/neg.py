@@ -20,7 +20,7 @@ from adapters.b3.errors import B3FileError
 from adapters.b3.local_time import local_to_utc_ms
 from adapters.b3.neg_layout import FIELDS, Envelope, TickUnits, parse_envelope, parse_line
 from adapters.b3.source import first_line, last_line, read_bytes
-from adapters.b3.table import TradeTable, aggressor_codes
+from adapters.b3.table import TradeTable, aggressor_codes, keep_symbols
 from tradingcore.domain.errors import DomainError
 from tradingcore.domain.tape import CANCELLED, CROSS
 from tradingcore.domain.values import Symbol
@@ -108,8 +108,13 @@ def _columns(
     path: Path, body: pa.Buffer, table: pa.Table, envelope: Envelope, tick_units: TickUnits
 ) -> TradeTable:
     symbols, symbol_index = _symbols(table.column("InstrumentSymbol"))
-    bad_symbol = _bad_symbol_rows(symbols, symbol_index)
-    ticks = np.array([_tick_or_zero(tick_units, name) for name in symbols], dtype=np.int64)
+    wanted = np.array([tick_units.accepts(name) for name in symbols], dtype=np.bool_)
+    bad_symbol = _bad_symbol_rows(symbols, symbol_index, wanted)
+    # Unwanted symbols get tick 1 so their prices never fail a tick check.
+    ticks = np.array(
+        [_tick_or_zero(tick_units, name) if tick_units.accepts(name) else 1 for name in symbols],
+        dtype=np.int64,
+    )
     days = _int64(table.column("SessionDate"))
     prices, too_fine = _price_units(table.column("TradePrice"))
     quantities = _int64(table.column("TradedQuantity"))
@@ -143,7 +148,7 @@ def _columns(
     if bad.any():
         _raise_for_row(path, body, int(np.argmax(bad)), envelope, tick_units)
     flags = np.where(indicator == 2, CANCELLED, 0) | np.where(cross == 1, CROSS, 0)
-    return TradeTable(
+    table_of_file = TradeTable(
         path=path,
         symbols=symbols,
         symbol_index=symbol_index,
@@ -156,6 +161,9 @@ def _columns(
         flags=flags.astype(np.int64),
         line_numbers=np.arange(_FIRST_DETAIL_LINE, table.num_rows + _FIRST_DETAIL_LINE),
     )
+    if wanted.all():
+        return table_of_file
+    return keep_symbols(table_of_file, wanted)
 
 
 def _symbols(column: pa.ChunkedArray) -> tuple[list[str], npt.NDArray[np.int64]]:
@@ -175,10 +183,14 @@ def _symbols(column: pa.ChunkedArray) -> tuple[list[str], npt.NDArray[np.int64]]
     return names, remap[indices] if len(remap) else indices
 
 
-def _bad_symbol_rows(symbols: list[str], symbol_index: npt.NDArray[np.int64]) -> list[int]:
-    """Return the first row of each symbol that is not a valid B3 ticker."""
+def _bad_symbol_rows(
+    symbols: list[str], symbol_index: npt.NDArray[np.int64], wanted: npt.NDArray[np.bool_]
+) -> list[int]:
+    """Return the first row of each wanted symbol that is not a valid B3 ticker."""
     bad = []
     for number, name in enumerate(symbols):
+        if not wanted[number]:
+            continue
         try:
             Symbol(name)
         except DomainError:

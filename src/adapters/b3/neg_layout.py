@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 from adapters.b3.errors import B3FileError
 from adapters.b3.table import aggressor_code
@@ -47,8 +47,17 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$")
 _INTEGER = re.compile(r"^-?\d+$")
 
-TickUnits = Callable[[str], int]
-"""Return the tick size of a ticker in price units, or raise LookupError saying why."""
+
+class TickUnits(Protocol):
+    """Tick sizes per ticker, and which tickers a file's import keeps."""
+
+    def __call__(self, ticker: str) -> int:
+        """Return the tick size of a ticker in price units, or raise LookupError saying why."""
+        ...
+
+    def accepts(self, ticker: str) -> bool:
+        """Return whether trades of this ticker are imported (others are only read)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +130,16 @@ def parse_line(
     if not envelope.first_date <= session_date <= envelope.last_date:
         raise fail(0, f"is outside the header's dates {envelope.first_date}..{envelope.last_date}")
     symbol = values[1].strip()
-    try:
-        Symbol(symbol)
-    except DomainError as error:
-        raise fail(1, f"is not a B3 symbol ({error})") from None
+    wanted = tick_units.accepts(symbol)
+    if wanted:
+        try:
+            Symbol(symbol)
+        except DomainError as error:
+            raise fail(1, f"is not a B3 symbol ({error})") from None
     trade_number = _integer(values[2], lambda why: fail(2, why), minimum=0)
     price_units = _price_units(values[3], lambda why: fail(3, why))
     try:
-        tick = tick_units(symbol)
+        tick = tick_units(symbol) if wanted else 1
     except LookupError as error:
         raise B3FileError(path, str(error), line=line, field=FIELDS[1]) from None
     if price_units % tick:

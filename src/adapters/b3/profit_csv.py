@@ -97,7 +97,7 @@ def read_profit_csv(path: Path, tick_units: TickUnits, symbol: str | None = None
         _row(path, line, cells, len(header), roles, comma_decimal, default_ticker, tick_units)
         for line, cells in records
     ]
-    return _table(path, rows)
+    return _table(path, [row for row in rows if row is not None])
 
 
 def _decode(data: bytes) -> str:
@@ -158,7 +158,9 @@ def _row(
     comma_decimal: bool,
     default_ticker: str | None,
     tick_units: TickUnits,
-) -> _Row:
+) -> _Row | None:
+    """Parse one row; None when its symbol is not among those imported."""
+
     def cell(role: str) -> str:
         return cells[roles[role]].strip() if role in roles else ""
 
@@ -177,6 +179,8 @@ def _row(
             line=line,
             field="Ativo",
         )
+    if not tick_units.accepts(ticker.strip().upper()):
+        return None
     try:
         ticker = Symbol(ticker).ticker
         tick = tick_units(ticker)

@@ -65,3 +65,23 @@ def aggressor_code(buy_indicator: int, sell_indicator: int) -> str:
     if sell_indicator == 1 and buy_indicator != 1:
         return "S"
     return "N"
+
+
+def keep_symbols(table: TradeTable, wanted: npt.NDArray[np.bool_]) -> TradeTable:
+    """Return the table's trades of the wanted symbols only (`wanted` is per symbol)."""
+    rows = wanted[table.symbol_index]
+    names = [name for name, keep in zip(table.symbols, wanted, strict=True) if keep]
+    renumber = np.cumsum(wanted) - 1
+    return TradeTable(
+        path=table.path,
+        symbols=names,
+        symbol_index=renumber[table.symbol_index[rows]],
+        session_days=table.session_days[rows],
+        trade_ids=table.trade_ids[rows],
+        timestamps_ms=table.timestamps_ms[rows],
+        price_units=table.price_units[rows],
+        volumes=table.volumes[rows],
+        aggressors=table.aggressors[rows],
+        flags=table.flags[rows],
+        line_numbers=table.line_numbers[rows],
+    )

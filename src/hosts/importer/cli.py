@@ -45,6 +45,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--symbol", help="symbol of a Profit CSV without a symbol column")
     parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TICKER_OR_PREFIX",
+        help="import only these tickers or prefixes, e.g. --only WIN --only WDO (repeatable; "
+        "comma-separated lists too); other symbols are read and left out",
+    )
+    parser.add_argument(
         "--batch-size", type=int, default=10_000, help="trades per TradesRecorded event"
     )
     parser.add_argument(
@@ -85,6 +93,7 @@ def _import_one(
             band_fraction=args.band,
             ticks=dict(args.tick),
             symbol=args.symbol,
+            only=[name for option in args.only for name in option.split(",") if name.strip()],
             batch_size=args.batch_size,
             dry_run=args.dry_run,
         )
