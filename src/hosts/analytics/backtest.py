@@ -21,7 +21,6 @@ from tradingcore.analytics.model import OnlineModel
 from tradingcore.analytics.performance import FollowResult, follow_signals
 from tradingcore.analytics.replay import ReplayResult, TickSeries, replay_symbol
 from tradingcore.application.trading import TradingApplication
-from tradingcore.domain.errors import DomainError
 from tradingcore.domain.instruments import infer_instrument
 from tradingcore.domain.tape import CANCELLED, TradesRecorded
 from tradingcore.domain.values import Symbol
@@ -138,15 +137,15 @@ def run_backtest(
     config: AnalyticsConfig,
     models: dict[str, OnlineModel] | None = None,
 ) -> BacktestReport:
-    """Replay each symbol with its own model (a copy from `models`, or a fresh one)."""
+    """Replay each symbol with its own model (from `models`, or a fresh one).
+
+    Raises UnknownInstrument for a symbol without an instrument spec (no threshold, no P&L).
+    """
     started = time.perf_counter()
     reports = []
     for symbol, ticks in series.items():
         model = (models or {}).get(symbol) or OnlineModel(config)
-        try:
-            instrument = infer_instrument(Symbol(symbol))
-        except DomainError as error:
-            raise SystemExit(f"error: {error}") from None
+        instrument = infer_instrument(Symbol(symbol))  # a DomainError names the symbol
         threshold = threshold_units(instrument, model.config.threshold_ticks)
         replay = replay_symbol(ticks, model.config, model, threshold)
         follow = follow_signals(ticks.prices, replay.signals, instrument.point_value)

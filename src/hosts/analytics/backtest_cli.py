@@ -18,6 +18,7 @@ from hosts.analytics.backtest import (
     ticks_by_symbol,
 )
 from hosts.analytics.options import add_config_arguments, config_from
+from tradingcore.domain.errors import DomainError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
     if not series:
         print("error: no trades found (no TradesRecorded events)", file=sys.stderr)
         return 2
-    report = run_backtest(series, config, models)
+    try:
+        report = run_backtest(series, config, models)
+    except DomainError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.signals_out:
         write_signals(report, args.signals_out)
     if args.save_model:
