@@ -171,21 +171,23 @@ def test_add_with_any_trade_sequence_never_makes_the_tape_refuse_a_batch(
     assert times == sorted(times)
 
 
-def test_record_with_tape_disagreeing_falls_back_to_one_trade_at_a_time(
+def test_record_with_trade_another_writer_recorded_is_refused_at_admission(
     memory_app: TradingApplication,
 ) -> None:
     refused: list[Rejection] = []
     recorder = recorder_for(memory_app, on_rejected=refused.append)
     recorder.add(trade(1))
     recorder.flush()
-    # Another writer records trade 2 behind this recorder's back.
+    # Another writer records trade 2 behind this recorder's back: the admission reads the
+    # live tape, so the duplicate is refused before it reaches a batch.
     other = TradeColumns()
     other.append(trade(2))
     memory_app.record_trades(WIN, SESSION, other)
-    recorder.add(trade(2))
+    rejection = recorder.add(trade(2))
+    assert rejection is not None and rejection.code == "duplicate_trade_id"
     recorder.add(trade(3))
     recorder.flush()
-    assert [rejection.code for rejection in refused] == ["store_rejected"]
+    assert refused == []
     assert [row.trade_id for row in stored_trades(memory_app)] == [1, 2, 3]
 
 

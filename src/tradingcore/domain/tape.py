@@ -24,6 +24,23 @@ from tradingcore.domain.values import (
     units_to_price,
 )
 
+BRASILIA_OFFSET_MS: Final = -3 * 3_600_000
+"""B3 runs on Brasília time, UTC-3 (no daylight saving since 2019; sessions never cross midnight,
+so the one-hour summer shift of older years never moves a trade to another session date)."""
+DAY_MS: Final = 86_400_000
+_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
+
+
+def session_day(timestamp_ms: int) -> int:
+    """Return the Brasília day number (days since 1970-01-01) of a UTC epoch-ms time."""
+    return (timestamp_ms + BRASILIA_OFFSET_MS) // DAY_MS
+
+
+def session_of(timestamp_ms: int) -> date:
+    """Return the B3 session a trade belongs to: its date in Brasília time."""
+    return date.fromordinal(_EPOCH_ORDINAL + session_day(timestamp_ms))
+
+
 CANCELLED: Final = 1
 """Flag bit: the exchange cancelled this trade after printing it."""
 CROSS: Final = 2
@@ -208,58 +225,106 @@ class MarketTape(AggregateRoot[TapeEvent]):
     def _check(self, trades: TradeColumns) -> None:
         if not len(trades):
             raise InvalidTrade(f"empty trade batch for {self.symbol.ticker}")
-        lengths = {
-            len(column)
-            for column in (
-                trades.trade_ids,
-                trades.timestamps_ms,
-                trades.prices,
-                trades.volumes,
-                trades.aggressors,
-                trades.flags,
-            )
-        }
-        if len(lengths) != 1:
+        columns = (
+            trades.trade_ids,
+            trades.timestamps_ms,
+            trades.prices,
+            trades.volumes,
+            trades.aggressors,
+            trades.flags,
+        )
+        if len({len(column) for column in columns}) != 1:
             raise InvalidTrade(f"trade batch for {self.symbol.ticker}: columns differ in length")
-        low, high = self._band(trades.prices[0])
-        last_ts = self.last_timestamp_ms
-        seen = self.seen_trade_ids
-        batch_ids: set[int] = set()
-        for index, (trade_id, ts, price, volume) in enumerate(
-            zip(trades.trade_ids, trades.timestamps_ms, trades.prices, trades.volumes, strict=True)
-        ):
-            if trade_id in seen or trade_id in batch_ids:
-                raise InvalidTrade(self._say(index, trade_id, "duplicate trade id in this session"))
-            if ts < last_ts:
-                raise InvalidTrade(
-                    self._say(
-                        index, trade_id, f"timestamp {ts} is before the previous trade's {last_ts}"
-                    )
-                )
-            if price <= 0 or not low <= price <= high:
-                raise InvalidTrade(
-                    self._say(
-                        index,
-                        trade_id,
-                        f"price {units_to_price(price)} outside the band "
-                        f"[{units_to_price(low)}, {units_to_price(high)}]",
-                    )
-                )
-            if volume <= 0:
-                raise InvalidTrade(self._say(index, trade_id, f"volume {volume} must be > 0"))
-            batch_ids.add(trade_id)
-            last_ts = ts
         bad = set(trades.aggressors) - {"B", "S", "N"}
         if bad:
             raise InvalidTrade(f"trade batch for {self.symbol.ticker}: unknown aggressor {bad}")
+        admission = TapeAdmission(self)
+        rows = zip(
+            trades.trade_ids, trades.timestamps_ms, trades.prices, trades.volumes, strict=True
+        )
+        for index, row in enumerate(rows):
+            refusal = admission.admit(*row)
+            if refusal is not None:
+                raise InvalidTrade(f"{refusal.message} (batch row {index})")
 
-    def _band(self, first_price: int) -> tuple[int, int]:
-        if self.band_fraction is None:
-            return 1, 2**62
-        reference = self.reference_price
-        centre = first_price if reference is None else price_to_units(reference)
-        width = int(centre * self.band_fraction)
-        return centre - width, centre + width
+    def admission(self) -> TapeAdmission:
+        """Return a checker of this tape's rules, trade by trade, that never changes the tape."""
+        return TapeAdmission(self)
 
-    def _say(self, index: int, trade_id: int, why: str) -> str:
-        return f"invalid trade {trade_id} ({self.symbol.ticker}, batch row {index}): {why}"
+
+DUPLICATE: Final = "duplicate_trade_id"
+TIME_WENT_BACK: Final = "timestamp_before_previous"
+OUTSIDE_BAND: Final = "price_outside_band"
+BAD_PRICE: Final = "invalid_price"
+BAD_VOLUME: Final = "invalid_volume"
+
+
+@dataclass(frozen=True, slots=True)
+class TradeRefusal:
+    """Why the tape refuses a trade: a short code (a metric label) and a sentence for people."""
+
+    code: str
+    message: str
+
+
+class TapeAdmission:
+    """The tape's rules applied one trade at a time: unique id in the session, time never going
+    back, positive price inside the band, positive volume.
+
+    `MarketTape.record` refuses a whole batch for one bad row; a live feed checks each trade
+    here first so that one bad print never sinks the good ones. Admitted trades are remembered
+    beside the tape's own state, which is only read: the tape changes only through its events.
+    """
+
+    def __init__(self, tape: MarketTape) -> None:
+        self.ticker = tape.symbol.ticker
+        self._seen = tape.seen_trade_ids
+        self._admitted: set[int] = set()
+        self.last_timestamp_ms = tape.last_timestamp_ms
+        self._band_fraction = tape.band_fraction
+        self.low, self.high = 1, 2**62
+        reference = tape.reference_price
+        self._centred = reference is not None or self._band_fraction is None
+        if reference is not None:
+            self._centre(price_to_units(reference))
+
+    def admit(
+        self, trade_id: int, timestamp_ms: int, price_units: int, volume: int
+    ) -> TradeRefusal | None:
+        """Accept a trade into this checker's state, or say why the tape would refuse it."""
+        if trade_id in self._seen or trade_id in self._admitted:
+            return self._refuse(trade_id, DUPLICATE, "duplicate trade id in this session")
+        if timestamp_ms < self.last_timestamp_ms:
+            return self._refuse(
+                trade_id,
+                TIME_WENT_BACK,
+                f"timestamp {timestamp_ms} is before the previous trade's {self.last_timestamp_ms}",
+            )
+        if price_units <= 0:
+            return self._refuse(
+                trade_id, BAD_PRICE, f"price {units_to_price(price_units)} must be > 0"
+            )
+        if volume <= 0:
+            return self._refuse(trade_id, BAD_VOLUME, f"volume {volume} must be > 0")
+        if not self._centred:
+            self._centre(price_units)  # the session's first trade sets the band, as on the tape
+            self._centred = True
+        if not self.low <= price_units <= self.high:
+            return self._refuse(
+                trade_id,
+                OUTSIDE_BAND,
+                f"price {units_to_price(price_units)} outside the band "
+                f"[{units_to_price(self.low)}, {units_to_price(self.high)}]",
+            )
+        self._admitted.add(trade_id)
+        self.last_timestamp_ms = timestamp_ms
+        return None
+
+    def _centre(self, centre: int) -> None:
+        if self._band_fraction is None:
+            return
+        width = int(centre * self._band_fraction)
+        self.low, self.high = centre - width, centre + width
+
+    def _refuse(self, trade_id: int, code: str, why: str) -> TradeRefusal:
+        return TradeRefusal(code, f"invalid trade {trade_id} ({self.ticker}): {why}")
