@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from adapters.clock import SystemClock
 from adapters.profitdll.binding import Credentials
 from adapters.profitdll.errors import MalformedRecord, ProfitDLLError
 from adapters.profitdll.offerbook import OfferBook, Top
@@ -38,13 +38,6 @@ logger = logging.getLogger(__name__)
 
 Record = TypeVar("Record")
 Value = TypeVar("Value")
-
-
-class SystemClock:
-    """The wall clock: stamps book updates that carry no date of their own."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class ProfitDLLFeed:

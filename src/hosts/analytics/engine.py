@@ -12,7 +12,6 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import Final
 
 from adapters.websocket.messages import BookMessage, TickMessage
@@ -30,13 +29,12 @@ from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.errors import DomainError
 from tradingcore.domain.instruments import infer_instrument
 from tradingcore.domain.signal import Direction, Signal
+from tradingcore.domain.tape import session_of
 from tradingcore.domain.values import PRICE_SCALE, Symbol, price_to_units, to_decimal
 from tradingcore.ports.clock import ManualClock
 
 RECENT_TRADE_IDS: Final = 50_000
 """Trade ids remembered per symbol to refuse a message sent twice (e.g. after a reconnect)."""
-BRASILIA_OFFSET_MS: Final = 3 * 3600 * 1000
-DAY_MS: Final = 86_400_000
 
 SignalCallback = Callable[[Signal], None]
 """Called on the writer thread with each stored BUY/SELL signal."""
@@ -65,12 +63,6 @@ class ThreadTrainer:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
-
-
-def session_of(timestamp_ms: int) -> date:
-    """Return the B3 session (Brasília date, UTC-3) of a tick."""
-    day = (timestamp_ms - BRASILIA_OFFSET_MS) // DAY_MS
-    return date(1970, 1, 1) + timedelta(days=day)
 
 
 def signal_body(signal: Signal) -> dict[str, object]:

@@ -1,10 +1,5 @@
 """The wall clock, for live hosts only: the core takes time from whatever clock it is given."""
 
-from __future__ import annotations
+from adapters.clock import SystemClock
 
-from datetime import UTC, datetime
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
+__all__ = ["SystemClock"]

@@ -6,9 +6,9 @@ import argparse
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
+from adapters.clock import SystemClock
 from adapters.feeds import AsFastAsPossible, FixedRate, Pacer, RecordedPace
 from adapters.feeds.recording import RecordingFeed
 from adapters.feeds.synthetic import SyntheticFeed
@@ -24,13 +24,6 @@ CREDENTIAL_VARIABLES = ("PROFITDLL_KEY", "PROFITDLL_USER", "PROFITDLL_PASSWORD")
 
 class SourceError(Exception):
     """The command line names a source that cannot be built: says which option and why."""
-
-
-class SystemClock:
-    """The wall clock, for live feeds only (replays follow the trades' own time)."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 @dataclass
