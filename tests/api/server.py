@@ -51,6 +51,7 @@ class ApiServer:
             *extra,
         ]  # fmt: skip
         self.process: subprocess.Popen[str] | None = None
+        self.stderr_path = directory / "server.stderr"
         self.url = ""
 
     @property
@@ -59,9 +60,12 @@ class ApiServer:
 
     def start(self) -> ApiServer:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(
-            self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-        )
+        # stderr goes to a file: an undrained pipe would block a chatty server.
+        self.stderr_path = self.directory / f"server-{time.monotonic_ns()}.stderr"
+        with self.stderr_path.open("w") as stderr:
+            self.process = subprocess.Popen(
+                self.command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env
+            )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if "listening on" not in line:
@@ -78,9 +82,7 @@ class ApiServer:
         raise RuntimeError(f"the API at {self.url} never answered /health: {self.errors()}")
 
     def errors(self) -> str:
-        if self.process is None or self.process.poll() is None or self.process.stderr is None:
-            return ""
-        return self.process.stderr.read()
+        return self.stderr_path.read_text() if self.stderr_path.exists() else ""
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

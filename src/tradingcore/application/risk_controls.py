@@ -49,8 +49,10 @@ class RiskControls(BrokerReports):
         self.observer.kill_switch_changed(switch)
 
     def change_limits(self, actor: str, changes: dict[str, Any]) -> RiskLimits:
-        """Apply limit changes (the host lets only admins call this); audited, not persisted:
-        a restart takes the limits from the configuration again."""
+        """Apply limit changes (the host lets only admins call this), with an audit entry.
+
+        The change itself is not persisted: a restart takes the limits from the configuration.
+        """
         with self.lock:
             before = self.settings.limits
             after = before.updated(changes)
