@@ -1,7 +1,8 @@
 """Event-store backends: SQLite file by default, PostgreSQL for scale.
 
 The backend is chosen by a store URL, never by an import in the core:
-`sqlite:///data/events.sqlite`, `sqlite://:memory:`, `memory://`,
+`sqlite:///data/events.sqlite` (add `?synchronous=normal` to trade power-loss durability
+for latency, see `adapters.eventstore.sqlite`), `sqlite://:memory:`, `memory://`,
 `postgresql://user@127.0.0.1:5432/test?schema=tradingcore`.
 """
 
@@ -38,10 +39,12 @@ def store_env(url: str) -> dict[str, str]:
             raise StoreUrlError(f"store URL {url!r}: the SQLite file path is missing")
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        query = parse_qs(parsed.query)
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": "adapters.eventstore.sqlite",
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "30",
+            "SQLITE_SYNCHRONOUS": query.get("synchronous", ["full"])[0].upper(),
         }
     if parsed.scheme in ("postgres", "postgresql"):
         dbname = parsed.path.lstrip("/")
