@@ -207,3 +207,24 @@ def test_cli_with_dry_run_checks_the_file_and_stores_nothing(
     assert code == 0
     assert "CHECKED" in capsys.readouterr().out
     assert stored_events(sqlite_url) == 0
+
+
+@pytest.mark.parametrize(
+    "option",
+    [("--batch-size", "0"), ("--band", "-1"), ("--band", "wide"), ("--tick", "WDO")],
+)
+def test_cli_with_bad_option_exits_with_a_usage_error(option, capsys):
+    with pytest.raises(SystemExit) as raised:
+        run_import("NEG.TXT", *option)
+
+    assert raised.value.code == 2
+    assert option[0] in capsys.readouterr().err
+
+
+def test_cli_with_missing_file_reports_it_and_exits_non_zero(tmp_path, sqlite_url, capsys):
+    code = run_import(
+        str(tmp_path / "absent.TXT"), "--store", sqlite_url, "--log-dir", str(tmp_path)
+    )
+
+    assert code == 1
+    assert "absent.TXT: cannot be read" in capsys.readouterr().err

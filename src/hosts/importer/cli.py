@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "comma-separated lists too); other symbols are read and left out",
     )
     parser.add_argument(
-        "--batch-size", type=int, default=10_000, help="trades per TradesRecorded event"
+        "--batch-size", type=_positive, default=10_000, help="trades per TradesRecorded event"
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="check the files against the store, write nothing"
@@ -136,6 +136,16 @@ def _band(text: str) -> Decimal | None:
     if not band.is_finite() or band <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: the band must be a positive fraction")
     return band
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+    return value
 
 
 def _tick(text: str) -> tuple[str, Decimal]:
