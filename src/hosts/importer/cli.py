@@ -71,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
     except StoreUrlError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # any backend failure: say which store, not a traceback
+        print(f"error: cannot open the store {args.store}: {error}", file=sys.stderr)
+        return 2
     log = configure_logging("importer", args.log_dir)
     try:
         succeeded = sum(_import_one(app, path, args, log) for path in args.files)
@@ -101,6 +104,10 @@ def _import_one(
         print(f"FAILED {error}", file=sys.stderr)
         context = {"file": str(path), "line": error.line, "field": error.field}
         log.error("Import failed", extra={"context": {**context, "reason": error.reason}})
+        return False
+    except Exception as error:  # e.g. the store went away: this file failed, try the next
+        print(f"FAILED {path}: {type(error).__name__}: {error}", file=sys.stderr)
+        log.exception("Import failed", extra={"context": {"file": str(path)}})
         return False
     print(_report(outcome, dry_run=args.dry_run))
     if outcome.already_imported:
