@@ -101,3 +101,43 @@ def test_trades_recorded_holds_the_batch_position_on_the_tape() -> None:
     second = market.record(columns(trade(3)), AT)
     assert isinstance(second, TradesRecorded)
     assert second.first_sequence == 2
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 30), st.integers(-2, 3), st.integers(90_000, 120_000), st.integers(-1, 5)
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.sampled_from([None, Decimal("0.1")]),
+)
+def test_bulk_check_and_trade_by_trade_check_agree(
+    rows: list[tuple[int, int, int, int]], band: Decimal | None
+) -> None:
+    market = MarketTape.open(WIN, SESSION, AT, band_fraction=band)
+    market.record(columns(trade(1_000, 100, price=100_000)), AT)
+    batch = TradeColumns()
+    ts = 100
+    for trade_id, step, price, volume in rows:
+        ts += step
+        batch.trade_ids.append(trade_id)
+        batch.timestamps_ms.append(ts)
+        batch.prices.append(price * 10_000)
+        batch.volumes.append(volume)
+        batch.aggressors.append("B")
+        batch.flags.append(0)
+    admission = market.admission()
+    one_by_one = all(
+        admission.admit(*row) is None
+        for row in zip(
+            batch.trade_ids, batch.timestamps_ms, batch.prices, batch.volumes, strict=True
+        )
+    )
+    assert market._passes_in_bulk(batch) == one_by_one
+    if not one_by_one:
+        with pytest.raises(InvalidTrade) as error:
+            market.record(batch, AT)
+        assert error.value.row is not None
+        assert batch.trade_ids[error.value.row] == error.value.trade_id

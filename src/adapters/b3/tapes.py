@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,14 +18,13 @@ from adapters.b3.table import AGGRESSOR_CODES, TradeTable
 from tradingcore.application.errors import AggregateMissing
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.aggregate import DomainEvent
-from tradingcore.domain.errors import DomainError
+from tradingcore.domain.errors import DomainError, InvalidTrade
 from tradingcore.domain.tape import CANCELLED, CROSS, MarketTape, TradeColumns, session_tape_id
 from tradingcore.domain.values import Symbol
 
 DEFAULT_BATCH_SIZE: Final = 10_000
 """Trades per TradesRecorded event: big enough to store fast, small enough to stream."""
 _EPOCH: Final = date(1970, 1, 1)
-_BATCH_ROW = re.compile(r"batch row (\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +190,8 @@ def _located(
     session: date,
     error: DomainError,
 ) -> B3FileError:
-    match = _BATCH_ROW.search(str(error))
+    row = error.row if isinstance(error, InvalidTrade) else None
     line = None
-    if match is not None:
-        line = int(table.line_numbers[columns.order[batch_start + int(match[1])]])
+    if row is not None:
+        line = int(table.line_numbers[columns.order[batch_start + row]])
     return B3FileError(table.path, f"{symbol.ticker} on {session}: {error}", line=line)

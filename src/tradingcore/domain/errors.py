@@ -32,6 +32,12 @@ class OverFill(DomainError):
 class InvalidTrade(DomainError):
     """A market trade breaks a tape rule (duplicate id, time going back, outside the band)."""
 
+    def __init__(self, message: str, *, row: int | None = None, trade_id: int | None = None):
+        super().__init__(message)
+        self.row = row
+        """The offending trade's position in its batch, when one trade is to blame."""
+        self.trade_id = trade_id
+
 
 class InvalidPositionFill(DomainError):
     """A fill cannot be applied to a position (wrong symbol, already applied)."""

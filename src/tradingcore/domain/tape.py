@@ -7,6 +7,8 @@ need not increase (real NEG files show a few numbers out of time order).
 
 from __future__ import annotations
 
+import itertools
+import operator
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -238,6 +240,8 @@ class MarketTape(AggregateRoot[TapeEvent]):
         bad = set(trades.aggressors) - {"B", "S", "N"}
         if bad:
             raise InvalidTrade(f"trade batch for {self.symbol.ticker}: unknown aggressor {bad}")
+        if self._passes_in_bulk(trades):
+            return
         admission = TapeAdmission(self)
         rows = zip(
             trades.trade_ids, trades.timestamps_ms, trades.prices, trades.volumes, strict=True
@@ -245,7 +249,28 @@ class MarketTape(AggregateRoot[TapeEvent]):
         for index, row in enumerate(rows):
             refusal = admission.admit(*row)
             if refusal is not None:
-                raise InvalidTrade(f"{refusal.message} (batch row {index})")
+                raise InvalidTrade(
+                    f"{refusal.message} (batch row {index})", row=index, trade_id=row[0]
+                )
+
+    def _passes_in_bulk(self, trades: TradeColumns) -> bool:
+        """Check the whole batch with set and min/max operations (the common, clean case);
+        when this says no, the trade-by-trade check finds and names the first bad row."""
+        ids, timestamps, prices = trades.trade_ids, trades.timestamps_ms, trades.prices
+        if len(set(ids)) != len(ids) or not self.seen_trade_ids.isdisjoint(ids):
+            return False
+        if timestamps[0] < self.last_timestamp_ms or not all(
+            map(operator.le, timestamps, itertools.islice(timestamps, 1, None))
+        ):
+            return False
+        if min(trades.volumes) <= 0 or min(prices) <= 0:
+            return False
+        if self.band_fraction is None:
+            return True
+        reference = self.reference_price
+        centre = prices[0] if reference is None else price_to_units(reference)
+        width = int(centre * self.band_fraction)
+        return centre - width <= min(prices) and max(prices) <= centre + width
 
     def admission(self) -> TapeAdmission:
         """Return a checker of this tape's rules, trade by trade, that never changes the tape."""
