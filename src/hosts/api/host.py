@@ -14,7 +14,12 @@ from adapters.jsonlog import DEFAULT_LOG_DIR, AuditTrail, configure_logging
 from hosts.api.auth import KeyRing
 from hosts.api.clock import SystemClock
 from hosts.api.follower import StoreFollower
-from hosts.api.metrics import FOLLOWER_ERRORS, KILL_SWITCH_ENGAGED, MetricsObserver
+from hosts.api.metrics import (
+    FOLLOWER_ERRORS,
+    KILL_SWITCH_ENGAGED,
+    POSITION_PNL_REALIZED,
+    MetricsObserver,
+)
 from hosts.api.ratelimit import FixedWindowLimiter
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.signal_desk import AutoExecution, SignalDesk
@@ -97,6 +102,12 @@ class ApiHost:
                 self.broker.resume(order, remaining)
         self.follower.start()
         KILL_SWITCH_ENGAGED.set(1 if self.orders.kill_switch().engaged else 0)
+        for account, symbols in list(self.orders.book.symbols.items()):
+            for symbol in symbols:
+                realized = self.app.position(account, symbol).realized_pnl
+                POSITION_PNL_REALIZED.labels(account=account, symbol=symbol.ticker).set(
+                    float(realized)
+                )
         self.started = True
         self.logger.info(
             "API host started",
