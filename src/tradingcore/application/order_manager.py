@@ -15,7 +15,6 @@ from tradingcore.application.broker_reports import RiskSettings, broker_order_of
 from tradingcore.application.errors import (
     AggregateMissing,
     ConcurrencyConflict,
-    IdempotencyConflict,
 )
 from tradingcore.application.order_commands import (
     CancelResult,
@@ -90,7 +89,7 @@ class OrderManager(RiskControls):
             )
             order_id = order_id_for(command.account, client_order_id)
             if self.app.exists(order_id):
-                return ExecutionResult(self._original(order_id, submit), created=False)
+                return ExecutionResult(self.app.original_order(order_id, submit), created=False)
             order = Order.submit(submit, self.app.instruments(command.symbol), now)
             decision = self.decide(order)
             if not decision.approved:
@@ -113,7 +112,7 @@ class OrderManager(RiskControls):
             except ConcurrencyConflict:
                 if in_process:
                     self._discard(order)
-                return ExecutionResult(self._original(order_id, submit), created=False)
+                return ExecutionResult(self.app.original_order(order_id, submit), created=False)
             self.observer.audited(audit)
             self.book.refresh(order)
             if not decision.approved:
@@ -151,21 +150,6 @@ class OrderManager(RiskControls):
             self.broker.cancel(order.id)
         finally:
             self._discarded.discard(order.id)
-
-    def _original(self, order_id: uuid.UUID, submit: SubmitOrder) -> Order:
-        order = self.app.load(Order, order_id)
-        same = (order.symbol, order.side, order.quantity, order.price) == (
-            submit.symbol,
-            submit.side,
-            submit.quantity.value,
-            submit.price.value,
-        )
-        if not same:
-            raise IdempotencyConflict(
-                f"client order id {submit.client_order_id!r} was already used for a different "
-                f"order ({order.side} {order.quantity} {order.symbol.ticker} @ {order.price})"
-            )
-        return order
 
     def _send(self, order: Order) -> None:
         try:

@@ -72,12 +72,15 @@ class TradingApplication(Application[uuid.UUID]):
         for aggregate in aggregates:
             events.extend(aggregate.collect_events())
         try:
-            return self.append(events)
+            position = self.append(events)
         except Exception:
             # The in-memory copies are now ahead of the store: forget them.
             for aggregate in aggregates:
                 self._cache.pop(aggregate.id, None)
             raise
+        for aggregate in aggregates:
+            self._remember(aggregate)
+        return position
 
     def append(self, events: Sequence[DomainEvent]) -> int | None:
         if not events:
@@ -176,18 +179,19 @@ class TradingApplication(Application[uuid.UUID]):
         order_id = order_id_for(command.account, command.client_order_id)
         cached = self._cache.get(order_id)
         if isinstance(cached, Order):
-            return self._original(order_id, command)
+            return self.original_order(order_id, command)
         order = Order.submit(command, self.instruments(command.symbol), self.clock.now())
         try:
             # Version 1 of this id can be written once: a retry (even a concurrent one from
             # another process) conflicts here and gets the original back.
             self.store(order)
         except ConcurrencyConflict:
-            return self._original(order_id, command)
+            return self.original_order(order_id, command)
         self._remember(order)
         return order
 
-    def _original(self, order_id: uuid.UUID, command: SubmitOrder) -> Order:
+    def original_order(self, order_id: uuid.UUID, command: SubmitOrder) -> Order:
+        """Return the stored order of a client order id, refusing a different order under it."""
         order = self.load(Order, order_id)
         same = (order.symbol, order.side, order.quantity, order.price) == (
             command.symbol,
