@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from adapters.models import save_models
+from hosts.analytics.cli import SWITCH_INTERVAL_S
 from hosts.analytics.service import AnalyticsService, AnalyticsSettings
 from tradingcore.analytics.config import AnalyticsConfig
 from tradingcore.analytics.model import OnlineModel
@@ -129,6 +130,17 @@ json.dump(sent, open(path + ".sent", "w"))
 def websocket_run(
     tmp_path: Path, count: int, rate: int, threshold: float, store_url: str
 ) -> dict[str, Any]:
+    default = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)  # as the analytics host sets it
+    try:
+        return _websocket_run(tmp_path, count, rate, threshold, store_url)
+    finally:
+        sys.setswitchinterval(default)
+
+
+def _websocket_run(
+    tmp_path: Path, count: int, rate: int, threshold: float, store_url: str
+) -> dict[str, Any]:
     config = AnalyticsConfig(buy_threshold=threshold, sell_threshold=threshold)
     model_path = tmp_path / "model.json"
     save_models(model_path, {"WINZ25": trained(config)})
@@ -177,6 +189,7 @@ def websocket_run(
         "rate": rate,
         "threshold": threshold,
         "store": store_url.split(":", maxsplit=1)[0],
+        "synchronous": store_url.partition("synchronous=")[2] or "default",
         "accepted": service.server.accepted,
         "signals_stored": len(latencies),
         "p50_ms": round(latencies[len(latencies) // 2], 3),
@@ -186,13 +199,20 @@ def websocket_run(
     }
 
 
+@pytest.mark.parametrize("synchronous", ["full", "normal"])
 @pytest.mark.parametrize("threshold", [0.65, 0.5])
 def test_websocket_tick_to_stored_signal_at_10k_ticks_per_second(
-    benchmark: Any, tmp_path: Path, threshold: float, bench_store_url: str
+    benchmark: Any, tmp_path: Path, threshold: float, synchronous: str, bench_store_url: str
 ) -> None:
+    """SQLite with `synchronous=full` (the store's default) and `normal` (see the URL option)."""
+    store_url = bench_store_url
+    if synchronous != "full":
+        if not store_url.startswith("sqlite"):
+            pytest.skip("synchronous= is a SQLite option")
+        store_url = f"{store_url}?synchronous={synchronous}"
     result = benchmark.pedantic(
         websocket_run,
-        args=(tmp_path, 100_000, 10_000, threshold, bench_store_url),
+        args=(tmp_path, 100_000, 10_000, threshold, store_url),
         rounds=1,
         iterations=1,
     )

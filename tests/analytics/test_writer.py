@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
@@ -92,3 +93,38 @@ def test_task_runs_on_the_writer_after_the_queued_writes() -> None:
     writer.put(lambda: seen.append(app.exists(signal(7).id)))
     writer.close()
     assert seen == [True]
+
+
+class GatedApplication(TradingApplication):
+    """An in-memory store whose first write waits for `gate`; records what each write held."""
+
+    def __init__(self) -> None:
+        super().__init__(clock=ManualClock(AT))
+        self.writing = threading.Event()
+        self.gate = threading.Event()
+        self.writes: list[str] = []
+
+    def append(self, events: Sequence[DomainEvent]) -> int | None:
+        if not self.writes:
+            self.writing.set()
+            self.gate.wait(10.0)
+        self.writes.append("+".join(sorted({type(event).__name__ for event in events})))
+        return super().append(events)
+
+
+def test_signal_queued_behind_feature_batches_waits_only_for_the_batch_in_flight() -> None:
+    app = GatedApplication()
+    writer = StoreWriter(app, "features-v1", lambda s: None, print)
+    writer.put(batch(0))
+    assert app.writing.wait(10.0)
+    writer.put(batch(3))
+    writer.put(batch(6))
+    writer.put(signal(9))
+    app.gate.set()
+    writer.close()
+    assert app.writes == [
+        "FeaturesComputed",
+        "SignalGenerated",
+        "FeaturesComputed",
+        "FeaturesComputed",
+    ]

@@ -224,6 +224,8 @@ class AnalyticsEngine:
 
     def _stored(self, signal: Signal) -> None:
         """Called by the writer thread once a signal is in the store."""
+        if self.on_signal is not None and signal.direction is not Direction.HOLD:
+            self.on_signal(signal)  # forward before logging: the API host should not wait
         self.metrics.signals.labels(direction=signal.direction.value).inc()
         self.logger.info(
             "Signal generated",
@@ -238,8 +240,6 @@ class AnalyticsEngine:
                 }
             },
         )
-        if self.on_signal is not None and signal.direction is not Direction.HOLD:
-            self.on_signal(signal)
 
     def _updated(self, symbol: Symbol, model: OnlineModel) -> None:
         accuracy = model.accuracy

@@ -1,11 +1,13 @@
-"""Store writes off the tick path: signals and feature rows, many per transaction, in order.
+"""Store writes off the tick path: signals first and promptly, feature rows in batches, in order.
 
 The WebSocket thread builds the events (their times are tick times, so replays match) and
-queues them; this thread stores everything queued so far in one transaction (one fsync for
-a burst), then reports each stored signal. When a transaction fails, each item is retried on
-its own: a signal already in the store (same deterministic id: a restart re-sending ticks)
-counts as stored; anything else that fails is kept and retried on the next round, so a
-passing store outage loses nothing.
+queues them. This thread stores every signal queued so far in one transaction of its own (a
+group commit: one fsync for a burst), then the feature batches one transaction each, and looks
+for new signals again before each batch, so a signal waits for at most one batch in flight,
+never for a queue of them. When a transaction fails, each item is retried on its own: a signal
+already in the store (same deterministic id: a restart re-sending ticks) counts as stored;
+anything else that fails is kept and retried on the next round, so a passing store outage
+loses nothing.
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ class StoreWriter:
         self._series: dict[tuple[Symbol, date], FeatureSeries] = {}
         self._queued = 0
         self._done = 0
+        self._taken = 0
+        """Items taken off the queue this round (counted as done when the round ends)."""
+        self._closing = False
         self._idle = threading.Condition()
         self._thread = threading.Thread(target=self._work, name="store-writer", daemon=True)
         self._thread.start()
@@ -96,15 +101,7 @@ class StoreWriter:
                 item = self._queue.get(timeout=RETRY_SECONDS if self._pending() else None)
             except queue.Empty:
                 item = _NOTHING  # time to retry what failed
-            taken = 0
-            while item is not None:
-                if item is not _NOTHING:
-                    taken += 1
-                    self._take(item)
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
+            self._take_all(item)
             try:
                 self._write()
             except Exception as error:  # e.g. the store is unreachable: retry next round
@@ -116,9 +113,23 @@ class StoreWriter:
                 except Exception as error:
                     self.on_failure("task", error, {})
             with self._idle:
-                self._done += taken
+                self._done += self._taken
+                self._taken = 0
                 self._idle.notify_all()
+            if self._closing:
+                return
+
+    def _take_all(self, item: Signal | FeatureBatch | Task | None) -> None:
+        """Take `item` and whatever else is queued, without waiting."""
+        while True:
             if item is None:
+                self._closing = True
+            elif item is not _NOTHING:
+                self._taken += 1
+                self._take(item)
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
                 return
 
     def _take(self, item: Signal | FeatureBatch | Task) -> None:
@@ -138,22 +149,29 @@ class StoreWriter:
         return bool(self._signals or self._batches)
 
     def _write(self) -> None:
-        """Store the pending signals, then the feature batches, in one transaction (one
-        fsync for the whole round: two would make the next round's signals wait longer)."""
-        if self._pending():
-            parts: list[tuple[Signal | FeatureBatch, list[DomainEvent]]] = list(self._signals)
-            parts.extend((batch, self._record(batch)) for batch in self._batches)
-            self._append(parts)
+        """Store the pending signals, then the feature batches one transaction each; before
+        each batch, take what was queued meanwhile and store new signals first. Stop at the
+        first failure (the rest waits for the next round, in order)."""
+        while True:
+            if self._signals and not self._append(list(self._signals)):
+                return
+            if not self._batches:
+                return
+            batch = self._batches[0]
+            if not self._append([(batch, self._record(batch))]):
+                return
+            self._take_all(_NOTHING)
 
-    def _append(self, parts: list[tuple[Signal | FeatureBatch, list[DomainEvent]]]) -> None:
+    def _append(self, parts: list[tuple[Signal | FeatureBatch, list[DomainEvent]]]) -> bool:
+        """Store `parts` in one transaction, or one by one if that fails; True if all went."""
         try:
             self.app.append([event for _, events in parts for event in events])
         except Exception:
-            self._one_by_one(parts)
-            return
+            return self._one_by_one(parts)
         self._stored([item for item, _ in parts])
+        return True
 
-    def _one_by_one(self, parts: list[tuple[Signal | FeatureBatch, list[DomainEvent]]]) -> None:
+    def _one_by_one(self, parts: list[tuple[Signal | FeatureBatch, list[DomainEvent]]]) -> bool:
         """Store the items of a failed transaction singly, in order, up to the first failure
         (the rest wait for the next round, so signals and feature rows keep their order)."""
         stored: list[Signal | FeatureBatch] = []
@@ -174,6 +192,7 @@ class StoreWriter:
             if isinstance(item, FeatureBatch):
                 self._series.pop((item.symbol, item.session), None)  # ahead of the store now
         self._stored(stored)
+        return len(stored) == len(parts)
 
     def _failed(self, item: Signal | FeatureBatch, error: BaseException) -> None:
         if isinstance(item, FeatureBatch):
