@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.risk.desk import Desk
 from tests.risk.factories import NOW, WIN
 from tradingcore.application.errors import IdempotencyConflict
-from tradingcore.application.order_commands import OrderNotCancelable, OrderNotFound
+from tradingcore.application.order_commands import (
+    ExecuteOrder,
+    OrderNotCancelable,
+    OrderNotFound,
+)
+from tradingcore.application.order_manager import DecidedOrder
 from tradingcore.application.position_views import positions_of
 from tradingcore.domain.audit import AuditEntry, audit_id_for
 from tradingcore.domain.kill_switch import InvalidKillSwitchChange
@@ -267,3 +274,52 @@ def test_denied_orders_are_visible_in_the_store_after_rebuild() -> None:
 
     assert fresh.status is OrderStatus.DENIED
     assert fresh.reason_code == "MARKET_DATA_MISSING"
+
+
+def test_orders_decided_while_a_commit_is_in_flight_share_the_next_transaction() -> None:
+    desk = Desk(limits=RiskLimits(max_orders_per_window=1_000, duplicate_window=timedelta(0)))
+    desk.trade(127_850)
+    decided = [
+        desk.orders.execute_nowait(
+            ExecuteOrder("alice", "alice", WIN, Side.BUY, 1, Decimal(127_850), f"g-{n}")
+        )
+        for n in range(5)
+    ]
+    before = desk.app.recorder.max_notification_id()
+    transactions: list[int] = []
+    append = desk.app.append
+
+    def counted(events: Any) -> Any:
+        transactions.append(len(events))
+        return append(events)
+
+    desk.app.append = counted  # type: ignore[method-assign]
+
+    results = [desk.orders.complete(item) for item in decided if isinstance(item, DecidedOrder)]
+
+    assert transactions == [15]  # one transaction: 5 submissions, 5 acknowledgements, 5 audits
+
+    assert len(results) == 5
+    assert all(result.created and result.order.status is OrderStatus.ACCEPTED for result in results)
+    stored = desk.app.recorder.select_notifications(start=before + 1, limit=100)
+    assert len(stored) == 15
+    assert len(desk.observer.sent) == 5
+    assert [desk.app.load(Order, r.order.id).status for r in results] == [OrderStatus.ACCEPTED] * 5
+
+
+def test_order_whose_write_fails_is_taken_back_from_the_book_and_the_venue() -> None:
+    desk = Desk()
+    desk.trade(127_850)
+    failing = desk.app.append
+
+    def refuse(events: Any) -> Any:
+        raise OSError("disk full")
+
+    desk.app.append = refuse  # type: ignore[method-assign]
+    with pytest.raises(OSError, match="disk full"):
+        desk.execute(price=127_800, client_order_id="lost")
+    desk.app.append = failing  # type: ignore[method-assign]
+
+    assert desk.orders.book.open_orders == {}
+    assert desk.broker.working_orders == []
+    assert desk.execute(price=127_800, client_order_id="lost").created

@@ -7,7 +7,7 @@ import json
 import socket
 import sys
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 from adapters.eventstore import DEFAULT_STORE_URL
 from adapters.jsonlog import DEFAULT_LOG_DIR
@@ -50,6 +50,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR)
     parser.add_argument("--rate-limit-client", type=int, default=200, help="requests/s per address")
     parser.add_argument("--rate-limit-key", type=int, default=100, help="requests/s per API key")
+    parser.add_argument(
+        "--http",
+        choices=("auto", "h11", "httptools"),
+        default="auto",
+        help="uvicorn's HTTP parser (auto: httptools when installed)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="event loop (auto: uvloop when installed)",
+    )
     parser.add_argument("--create-key", metavar="NAME", help="add a key, print it once and exit")
     parser.add_argument("--role", choices=[role.value for role in Role], default="trader")
     parser.add_argument("--account", help="account the new key trades (default: its name)")
@@ -113,10 +125,18 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    return serve(config, keys, args.host, args.port)
+    return serve(config, keys, args.host, args.port, http=args.http, loop=args.loop)
 
 
-def serve(config: ApiConfig, keys: KeyRing, host: str, port: int) -> int:
+def serve(
+    config: ApiConfig,
+    keys: KeyRing,
+    host: str,
+    port: int,
+    *,
+    http: Literal["auto", "h11", "httptools"] = "auto",
+    loop: Literal["auto", "asyncio", "uvloop"] = "auto",
+) -> int:
     """Serve until interrupted; `--port 0` takes a free port, printed on the first line."""
     import uvicorn
 
@@ -141,7 +161,9 @@ def serve(config: ApiConfig, keys: KeyRing, host: str, port: int) -> int:
     bound_port = listener.getsockname()[1]
     print(f"tradingcore api listening on http://{host}:{bound_port}", flush=True)
     server = uvicorn.Server(
-        uvicorn.Config(create_app(api_host), log_level="warning", access_log=False)
+        uvicorn.Config(
+            create_app(api_host), log_level="warning", access_log=False, http=http, loop=loop
+        )
     )
     server.run(sockets=[listener])
     return 0

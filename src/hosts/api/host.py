@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from adapters.eventstore import DEFAULT_STORE_URL, open_store
 from adapters.jsonlog import DEFAULT_LOG_DIR, AuditTrail, configure_logging
 from hosts.api.auth import KeyRing
 from hosts.api.clock import SystemClock
+from hosts.api.committer import Committer
 from hosts.api.follower import StoreFollower
 from hosts.api.metrics import (
     FOLLOWER_ERRORS,
@@ -21,6 +23,7 @@ from hosts.api.metrics import (
     MetricsObserver,
 )
 from hosts.api.ratelimit import FixedWindowLimiter
+from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.signal_desk import AutoExecution, SignalDesk
 from tradingcore.application.trading import TradingApplication
@@ -79,6 +82,7 @@ class ApiHost:
             calendar=config.calendar,
             observer=MetricsObserver(self.logger, self.audit_trail),
         )
+        self.committer = Committer(self.orders.writes)
         self.signals = SignalDesk(self.orders, config.auto_execution)
         paper = self.broker if isinstance(self.broker, PaperBroker) else None
         self.follower = StoreFollower(
@@ -97,6 +101,7 @@ class ApiHost:
         if self.started:
             return
         seen = self.orders.start()
+        self.committer.start()
         if isinstance(self.broker, PaperBroker):
             for order, remaining in self.orders.open_broker_orders():
                 self.broker.resume(order, remaining)
@@ -120,8 +125,24 @@ class ApiHost:
             },
         )
 
+    async def execute(self, command: ExecuteOrder) -> ExecutionResult:
+        """Execute an order from the event loop without blocking it.
+
+        The decision runs on the loop when the order manager's lock is free (no thread hop);
+        the write joins the next group commit. Otherwise, or for a remote broker, the whole
+        command runs in a worker thread.
+        """
+        decided = self.orders.execute_nowait(command) if self.started else None
+        if decided is None:
+            return await asyncio.to_thread(self.orders.execute, command)
+        if isinstance(decided, ExecutionResult):
+            return decided
+        await self.committer.committed(decided.write)
+        return self.orders.complete(decided)
+
     def stop(self) -> None:
         self.follower.stop()
+        self.committer.stop()
         if self.started:
             self.logger.info("API host stopped")
         self.started = False

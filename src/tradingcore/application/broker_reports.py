@@ -1,7 +1,8 @@
 """Broker reports into the store: acknowledgements, rejections, fills and cancels.
 
-The base of the order manager: the state it shares, its audit records, and the BrokerListener
-methods the broker calls from any thread (each under the manager's lock).
+The base of the order manager: the state it shares (with the group commit of new orders), its
+audit records, and the BrokerListener methods the broker calls from any thread (each under the
+manager's lock, after committing the orders still waiting for their write).
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
 from tradingcore.application.errors import ConcurrencyConflict
 from tradingcore.application.risk_book import RiskBook
 from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
 from tradingcore.domain.audit import AuditEntry, audit_id_for
 from tradingcore.domain.errors import InvalidOrderTransition
 from tradingcore.domain.order import Order, OrderStatus
@@ -36,6 +38,73 @@ class RiskSettings:
     calendar: SessionCalendar
 
 
+@dataclass(eq=False)
+class PendingWrite:
+    """The events of one command, waiting for the transaction that makes them durable."""
+
+    aggregates: tuple[AggregateRoot[Any], ...]
+    events: list[DomainEvent] = field(default_factory=list)
+    done: bool = False
+    error: Exception | None = None
+
+
+class GroupCommit:
+    """Write the events of concurrent commands in one transaction: one disk flush for all.
+
+    Commands queue their events (under the order manager's lock, so decisions stay serial),
+    then each caller waits outside that lock for a transaction holding its events: the first
+    to get the commit lock writes everything queued so far, so commands that arrived during
+    the previous flush share the next one. Nobody hears back before its events are durable.
+    A failed batch is retried write by write, so one conflicting order fails alone.
+    Lock order: the manager's lock, then the commit lock, then the queue lock.
+    """
+
+    def __init__(self, app: TradingApplication) -> None:
+        self.app = app
+        self._queue: list[PendingWrite] = []
+        self._queue_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
+
+    def enqueue(self, *aggregates: AggregateRoot[Any]) -> PendingWrite:
+        """Queue the aggregates' pending events (they stay pending on the aggregates)."""
+        write = PendingWrite(aggregates, [e for a in aggregates for e in a.pending_events])
+        with self._queue_lock:
+            self._queue.append(write)
+        return write
+
+    def wait(self, write: PendingWrite) -> None:
+        """Return once the write is durable; raise its error if its transaction failed."""
+        if not write.done:
+            self.flush()
+        if write.error is not None:
+            raise write.error
+
+    def flush(self) -> None:
+        """Commit everything queued, and wait for a transaction already in flight."""
+        with self._commit_lock:
+            with self._queue_lock:
+                batch, self._queue = self._queue, []
+            if batch:
+                self._commit(batch)
+
+    def _commit(self, batch: list[PendingWrite]) -> None:
+        try:
+            # store() collects the events, writes them in one transaction and caches the
+            # aggregates; on failure it forgets them and the write-by-write retry follows.
+            self.app.store(*(aggregate for write in batch for aggregate in write.aggregates))
+        except Exception as error:
+            if len(batch) == 1:
+                batch[0].error = error
+            else:
+                for write in batch:
+                    try:
+                        self.app.append(write.events)
+                    except Exception as alone:
+                        write.error = alone
+        for write in batch:
+            write.done = True
+
+
 class BrokerReports:
     """What the order manager shares with its parts, and how broker reports update orders."""
 
@@ -45,6 +114,7 @@ class BrokerReports:
     observer: OrderObserver
     book: RiskBook
     lock: threading.RLock
+    writes: GroupCommit
     _sending: Order | None
     _discarded: set[uuid.UUID]
 
@@ -77,6 +147,7 @@ class BrokerReports:
         self, order_id: uuid.UUID, trade_id: int, price: Decimal, quantity: int
     ) -> None:
         with self.lock:
+            self.writes.flush()
             order, position = self.app.fill_order(order_id, trade_id, price, quantity)
             self.book.refresh(order)
             self.observer.order_filled(order, position)
@@ -93,6 +164,7 @@ class BrokerReports:
     @contextmanager
     def _report(self, order_id: uuid.UUID) -> Iterator[Order]:
         with self.lock:
+            self.writes.flush()
             order = self.app.load(Order, order_id)
             try:
                 yield order

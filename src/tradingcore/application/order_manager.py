@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from tradingcore.application.broker_reports import RiskSettings, broker_order_of, order_details
+from tradingcore.application.broker_reports import (
+    GroupCommit,
+    PendingWrite,
+    RiskSettings,
+    broker_order_of,
+    order_details,
+)
 from tradingcore.application.errors import (
     AggregateMissing,
     ConcurrencyConflict,
@@ -27,14 +34,30 @@ from tradingcore.application.order_commands import (
 from tradingcore.application.risk_book import RiskBook
 from tradingcore.application.risk_controls import RiskControls
 from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.audit import AuditEntry
 from tradingcore.domain.commands import SubmitOrder
 from tradingcore.domain.order import Order, OrderStatus, order_id_for
 from tradingcore.domain.values import Price, Quantity, Side
 from tradingcore.ports.broker import Broker, BrokerOrder
 from tradingcore.ports.order_observer import NullObserver, OrderObserver
 from tradingcore.risk.calendar import SessionCalendar
-from tradingcore.risk.checks import OrderIntent, RiskContext, RiskDecision, evaluate
+from tradingcore.risk.checks import OrderIntent, RecentOrder, RiskContext, RiskDecision, evaluate
 from tradingcore.risk.limits import RiskLimits
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedOrder:
+    """An order decided under the lock, its events queued for the next transaction."""
+
+    submit: SubmitOrder
+    order: Order
+    audit: AuditEntry
+    decision: RiskDecision
+    grouped: bool
+    """True: committed with others, outside the lock (in-process venue or a denial); False:
+    committed under the lock before a remote broker sees it."""
+    write: PendingWrite
+    passed: RecentOrder | None
 
 
 class OrderManager(RiskControls):
@@ -55,6 +78,8 @@ class OrderManager(RiskControls):
         self.observer: OrderObserver = observer or NullObserver()
         self.book = RiskBook()
         self.lock = threading.RLock()
+        self.writes = GroupCommit(app)
+        self._queued: set[uuid.UUID] = set()
         self._sending: Order | None = None
         self._discarded: set[uuid.UUID] = set()
 
@@ -68,67 +93,112 @@ class OrderManager(RiskControls):
     def open_broker_orders(self) -> list[tuple[BrokerOrder, int]]:
         """Return the open orders as the broker saw them, with their unfilled quantity."""
         with self.lock:
+            self.writes.flush()
             orders = [self.app.load(Order, order_id) for order_id in self.book.open_order_ids()]
             return [(broker_order_of(order), order.remaining) for order in orders]
 
     # Commands ------------------------------------------------------------------------------
 
     def execute(self, command: ExecuteOrder) -> ExecutionResult:
-        """Submit an order through the risk checks; a known client order id returns the original."""
+        """Submit an order through the risk checks; a known client order id returns the original.
+
+        The decision is taken under the lock; with an in-process venue the write is then
+        awaited outside it, so concurrent orders share one transaction (group commit). The
+        answer comes only once the order and its audit entry are durable.
+        """
         with self.lock:
-            now = self.clock.now()
-            client_order_id = command.client_order_id or generated_client_order_id(command, now)
-            submit = SubmitOrder(
-                client_order_id=client_order_id,
-                account=command.account,
-                symbol=command.symbol,
-                side=command.side,
-                quantity=Quantity(command.quantity),
-                price=Price.of(command.price),
-                signal_id=command.signal_id,
-            )
-            order_id = order_id_for(command.account, client_order_id)
-            if self.app.exists(order_id):
-                return ExecutionResult(self.app.original_order(order_id, submit), created=False)
-            order = Order.submit(submit, self.app.instruments(command.symbol), now)
-            decision = self.decide(order)
-            if not decision.approved:
-                order.deny(decision.reason_code, decision.reason, now)
-            in_process = decision.approved and bool(getattr(self.broker, "in_process", False))
-            if in_process:
-                # The venue lives and dies with this process: let it acknowledge first, then
-                # commit the submission and the acknowledgement together (one disk flush).
-                self._send_in_memory(order)
-            audit = self._audit(
-                command.actor,
-                "ORDER_EXECUTED",
-                order.id,
-                order_details(order),
-                "SUCCESS" if decision.approved else "REJECTED",
-                decision.reason,
-            )
-            try:
-                self.app.store(order, audit)
-            except ConcurrencyConflict:
-                if in_process:
+            decided = self._decide_and_queue(command)
+            if isinstance(decided, ExecutionResult):
+                return decided
+            if not decided.grouped:
+                return self.complete(decided)  # committed before it is sent, under the lock
+        return self.complete(decided)
+
+    def execute_nowait(self, command: ExecuteOrder) -> ExecutionResult | DecidedOrder | None:
+        """Decide an order without waiting: None if the lock is busy or the broker is remote.
+
+        For an event loop: it never waits for the lock or the disk. A `DecidedOrder` is queued
+        for the next group commit; once `decided.write` is done, `complete` gives the answer.
+        """
+        if not getattr(self.broker, "in_process", False) or not self.lock.acquire(blocking=False):
+            return None
+        try:
+            return self._decide_and_queue(command)
+        finally:
+            self.lock.release()
+
+    def _decide_and_queue(self, command: ExecuteOrder) -> ExecutionResult | DecidedOrder:
+        now = self.clock.now()
+        client_order_id = command.client_order_id or generated_client_order_id(command, now)
+        submit = SubmitOrder(
+            client_order_id=client_order_id,
+            account=command.account,
+            symbol=command.symbol,
+            side=command.side,
+            quantity=Quantity(command.quantity),
+            price=Price.of(command.price),
+            signal_id=command.signal_id,
+        )
+        order_id = order_id_for(command.account, client_order_id)
+        if order_id in self._queued:
+            self.writes.flush()  # a concurrent retry: let the first one land, then answer
+        if order_id in self._queued or self.app.exists(order_id):
+            return ExecutionResult(self.app.original_order(order_id, submit), created=False)
+        order = Order.submit(submit, self.app.instruments(command.symbol), now)
+        decision = self.decide(order)
+        if not decision.approved:
+            order.deny(decision.reason_code, decision.reason, now)
+        in_process = decision.approved and bool(getattr(self.broker, "in_process", False))
+        if in_process:
+            # The venue lives and dies with this process: let it acknowledge first, then
+            # commit the submission and the acknowledgement together (one disk flush).
+            self._send_in_memory(order)
+        audit = self._audit(
+            command.actor,
+            "ORDER_EXECUTED",
+            order.id,
+            order_details(order),
+            "SUCCESS" if decision.approved else "REJECTED",
+            decision.reason,
+        )
+        # The book counts the order at once, so the next decision sees it before it is durable.
+        self.book.refresh(order)
+        passed = self.book.note_passed(order) if decision.approved else None
+        self._queued.add(order.id)
+        write = self.writes.enqueue(order, audit)
+        grouped = in_process or not decision.approved
+        return DecidedOrder(submit, order, audit, decision, grouped, write, passed)
+
+    def complete(self, decided: DecidedOrder) -> ExecutionResult:
+        """Wait until a decided order is durable, then report it and return the answer."""
+        order, decision = decided.order, decided.decision
+        try:
+            self.writes.wait(decided.write)
+        except Exception as error:
+            with self.lock:
+                self._queued.discard(order.id)
+                self.book.forget(order, decided.passed)
+                if decided.grouped and decision.approved:
                     self._discard(order)
-                return ExecutionResult(self.app.original_order(order_id, submit), created=False)
-            self.observer.audited(audit)
-            self.book.refresh(order)
-            if not decision.approved:
-                self.observer.order_denied(order)
-                return ExecutionResult(order, created=True, decision=decision)
-            self.book.note_passed(order)
-            if not in_process:
-                self._send(order)
+                if not isinstance(error, ConcurrencyConflict):
+                    raise
+                # Another process stored this client order id first: answer with its order.
                 return ExecutionResult(
-                    self.app.load(Order, order.id), created=True, decision=decision
+                    self.app.original_order(order.id, decided.submit), created=False
                 )
-            if order.status is OrderStatus.REJECTED:
-                self.observer.order_rejected(order)
-            else:
-                self.observer.order_sent(order)
+        self._queued.discard(order.id)
+        self.observer.audited(decided.audit)
+        if not decision.approved:
+            self.observer.order_denied(order)
             return ExecutionResult(order, created=True, decision=decision)
+        if not decided.grouped:
+            self._send(order)
+            return ExecutionResult(self.app.load(Order, order.id), created=True, decision=decision)
+        if order.status is OrderStatus.REJECTED:
+            self.observer.order_rejected(order)
+        else:
+            self.observer.order_sent(order)
+        return ExecutionResult(order, created=True, decision=decision)
 
     def _send_in_memory(self, order: Order) -> None:
         """Send to an in-process venue; its acknowledgement changes `order` without a write."""
@@ -229,6 +299,7 @@ class OrderManager(RiskControls):
 
     def find_order(self, order_id: uuid.UUID, account: str | None) -> Order:
         """Return an order if `account` may see it; others' orders look missing (no leak)."""
+        self.writes.flush()
         try:
             order = self.app.load(Order, order_id)
         except AggregateMissing:

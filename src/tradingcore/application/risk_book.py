@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -76,12 +77,21 @@ class RiskBook:
             )
             self._open_totals[(order.account, order.symbol, order.side)] += order.remaining
 
-    def note_passed(self, order: Order) -> None:
+    def note_passed(self, order: Order) -> RecentOrder:
         """Remember an order that passed the checks, for the throttle and duplicate checks."""
         at = order.submitted_at or datetime.min.replace(tzinfo=UTC)
-        self.recent[order.account].append(
-            RecentOrder(at, order.symbol, order.side, order.quantity, order.price)
-        )
+        recent = RecentOrder(at, order.symbol, order.side, order.quantity, order.price)
+        self.recent[order.account].append(recent)
+        return recent
+
+    def forget(self, order: Order, passed: RecentOrder | None) -> None:
+        """Take back an order whose write failed: it was counted before it was stored."""
+        before = self.open_orders.pop(order.id, None)
+        if before is not None:
+            self._open_totals[(before.account, before.symbol, before.side)] -= before.remaining
+        if passed is not None:
+            with suppress(ValueError):  # already past the window
+                self.recent[order.account].remove(passed)
 
     def open_quantity(self, account: str, symbol: Symbol, side: Side) -> int:
         """Return the unfilled quantity of the account's open orders on one side of a symbol."""

@@ -25,6 +25,7 @@ class RiskControls(BrokerReports):
     def engage_kill_switch(self, actor: str, reason: str) -> KillSwitch:
         """Stop new orders and cancel every open one; engaging twice changes nothing."""
         with self.lock:
+            self.writes.flush()  # orders decided before the switch are stored before it
             switch = self.kill_switch()
             if switch.engage(actor, reason, self.clock.now()) is not None:
                 self._store_switch(switch, actor, "KILL_SWITCH_ENGAGED", reason)

@@ -35,9 +35,8 @@ class OrderController(Controller):
         summary="Execute an order through the pre-trade risk checks",
         status_code=HTTP_201_CREATED,
         responses=ORDER_RESPONSES,
-        sync_to_thread=True,
     )
-    def execute(
+    async def execute(
         self, request: Request[Any, Any, Any], data: JSONBody[ExecuteIn]
     ) -> Response[OrderOut]:
         """Submit an order; 201 with its status (ACCEPTED, DENIED with the reason code...).
@@ -53,7 +52,7 @@ class OrderController(Controller):
                     f"invalid price {data.price}: must be > 0, or -1 for a market order",
                     "price",
                 )
-            result = host_of(request).orders.execute(
+            result = await host_of(request).execute(
                 ExecuteOrder(
                     actor=principal.name,
                     account=principal.account,
