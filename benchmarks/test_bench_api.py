@@ -6,7 +6,9 @@ Figures land in `benchmark.extra_info` and are printed; docs/performance.md reco
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -40,8 +42,11 @@ PYTHON = sys.executable
 class ApiServer:
     """`python -m hosts.api` on a free loopback port (as tests/api/server.py does)."""
 
-    def __init__(self, directory: Path, keys_file: Path, extra: list[str]) -> None:
-        self.store_url = f"sqlite:///{directory / 'events.sqlite'}"
+    def __init__(
+        self, directory: Path, keys_file: Path, extra: list[str], label: str, query: str = ""
+    ) -> None:
+        self.label = label
+        self.store_url = f"sqlite:///{directory / 'events.sqlite'}{query}"
         self.command = [
             PYTHON, "-m", "hosts.api", "--store", self.store_url, "--keys-file", str(keys_file),
             "--port", "0", "--log-dir", str(directory / "logs"), "--trading-hours", "always",
@@ -84,11 +89,19 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 SHM = Path("/dev/shm")
-MEDIA = [
-    "disk",
-    pytest.param("tmpfs", marks=pytest.mark.skipif(not SHM.is_dir(), reason="no /dev/shm")),
-]
+NO_SHM = pytest.mark.skipif(not SHM.is_dir(), reason="no /dev/shm")
+MEDIA = ["disk", pytest.param("tmpfs", marks=NO_SHM)]
 """Where the SQLite store lives: the disk (an fsync per commit) or tmpfs (CPU cost alone)."""
+STORES = {
+    "disk": ("disk", ""),
+    "disk-normal": ("disk", "?synchronous=normal"),
+    "tmpfs": ("tmpfs", ""),
+}
+"""HTTP benchmark stores: SQLite on the disk with synchronous=FULL (the default, an fsync per
+commit), the same with synchronous=NORMAL (no fsync per commit in WAL mode; a power cut may
+lose the last commits), and FULL on tmpfs (the CPU cost alone)."""
+SERVER_ARGS = os.environ.get("API_BENCH_SERVER_ARGS", "").split()
+"""Extra `python -m hosts.api` options, e.g. `--http h11 --loop asyncio` to compare."""
 
 
 def bench_directory(factory: pytest.TempPathFactory, medium: str) -> Path:
@@ -97,11 +110,15 @@ def bench_directory(factory: pytest.TempPathFactory, medium: str) -> Path:
     return Path(tempfile.mkdtemp(prefix="api-bench-", dir=SHM))
 
 
-@pytest.fixture(scope="module", params=MEDIA)
+@pytest.fixture(
+    scope="module",
+    params=["disk", "disk-normal", pytest.param("tmpfs", marks=NO_SHM)],
+)
 def api(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ApiServer, str]]:
-    directory = bench_directory(tmp_path_factory, request.param)
+    medium, query = STORES[request.param]
+    directory = bench_directory(tmp_path_factory, medium)
     keys_file = directory / "keys.json"
     key = create_key(keys_file, "bench", "trader")
     risk_file = directory / "risk.json"
@@ -113,7 +130,10 @@ def api(
             "--risk-config", str(risk_file),
             "--rate-limit-client", "1000000",
             "--rate-limit-key", "1000000",
+            *SERVER_ARGS,
         ],
+        request.param,
+        query,
     ).start()  # fmt: skip
     store = open_store(server.store_url, SystemClock())
     now = datetime.now(UTC)
@@ -126,9 +146,10 @@ def api(
         if time.monotonic() > deadline:
             raise RuntimeError("the API never saw the trade")
         time.sleep(0.05)
+    run_load(server, key, "paced", 500, 200)  # warm up: imports, caches, the first pages
     yield server, key
     server.stop()
-    if request.param != "disk":
+    if medium != "disk":
         shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -142,58 +163,137 @@ def order(number: int) -> dict[str, Any]:
     }
 
 
+class RawClient:
+    """A keep-alive HTTP/1.1 connection that sends prepared bytes (TCP_NODELAY, no library).
+
+    The load generator must cost far less than the server: building a request is one
+    `bytes.join`, reading the answer one or two `recv` calls.
+    """
+
+    def __init__(self, url: str, key: str) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self.socket = socket.create_connection((host, int(port)))
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.head = (
+            f"POST /api/v1/execute HTTP/1.1\r\nHost: {host}\r\nX-API-Key: {key}\r\n"
+            "Content-Type: application/json\r\nContent-Length: "
+        ).encode()
+
+    def execute(self, body: dict[str, Any]) -> tuple[int, bytes]:
+        payload = json.dumps(body).encode()
+        self.socket.sendall(b"".join((self.head, str(len(payload)).encode(), b"\r\n\r\n", payload)))
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += self._receive()
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        while len(rest) < length:
+            rest += self._receive()
+        return int(head.split(b" ", 2)[1]), rest
+
+    def _receive(self) -> bytes:
+        chunk = self.socket.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        return chunk
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def paced_load(url: str, key: str, rate: float, count: int) -> dict[str, float]:
+    """Send `count` orders on one connection at `rate` per second; return latency figures."""
+    client = RawClient(url, key)
+    latencies: list[float] = []
+    start = time.perf_counter()
+    for number in range(count):
+        due = start + number / rate
+        while (wait := due - time.perf_counter()) > 0:
+            time.sleep(wait)
+        sent = time.perf_counter()
+        status, body = client.execute(order(number))
+        latencies.append((time.perf_counter() - sent) * 1000)
+        if status != 201 or b'"ACCEPTED"' not in body:
+            raise AssertionError(body.decode())
+    client.close()
+    return {
+        "p50_ms": round(statistics.median(latencies), 3),
+        "p90_ms": round(percentile(latencies, 0.90), 3),
+        "p99_ms": round(percentile(latencies, 0.99), 3),
+        "max_ms": round(max(latencies), 3),
+    }
+
+
+def flood_load(url: str, key: str, connections: int, per_connection: int) -> dict[str, float]:
+    """Send orders back to back on several connections (one thread each); return orders/s."""
+    clients = [RawClient(url, key) for _ in range(connections)]
+    failures: list[str] = []
+
+    def send(index: int) -> None:
+        for number in range(per_connection):
+            status, body = clients[index].execute(order(index * per_connection + number))
+            if status != 201:
+                failures.append(body.decode())
+                return
+
+    threads = [threading.Thread(target=send, args=(index,)) for index in range(connections)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    for client in clients:
+        client.close()
+    if failures:
+        raise AssertionError(failures[0])
+    return {"orders_per_second": round(connections * per_connection / elapsed)}
+
+
+def run_load(server: ApiServer, key: str, *arguments: object) -> dict[str, float]:
+    """Run the load generator in its own process (`python THIS_FILE ...`), off the server's GIL."""
+    command = [PYTHON, str(Path(__file__).resolve()), server.url, key, *map(str, arguments)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+    if done.returncode != 0:
+        raise AssertionError(done.stderr)
+    figures: dict[str, float] = json.loads(done.stdout)
+    return figures
+
+
+def cpu_seconds(process_id: int) -> float:
+    """Return the user + system CPU time a process used so far (Linux)."""
+    fields = Path(f"/proc/{process_id}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def test_bench_execute_latency_at_200_per_second(
     benchmark: Any, api: tuple[ApiServer, str]
 ) -> None:
     server, key = api
-    latencies: list[float] = []
-
-    def paced() -> None:
-        with httpx.Client(base_url=server.url, headers={"X-API-Key": key}) as client:
-            start = time.perf_counter()
-            for number in range(1_000):
-                due = start + number / 200
-                while (wait := due - time.perf_counter()) > 0:
-                    time.sleep(wait)
-                sent = time.perf_counter()
-                response = client.post("/api/v1/execute", json=order(number))
-                latencies.append((time.perf_counter() - sent) * 1000)
-                if response.json()["status"] != "ACCEPTED":
-                    raise AssertionError(response.text)
-
-    benchmark.pedantic(paced, rounds=1, iterations=1)
-    benchmark.extra_info.update(
-        p50_ms=round(statistics.median(latencies), 3),
-        p99_ms=round(percentile(latencies, 0.99), 3),
-        max_ms=round(max(latencies), 3),
+    result: dict[str, float] = {}
+    benchmark.pedantic(
+        lambda: result.update(run_load(server, key, "paced", 200, 2_000)), rounds=1, iterations=1
     )
-    print(f"\nexecute at 200/s: {benchmark.extra_info}")
+    benchmark.extra_info.update(result, load=os.getloadavg()[0])
+    print(f"\nexecute at 200/s ({server.label}): {benchmark.extra_info}")
 
 
 def test_bench_execute_sustained_throughput(benchmark: Any, api: tuple[ApiServer, str]) -> None:
     server, key = api
-    per_client, clients = 750, 4
+    connections, per_connection = 8, 500
     result: dict[str, float] = {}
+    assert server.process is not None
+    before = cpu_seconds(server.process.pid)
 
     def flood() -> None:
-        def send(offset: int) -> None:
-            with httpx.Client(base_url=server.url, headers={"X-API-Key": key}) as client:
-                for number in range(per_client):
-                    client.post("/api/v1/execute", json=order(offset + number)).raise_for_status()
-
-        threads = [
-            threading.Thread(target=send, args=(index * per_client,)) for index in range(clients)
-        ]
-        start = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        result["orders_per_second"] = per_client * clients / (time.perf_counter() - start)
+        result.update(run_load(server, key, "flood", connections, per_connection))
 
     benchmark.pedantic(flood, rounds=1, iterations=1)
-    benchmark.extra_info.update(orders_per_second=round(result["orders_per_second"]))
-    print(f"\nexecute flood, {clients} clients: {benchmark.extra_info}")
+    server_ms = (cpu_seconds(server.process.pid) - before) * 1000 / (connections * per_connection)
+    benchmark.extra_info.update(
+        result, server_cpu_ms_per_order=round(server_ms, 3), load=os.getloadavg()[0]
+    )
+    print(f"\nexecute flood, {connections} connections ({server.label}): {benchmark.extra_info}")
 
 
 @pytest.mark.parametrize("medium", MEDIA)
@@ -234,3 +334,14 @@ def test_bench_order_manager_execute_in_process(
     app.close()
     if medium != "disk":
         shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    # The load generator: `python test_bench_api.py URL KEY paced RATE COUNT` or
+    # `... flood CONNECTIONS PER_CONNECTION`; prints its figures as JSON.
+    url, key, mode, first, second = sys.argv[1:6]
+    if mode == "paced":
+        figures = paced_load(url, key, float(first), int(second))
+    else:
+        figures = flood_load(url, key, int(first), int(second))
+    print(json.dumps(figures))
