@@ -45,3 +45,25 @@ def test_sqlite_synchronous_mode_comes_from_the_url(
 def test_sqlite_synchronous_mode_that_does_not_exist_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="SQLITE_SYNCHRONOUS 'SOMETIMES' is not one of"):
         open_store(f"sqlite:///{tmp_path / 'e.sqlite'}?synchronous=sometimes", ManualClock())
+
+
+def test_sqlite_file_store_checkpoints_in_the_background_and_stops_on_close(
+    tmp_path: Path,
+) -> None:
+    app = open_store(f"sqlite:///{tmp_path / 'e.sqlite'}", ManualClock())
+    checkpointer = app.factory.checkpointer
+    assert checkpointer is not None and checkpointer.running
+    with app.recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == 10_000  # only a backstop
+    app.close()
+    assert not checkpointer.running
+
+
+def test_sqlite_inline_checkpoint_keeps_sqlites_own_behaviour(tmp_path: Path) -> None:
+    app = open_store(f"sqlite:///{tmp_path / 'e.sqlite'}?checkpoint=inline", ManualClock())
+    assert app.factory.checkpointer is None
+    with app.recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == 1_000
+    app.close()

@@ -45,6 +45,7 @@ def store_env(url: str) -> dict[str, str]:
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "30",
             "SQLITE_SYNCHRONOUS": query.get("synchronous", ["full"])[0].upper(),
+            "SQLITE_CHECKPOINT": query.get("checkpoint", ["background"])[0].upper(),
         }
     if parsed.scheme in ("postgres", "postgresql"):
         dbname = parsed.path.lstrip("/")
