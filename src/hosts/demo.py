@@ -28,7 +28,7 @@ from adapters.parquet.output import ParquetOutput
 from adapters.parquet.queries import named_sql
 from adapters.parquet.runner import ProjectionRunner
 from tradingcore.analytics.config import PIPELINE_VERSION, AnalyticsConfig
-from tradingcore.analytics.features import AGGRESSOR_SIGNS, FEATURE_NAMES
+from tradingcore.analytics.features import AGGRESSOR_SIGNS
 from tradingcore.analytics.labels import threshold_units
 from tradingcore.analytics.model import OnlineModel
 from tradingcore.analytics.pipeline import SymbolPipeline
@@ -36,7 +36,7 @@ from tradingcore.application.order_commands import ExecuteOrder
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.signal_desk import AutoExecution, SignalDesk, SignalReceived
 from tradingcore.application.trading import TradingApplication
-from tradingcore.domain.features import FeatureSeries
+from tradingcore.domain.features import FEATURE_NAMES, FeatureSeries
 from tradingcore.domain.order import Order, OrderDenied
 from tradingcore.domain.signal import Direction
 from tradingcore.domain.tape import TradeColumns, session_of

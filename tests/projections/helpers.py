@@ -12,12 +12,11 @@ from adapters.parquet.output import ParquetOutput
 from adapters.parquet.runner import ProjectionRunner
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.commands import SubmitOrder
-from tradingcore.domain.features import FeatureSeries
+from tradingcore.domain.features import FEATURE_NAMES, FeatureSeries
 from tradingcore.domain.signal import Direction
 from tradingcore.domain.tape import Trade, TradeColumns
 from tradingcore.domain.values import Price, Quantity, Side, Symbol
 from tradingcore.ports.clock import ManualClock
-from tradingcore.projections.tables import FEATURE_NAMES
 from tradingcore.simulation.market import synthetic_session
 
 SESSIONS = (date(2025, 12, 1), date(2025, 12, 2))

@@ -137,7 +137,7 @@ def parse_line(
         except DomainError as error:
             raise fail(1, f"is not a B3 symbol ({error})") from None
     trade_number = _integer(values[2], lambda why: fail(2, why), minimum=0)
-    price_units = _price_units(values[3], lambda why: fail(3, why))
+    price_units = price_text_to_units(values[3], lambda why: fail(3, why))
     try:
         tick = tick_units(symbol) if wanted else 1
     except LookupError as error:
@@ -192,7 +192,8 @@ def _choice(text: str, allowed: tuple[int, ...], fail: Fail) -> int:
     return int(text)
 
 
-def _price_units(text: str, fail: Fail) -> int:
+def price_text_to_units(text: str, fail: Fail) -> int:
+    """Parse a `.`-decimal price into exact integer units, or raise `fail(why)`."""
     try:
         price = Decimal(text.strip())
     except InvalidOperation:

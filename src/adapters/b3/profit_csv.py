@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from adapters.b3.errors import B3FileError
 from adapters.b3.local_time import local_datetime_to_utc_ms, utc_ms_to_local_day
-from adapters.b3.neg_layout import TickUnits
+from adapters.b3.neg_layout import TickUnits, price_text_to_units
 from adapters.b3.source import read_bytes
 from adapters.b3.table import TradeTable
 from tradingcore.domain.errors import DomainError
@@ -248,16 +248,7 @@ def _price_units(text: str, comma_decimal: bool, fail: Fail) -> int:
         plain = plain.replace(".", "").replace(",", ".")
     elif _THOUSANDS.match(plain):
         plain = plain.replace(".", "")
-    try:
-        price = Decimal(plain)
-    except InvalidOperation:
-        raise fail("is not a number") from None
-    if not price.is_finite() or price <= 0:
-        raise fail("must be a positive price")
-    units = price * PRICE_SCALE
-    if units != units.to_integral_value():
-        raise fail(f"is finer than 1/{PRICE_SCALE}")
-    return int(units)
+    return price_text_to_units(plain, fail)
 
 
 def _quantity(text: str, fail: Fail) -> int:

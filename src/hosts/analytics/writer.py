@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
 
-from tradingcore.analytics.features import FEATURE_NAMES, FeatureRow
+from tradingcore.analytics.features import FeatureRow
 from tradingcore.application.errors import ConcurrencyConflict
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.aggregate import DomainEvent
-from tradingcore.domain.features import FeatureSeries, feature_series_id
+from tradingcore.domain.features import FEATURE_NAMES, FeatureSeries, feature_series_id
 from tradingcore.domain.signal import Signal
 from tradingcore.domain.values import Symbol
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tradingcore.analytics.config import AnalyticsConfig
-from tradingcore.analytics.features import FEATURE_NAMES, FeatureRow
+from tradingcore.analytics.features import FeatureRow
 from tradingcore.analytics.labels import BUY, SELL
 from tradingcore.analytics.model import Probabilities
+from tradingcore.domain.features import FEATURE_NAMES
 from tradingcore.domain.signal import Direction
 from tradingcore.domain.values import units_to_price
 

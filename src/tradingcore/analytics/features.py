@@ -14,13 +14,6 @@ from typing import Final
 
 from tradingcore.domain.values import PRICE_SCALE
 
-FEATURE_NAMES: Final = (
-    "aggressor_flow",
-    "volatility_roll",
-    "volume_anomaly",
-    "book_delta",
-    "price_momentum",
-)
 NAN: Final = math.nan
 AGGRESSOR_SIGNS: Final = {"B": 1, "S": -1, "N": 0}
 

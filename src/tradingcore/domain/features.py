@@ -5,10 +5,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Final
 
 from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
 from tradingcore.domain.errors import InvalidSignal
 from tradingcore.domain.values import Symbol, deterministic_id
+
+FEATURE_NAMES: Final = (
+    "aggressor_flow",
+    "volatility_roll",
+    "volume_anomaly",
+    "book_delta",
+    "price_momentum",
+)
+"""The spec's five features (section 5.2), in the order rows hold them."""
 
 
 def feature_series_id(symbol: Symbol, session: date, pipeline_version: str) -> uuid.UUID:

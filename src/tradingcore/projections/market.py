@@ -6,12 +6,11 @@ import json
 import math
 from datetime import date
 
-from tradingcore.domain.features import FeaturesComputed
+from tradingcore.domain.features import FEATURE_NAMES, FeaturesComputed
 from tradingcore.domain.signal import SignalGenerated
 from tradingcore.domain.tape import CANCELLED, CROSS, TradesRecorded
 from tradingcore.projections.blocks import Block, Characters, Constant, FlagBit, single_row
 from tradingcore.projections.tables import (
-    FEATURE_NAMES,
     FEATURES,
     SIGNALS,
     TRADES,

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Final
 
+from tradingcore.domain.features import FEATURE_NAMES
+
 B3_TIME: Final = timezone(timedelta(hours=-3))
 """B3's local time (UTC-03:00; Brazil has had no daylight saving time since 2019)."""
 
@@ -54,15 +56,8 @@ TRADES: Final = Table(
     ),
 )
 
-FEATURE_NAMES: Final = (
-    "aggressor_flow",
-    "volatility_roll",
-    "volume_anomaly",
-    "book_delta",
-    "price_momentum",
-)
-"""The spec's five features (section 5.2); any other feature goes to `extra_features`."""
-
+# The spec's five features (domain FEATURE_NAMES) get columns; any other goes to
+# `extra_features`.
 FEATURES: Final = Table(
     "features",
     (
