@@ -17,9 +17,11 @@ from tradingcore.application.errors import (
     IdempotencyConflict,
 )
 from tradingcore.application.trading import TradingApplication, state_hash
+from tradingcore.domain.audit import AuditEntry, audit_id_for
 from tradingcore.domain.errors import InvalidOrderTransition, InvalidPrice, InvalidTrade
 from tradingcore.domain.order import Order, OrderStatus
 from tradingcore.domain.position import Position
+from tradingcore.domain.signal import Direction, Signal
 from tradingcore.domain.tape import MarketTape, TradeColumns, session_tape_id
 from tradingcore.domain.values import Side
 from tradingcore.ports.clock import ManualClock
@@ -172,3 +174,53 @@ def test_cached_aggregate_is_fast_forwarded_with_other_writers_events(
     order = reader.submit_order(submit_order("ff", side=Side.SELL))
     writer.accept_order(order.id, "v-9")
     assert reader.get_order(order.id).venue_order_id == "v-9"
+
+
+def test_concurrent_store_signal_stores_one_signal_and_one_audit_entry(
+    store_url: str, clock: ManualClock
+) -> None:
+    apps = [open_store(store_url, clock) for _ in range(4)]
+    outcomes: list[tuple[uuid.UUID, bool]] = []
+    errors: list[Exception] = []
+    barrier = threading.Barrier(len(apps))
+
+    def record(application: TradingApplication, number: int) -> None:
+        signal = Signal.generate(
+            symbol=WIN,
+            direction=Direction.BUY,
+            confidence=0.8,
+            features={"aggressor_flow": 3.0},
+            model_version="m-1",
+            tick_trade_id=42,
+            tick_timestamp_ms=1_764_590_400_000,
+            price=127_850.0,
+            at=clock.now(),
+        )
+        audit = AuditEntry.record(
+            entry_id=audit_id_for("SIGNAL_RECORDED", f"{signal.id}/{number}"),
+            actor=f"writer-{number}",
+            action="SIGNAL_RECORDED",
+            details={"signal_id": str(signal.id)},
+            result="SUCCESS",
+            reason="",
+            at=clock.now(),
+        )
+        barrier.wait()
+        try:
+            stored, created = application.store_signal(signal, audit)
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+            return
+        outcomes.append((stored.id, created))
+
+    threads = [threading.Thread(target=record, args=(a, n)) for n, a in enumerate(apps)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len({signal_id for signal_id, _ in outcomes}) == 1
+    assert sorted(created for _, created in outcomes) == [False, False, False, True]
+    topics = [n.topic for n in apps[0].recorder.select_notifications(start=1, limit=100)]
+    assert sum(topic.endswith("SignalGenerated") for topic in topics) == 1
+    assert sum(topic.endswith("AuditRecorded") for topic in topics) == 1

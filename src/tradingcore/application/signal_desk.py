@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from tradingcore.application.errors import ConcurrencyConflict
 from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.domain.audit import AuditEntry, audit_id_for
@@ -119,12 +118,10 @@ class SignalDesk:
             reason="",
             at=self.app.clock.now(),
         )
-        try:
-            self.app.store(signal, audit)
-        except ConcurrencyConflict:
-            return self.app.load(Signal, signal_id), False
-        self.orders.observer.audited(audit)
-        return signal, True
+        stored, created = self.app.store_signal(signal, audit)
+        if created:
+            self.orders.observer.audited(audit)
+        return stored, created
 
     def _execute(self, signal: Signal, actor: str, account: str) -> ExecutionResult | None:
         auto = self.auto

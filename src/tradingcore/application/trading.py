@@ -318,13 +318,23 @@ class TradingApplication(Application[uuid.UUID]):
             price=price,
             at=self.clock.now(),
         )
+        return self.store_signal(signal)[0]
+
+    def store_signal(self, signal: Signal, *alongside: AggregateRoot[Any]) -> tuple[Signal, bool]:
+        """Store a generated signal once, with `alongside` (e.g. its audit entry) in the same
+        transaction; return the stored signal and whether this call stored it.
+
+        A signal's id is deterministic (model version, symbol, tick), so when it is already
+        stored, here or by a concurrent writer, the stored one is returned and nothing of
+        `alongside` is written.
+        """
         if self.exists(signal.id):
-            return self.load(Signal, signal.id)
+            return self.load(Signal, signal.id), False
         try:
-            self.store(signal)
+            self.store(signal, *alongside)
         except ConcurrencyConflict:
-            return self.load(Signal, signal.id)
-        return signal
+            return self.load(Signal, signal.id), False
+        return signal, True
 
 
 def state_hash(aggregate: AggregateRoot[Any]) -> str:
