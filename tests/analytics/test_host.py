@@ -165,3 +165,30 @@ def test_host_with_bad_messages_rejects_counts_and_logs_them_and_keeps_going(
         "invalid_json",
         "duplicate_trade_id",
     }
+
+
+def test_host_restarted_with_ticks_resent_stores_each_feature_row_and_signal_once(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'events.sqlite'}"
+    events = session(TICKS, seed=8)
+    ticks = [tick_json(event) for event in events]
+    settings = AnalyticsSettings(
+        store_url=url,
+        port=0,
+        model_path=tmp_path / "model.json",
+        log_dir=tmp_path / "logs",
+        config=fast_config(),
+        feature_batch=150,
+    )
+    for sent in (ticks[:900], ticks[:600], ticks[300:]):  # two restarts, each re-sending ticks
+        service = AnalyticsService(settings)
+        service.start()
+        send_all(service, list(sent))
+        service.stop()
+
+    stored = stored_events(url, FeaturesComputed)
+    trade_ids = [trade_id for event in stored for trade_id in event.trade_ids]
+    assert trade_ids == [event.trade.trade_id for event in events]
+    signals = [event.originator_id for event in stored_events(url, SignalGenerated)]
+    assert signals and len(signals) == len(set(signals))
