@@ -72,6 +72,7 @@ class RiskEngineMachine(RuleBasedStateMachine):
             self.desk.clock.now(),
         )
         with probe.lock:
+            probe.book.watch.sync(self.desk.app)
             daily = probe.book.daily_pnl(
                 self.desk.app, "alice", probe.settings.calendar.session_start(self.desk.clock.now())
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -59,8 +59,12 @@ class GroupCommit:
     Lock order: the manager's lock, then the commit lock, then the queue lock.
     """
 
-    def __init__(self, app: TradingApplication) -> None:
+    def __init__(
+        self, app: TradingApplication, on_commit: Callable[[int, int], None] | None = None
+    ) -> None:
         self.app = app
+        self.on_commit = on_commit
+        """Told the notification ids (first, last) of each batch written in one transaction."""
         self._queue: list[PendingWrite] = []
         self._queue_lock = threading.Lock()
         self._commit_lock = threading.Lock()
@@ -88,10 +92,12 @@ class GroupCommit:
                 self._commit(batch)
 
     def _commit(self, batch: list[PendingWrite]) -> None:
+        aggregates = [aggregate for write in batch for aggregate in write.aggregates]
+        count = sum(len(aggregate.pending_events) for aggregate in aggregates)
         try:
             # store() collects the events, writes them in one transaction and caches the
             # aggregates; on failure it forgets them and the write-by-write retry follows.
-            self.app.store(*(aggregate for write in batch for aggregate in write.aggregates))
+            last = self.app.store(*aggregates)
         except Exception as error:
             if len(batch) == 1:
                 batch[0].error = error
@@ -101,6 +107,9 @@ class GroupCommit:
                         self.app.append(write.events)
                     except Exception as alone:
                         write.error = alone
+        else:
+            if last is not None and self.on_commit is not None:
+                self.on_commit(last - count + 1, last)
         for write in batch:
             write.done = True
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -78,7 +79,7 @@ class OrderManager(RiskControls):
         self.observer: OrderObserver = observer or NullObserver()
         self.book = RiskBook()
         self.lock = threading.RLock()
-        self.writes = GroupCommit(app)
+        self.writes = GroupCommit(app, self.book.watch.committed)
         self._queued: set[uuid.UUID] = set()
         self._sending: Order | None = None
         self._discarded: set[uuid.UUID] = set()
@@ -142,10 +143,13 @@ class OrderManager(RiskControls):
         order_id = order_id_for(command.account, client_order_id)
         if order_id in self._queued:
             self.writes.flush()  # a concurrent retry: let the first one land, then answer
-        if order_id in self._queued or self.app.exists(order_id):
+        synced = self._sync()
+        if order_id in self._queued or (
+            self.book.watch.order_exists(order_id) if synced else self.app.exists(order_id)
+        ):
             return ExecutionResult(self.app.original_order(order_id, submit), created=False)
         order = Order.submit(submit, self.app.instruments(command.symbol), now)
-        decision = self.decide(order)
+        decision = self.decide(order, synced=synced)
         if not decision.approved:
             order.deny(decision.reason_code, decision.reason, now)
         in_process = decision.approved and bool(getattr(self.broker, "in_process", False))
@@ -187,6 +191,7 @@ class OrderManager(RiskControls):
                     self.app.original_order(order.id, decided.submit), created=False
                 )
         self._queued.discard(order.id)
+        self.book.watch.known_orders.add(order.id.int)
         self.observer.audited(decided.audit)
         if not decision.approved:
             self.observer.order_denied(order)
@@ -229,11 +234,23 @@ class OrderManager(RiskControls):
             return
         self.observer.order_sent(order)
 
-    def decide(self, order: Order) -> RiskDecision:
+    def decide(self, order: Order, *, synced: bool | None = None) -> RiskDecision:
         """Run the pre-trade checks on a submitted order; unreadable state denies it."""
-        return evaluate(self.risk_context(order), self.settings.limits, self.settings.calendar)
+        context = self.risk_context(order, synced=synced)
+        return evaluate(context, self.settings.limits, self.settings.calendar)
 
-    def risk_context(self, order: Order) -> RiskContext:
+    def _sync(self) -> bool:
+        """Bring the in-memory risk state up to date with the store; False if unreadable."""
+        try:
+            self.book.watch.sync(self.app)
+        except Exception:
+            return False
+        return True
+
+    def risk_context(self, order: Order, *, synced: bool | None = None) -> RiskContext:
+        """Gather what the checks need; None where the store could not be read (fail closed)."""
+        if synced is None:
+            synced = self._sync()
         now = self.clock.now()
         book = self.book
         intent = OrderIntent(
@@ -244,21 +261,20 @@ class OrderManager(RiskControls):
             order.price,
             self.app.instruments(order.symbol).point_value,
         )
-        engaged: bool | None
-        try:
-            engaged = self.kill_switch().engaged
-        except Exception:  # fail closed: the checks deny on None
-            engaged = None
-        net: int | None
-        daily: Decimal | None
-        try:
-            book.symbols[order.account].add(order.symbol)
-            net = self.app.position(order.account, order.symbol).net_quantity
-            daily = book.daily_pnl(
-                self.app, order.account, self.settings.calendar.session_start(now)
-            )
-        except Exception:
-            net, daily = None, None
+        engaged: bool | None = None  # fail closed: the checks deny on None
+        net: int | None = None
+        daily: Decimal | None = None
+        if synced:
+            with suppress(Exception):
+                engaged = book.watch.kill_switch_of(self.app).engaged
+            try:
+                book.symbols[order.account].add(order.symbol)
+                net = book.watch.position(self.app, order.account, order.symbol).net_quantity
+                daily = book.daily_pnl(
+                    self.app, order.account, self.settings.calendar.session_start(now)
+                )
+            except Exception:
+                net, daily = None, None
         try:
             connected: bool | None = bool(self.broker.is_connected)
         except Exception:

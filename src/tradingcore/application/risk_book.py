@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Iterator
@@ -13,7 +14,9 @@ from typing import Any, Final
 
 from eventsourcing.utils import get_topic
 
+from tradingcore.application.errors import AggregateMissing
 from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.kill_switch import KillSwitch, KillSwitchEvent, kill_switch_id_for
 from tradingcore.domain.order import (
     Order,
     OrderAccepted,
@@ -23,7 +26,7 @@ from tradingcore.domain.order import (
     OrderRejected,
     OrderSubmitted,
 )
-from tradingcore.domain.position import Position, PositionEvent
+from tradingcore.domain.position import Position, PositionEvent, position_id_for
 from tradingcore.domain.tape import Trade
 from tradingcore.domain.values import Side, Symbol
 from tradingcore.risk.checks import RecentOrder
@@ -42,6 +45,22 @@ ORDER_TOPICS: Final = tuple(
         OrderCanceled,
     )
 )
+
+
+def _topics_of(base: type[Any]) -> tuple[str, ...]:
+    found: list[str] = []
+    for kind in base.__subclasses__():
+        found.append(get_topic(kind))
+        found.extend(_topics_of(kind))
+    return tuple(found)
+
+
+ORDER_SUBMITTED_TOPIC: Final = get_topic(OrderSubmitted)
+POSITION_TOPICS: Final = frozenset(_topics_of(PositionEvent))
+KILL_SWITCH_TOPICS: Final = frozenset(_topics_of(KillSwitchEvent))
+WATCHED_TOPICS: Final = (ORDER_SUBMITTED_TOPIC, *sorted(POSITION_TOPICS | KILL_SWITCH_TOPICS))
+"""What the risk state keeps in memory comes from these events: new order ids, positions and
+the kill switch. Any other event (trades, signals, order updates) leaves it valid."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +83,7 @@ class RiskBook:
         self.last_trades: dict[Symbol, Trade] = {}
         self._open_totals: dict[tuple[str, Symbol, Side], int] = defaultdict(int)
         self._baselines: dict[tuple[uuid.UUID, datetime], Decimal] = {}
+        self.watch = StoreWatch()
 
     def refresh(self, order: Order) -> None:
         """Track an order's remaining quantity while it is open."""
@@ -146,7 +166,7 @@ class RiskBook:
         """Return realized plus unrealized P&L of the day, or None if a mark is missing."""
         total = Decimal(0)
         for symbol in sorted(self.symbols.get(account, ())):
-            position = app.position(account, symbol)
+            position = self.watch.position(app, account, symbol)
             total += self.daily_realized(app, position, day_start)
             if position.net_quantity:
                 mark = self.last_price(symbol)
@@ -158,7 +178,10 @@ class RiskBook:
     def rebuild(self, app: TradingApplication, page: int = 1_000) -> int:
         """Fold every stored order event into the book; return how many orders were seen."""
         events: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        self.watch.restart(app.recorder.max_notification_id() or 0)
         for notification in _notifications(app, ORDER_TOPICS, page):
+            if notification.topic == ORDER_SUBMITTED_TOPIC:
+                self.watch.known_orders.add(notification.originator_id.int)
             events[notification.originator_id].append(app.mapper.to_domain_event(notification))
         for order_id, order_events in events.items():
             order = Order.rehydrate(order_id, order_events)
@@ -171,10 +194,95 @@ class RiskBook:
         return len(events)
 
 
-def _notifications(app: TradingApplication, topics: tuple[str, ...], page: int) -> Iterator[Any]:
-    start = 1
+class StoreWatch:
+    """The stored state risk decisions read, kept in memory while the store has not changed.
+
+    Positions, the kill switch and which order ids exist are read from the store once, then
+    reused as long as nothing relevant was stored behind our back: before each decision,
+    `sync` asks the store for its last notification id (one indexed query); if other writers
+    (another process, or this one outside the group commit) stored events since, it follows
+    the notification log over them and forgets what they changed. The group commit's own
+    writes (orders and audit entries, which change none of it) move the mark on directly.
+    """
+
+    def __init__(self) -> None:
+        self.seen = 0
+        """Every event up to this notification id is reflected in memory."""
+        self.known_orders: set[int] = set()
+        """The ids (`UUID.int`) of every order in the store up to `seen`: about 100 bytes each."""
+        self.positions: dict[uuid.UUID, Position] = {}
+        self.kill_switch: KillSwitch | None = None
+        self._lock = threading.Lock()
+
+    def restart(self, seen: int) -> None:
+        with self._lock:
+            self.seen = seen
+            self.positions.clear()
+            self.kill_switch = None
+
+    def sync(self, app: TradingApplication, page: int = 1_000) -> None:
+        """Catch up with the store; raise if it cannot be read (the caller fails closed)."""
+        start = self.seen  # before the query: the group commit may move it on meanwhile
+        latest = app.recorder.max_notification_id() or 0
+        if latest == start:
+            return
+        if latest < start:  # the store went back (restored): trust nothing in memory
+            self.known_orders = {
+                notification.originator_id.int
+                for notification in _notifications(app, (ORDER_SUBMITTED_TOPIC,), page)
+            }
+            self.restart(latest)
+            return
+        for notification in _notifications(app, WATCHED_TOPICS, page, start + 1, latest):
+            topic = notification.topic
+            if topic == ORDER_SUBMITTED_TOPIC:
+                self.known_orders.add(notification.originator_id.int)
+            elif topic in POSITION_TOPICS:
+                self.positions.pop(notification.originator_id, None)
+            else:
+                self.kill_switch = None
+        with self._lock:
+            self.seen = max(self.seen, latest)
+
+    def committed(self, first: int, last: int) -> None:
+        """Note this process's own write of orders and audit entries, ids first..last."""
+        with self._lock:
+            if first <= self.seen + 1 and last > self.seen:
+                self.seen = last
+
+    def position(self, app: TradingApplication, account: str, symbol: Symbol) -> Position:
+        position_id = position_id_for(account, symbol)
+        position = self.positions.get(position_id)
+        if position is None:
+            position = self.positions[position_id] = app.position(account, symbol)
+        return position
+
+    def kill_switch_of(self, app: TradingApplication) -> KillSwitch:
+        switch = self.kill_switch
+        if switch is None:
+            switch = self.kill_switch = _load_kill_switch(app)
+        return switch
+
+    def order_exists(self, order_id: uuid.UUID) -> bool:
+        return order_id.int in self.known_orders
+
+
+def _load_kill_switch(app: TradingApplication) -> KillSwitch:
+    try:
+        return app.load(KillSwitch, kill_switch_id_for())
+    except AggregateMissing:
+        return KillSwitch.new()
+
+
+def _notifications(
+    app: TradingApplication,
+    topics: tuple[str, ...],
+    page: int,
+    start: int = 1,
+    stop: int | None = None,
+) -> Iterator[Any]:
     while True:
-        batch = app.recorder.select_notifications(start=start, limit=page, topics=topics)
+        batch = app.recorder.select_notifications(start=start, limit=page, stop=stop, topics=topics)
         yield from batch
         if len(batch) < page:
             return
