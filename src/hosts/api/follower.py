@@ -72,17 +72,24 @@ class StoreFollower:
                 self.logger.exception("Store follower poll failed")
 
     def poll(self) -> int:
-        """Apply every new notification; return how many were applied."""
+        """Apply every new notification; return how many were applied.
+
+        The position moves on to the store's last notification even when none of them was a
+        trade or a signal, so a poll never rescans the orders stored since the last trade.
+        """
         applied = 0
+        recorder = self.orders.app.recorder
+        latest = recorder.max_notification_id() or 0
         while True:
-            batch = self.orders.app.recorder.select_notifications(
-                start=self.position + 1, limit=self.page, topics=TOPICS
+            batch = recorder.select_notifications(
+                start=self.position + 1, limit=self.page, stop=latest, topics=TOPICS
             )
             for notification in batch:
                 self._apply(notification)
                 self.position = notification.id
                 applied += 1
             if len(batch) < self.page:
+                self.position = max(self.position, latest)
                 return applied
 
     def _apply(self, notification: Notification) -> None:
