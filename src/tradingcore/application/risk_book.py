@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -117,12 +117,15 @@ class RiskBook:
         """Return the unfilled quantity of the account's open orders on one side of a symbol."""
         return self._open_totals.get((account, symbol, side), 0)
 
-    def recent_orders(self, account: str, since: datetime) -> tuple[RecentOrder, ...]:
-        """Return the account's passed orders after `since`, forgetting older ones."""
+    def recent_orders(self, account: str, since: datetime) -> Sequence[RecentOrder]:
+        """Return the account's passed orders after `since`, oldest first, forgetting older ones.
+
+        A view, not a copy (no O(n) per order): read it before the book changes again.
+        """
         recent = self.recent[account]
         while recent and recent[0].at <= since:
             recent.popleft()
-        return tuple(recent)
+        return recent
 
     def open_order_ids(self, account: str | None = None) -> list[uuid.UUID]:
         return [

@@ -5,7 +5,9 @@ Every check fails closed: a missing, stale or non-finite fact denies the order.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Final
 
 from tradingcore.domain.values import Side
@@ -198,7 +200,8 @@ def check_order_rate(
     context: RiskContext, limits: RiskLimits, calendar: SessionCalendar
 ) -> RiskDecision:
     since = context.now - limits.throttle_window
-    count = sum(1 for order in context.recent_orders if order.at > since)
+    recent = context.recent_orders  # oldest first: count the ones after `since` in O(log n)
+    count = len(recent) - bisect_right(recent, since, key=_passed_at)
     if count >= limits.max_orders_per_window:
         return RiskDecision.deny(
             ReasonCode.ORDER_RATE,
@@ -206,6 +209,10 @@ def check_order_rate(
             f"(limit {limits.max_orders_per_window})",
         )
     return APPROVED
+
+
+def _passed_at(order: RecentOrder) -> datetime:
+    return order.at
 
 
 def check_duplicate(
