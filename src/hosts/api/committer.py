@@ -23,6 +23,7 @@ class Committer:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = False
+        self._kick_pending = False
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -45,8 +46,16 @@ class Committer:
         future: asyncio.Future[None] = loop.create_future()
         with self._lock:
             self._waiting.append((loop, future))
-        self._wake.set()
+        if not self._kick_pending:
+            # Wake the thread once per loop iteration, not once per request: the requests
+            # handled in the same iteration queue their writes first and share a transaction.
+            self._kick_pending = True
+            loop.call_soon(self._kick)
         await future
+
+    def _kick(self) -> None:
+        self._kick_pending = False
+        self._wake.set()
 
     def _run(self) -> None:
         while True:
