@@ -333,7 +333,7 @@ def test_risk_limits_change_needs_admin_and_takes_effect(
 
 
 def test_audit_trail_and_logs_are_jsonl_and_never_hold_a_key(
-    client: TestClient[Any], tape: Tape, tmp_path: Path
+    client: TestClient[Any], host: ApiHost, tape: Tape, tmp_path: Path
 ) -> None:
     tape.print(127_850)
     execute(client, client_order_id="audited")
@@ -343,6 +343,7 @@ def test_audit_trail_and_logs_are_jsonl_and_never_hold_a_key(
         headers=headers(ROOT),
     )
     execute(client, key="wrong-key-0123456789")
+    host.flush_logs()  # written out by a background thread within 0.2 s otherwise
 
     audit = [
         json.loads(line)

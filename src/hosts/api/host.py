@@ -33,6 +33,8 @@ from tradingcore.risk.calendar import SessionCalendar
 from tradingcore.risk.limits import RiskLimits
 
 BROKERS: Final = ("paper", "profitdll")
+LOG_FLUSH_SECONDS: Final = 0.2
+"""The longest a JSONL log or audit line waits in memory before it is written out."""
 
 
 @dataclass
@@ -68,8 +70,14 @@ class ApiHost:
         self.app = app or open_store(config.store_url, clock or SystemClock())
         self.broker = broker or build_broker(config.broker)
         if config.log_dir is not None:
-            self.logger = configure_logging("ordermanager", config.log_dir)
-            self.audit_trail: AuditTrail | None = AuditTrail(config.log_dir)
+            # Off the request path: lines are buffered and written out within LOG_FLUSH_SECONDS
+            # (and on stop); an accepted order's audit entry is in the store before its answer.
+            self.logger = configure_logging(
+                "ordermanager", config.log_dir, flush_interval=LOG_FLUSH_SECONDS
+            )
+            self.audit_trail: AuditTrail | None = AuditTrail(
+                config.log_dir, flush_interval=LOG_FLUSH_SECONDS
+            )
         else:
             self.logger = logging.getLogger("tradingcore.ordermanager.silent")
             self.logger.addHandler(logging.NullHandler())
@@ -140,6 +148,13 @@ class ApiHost:
         await self.committer.committed(decided.write)
         return self.orders.complete(decided)
 
+    def flush_logs(self) -> None:
+        """Write out the buffered JSONL log and audit lines now."""
+        for handler in self.logger.handlers:
+            handler.flush()
+        if self.audit_trail is not None:
+            self.audit_trail.flush()
+
     def stop(self) -> None:
         self.follower.stop()
         self.committer.stop()
@@ -148,6 +163,7 @@ class ApiHost:
         self.started = False
         if self.owns_store:
             self.app.close()
+        self.flush_logs()
         if self.audit_trail is not None:
             self.audit_trail.close()
 
