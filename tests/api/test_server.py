@@ -171,3 +171,31 @@ def test_server_without_keys_refuses_to_start(tmp_path: Path) -> None:
 
     assert done.returncode == 2
     assert "--create-key" in done.stderr
+
+
+def test_clean_shutdown_writes_out_every_buffered_log_and_audit_line(
+    tmp_path: Path, server: ApiServer, keys: dict[str, Any], store: TradingApplication
+) -> None:
+    printer(store)(127_850)
+    trader = {"X-API-Key": keys["trader"]}
+    eventually(lambda: httpx.get(f"{server.url}/health").json()["feed"]["fresh"])
+    answers = [
+        httpx.post(
+            f"{server.url}/api/v1/execute",
+            json=order_body(price=127_800 - 5 * number, client_order_id=f"log-{number}"),
+            headers=trader,
+        )
+        for number in range(20)
+    ]
+
+    server.stop()  # SIGTERM: a clean shutdown, right after the last answer
+
+    audit = [
+        line
+        for path in (tmp_path / "logs" / "audit").glob("*.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+    logs = "".join(path.read_text() for path in (tmp_path / "logs" / "ordermanager").glob("*"))
+    assert all(answer.status_code == 201 for answer in answers)
+    assert sum('"ORDER_EXECUTED"' in line for line in audit) == 20
+    assert logs.count('"Order sent"') == 20 and '"API host stopped"' in logs
