@@ -19,7 +19,7 @@ from hosts.api.controllers.positions import PositionController
 from hosts.api.controllers.public import dashboard, metrics
 from hosts.api.controllers.risk import RiskController
 from hosts.api.controllers.signals import SignalController
-from hosts.api.guards import API_KEY_HEADER, api_key_guard, client_rate_guard
+from hosts.api.guards import API_KEY_HEADER, request_guard
 from hosts.api.host import ApiHost
 from hosts.api.schemas import FEATURE_NAME, INPUT_MODELS, MAX_FEATURES
 
@@ -43,7 +43,7 @@ def create_app(host: ApiHost) -> Litestar:
             metrics,
             dashboard,
         ],
-        guards=[client_rate_guard, api_key_guard],
+        guards=[request_guard],
         middleware=[prometheus.middleware],
         plugins=[PydanticPlugin(validate_strict=True)],
         openapi_config=OpenAPIConfig(

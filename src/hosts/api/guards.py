@@ -71,6 +71,15 @@ async def api_key_guard(
         )
 
 
+async def request_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Both app-wide guards in their order, as one: Litestar 2.25 copies the route handler for
+    every guard it runs (`copy(handler)` per guard per request)."""
+    await client_rate_guard(connection, handler)
+    await api_key_guard(connection, handler)
+
+
 async def admin_guard(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:

@@ -10,6 +10,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Final
 
 from eventsourcing.utils import get_topic
@@ -254,7 +255,7 @@ class StoreWatch:
                 self.seen = last
 
     def position(self, app: TradingApplication, account: str, symbol: Symbol) -> Position:
-        position_id = position_id_for(account, symbol)
+        position_id = _position_id(account, symbol)
         position = self.positions.get(position_id)
         if position is None:
             position = self.positions[position_id] = app.position(account, symbol)
@@ -268,6 +269,11 @@ class StoreWatch:
 
     def order_exists(self, order_id: uuid.UUID) -> bool:
         return order_id.int in self.known_orders
+
+
+@lru_cache(maxsize=4_096)
+def _position_id(account: str, symbol: Symbol) -> uuid.UUID:
+    return position_id_for(account, symbol)  # a SHA-1 each time: remembered
 
 
 def _load_kill_switch(app: TradingApplication) -> KillSwitch:
