@@ -18,8 +18,9 @@ import pytest
 
 from adapters.eventstore import open_store
 from adapters.parquet.arrow import schema_of
+from adapters.parquet.days import synchronize
 from adapters.parquet.duck import ProjectionSql
-from adapters.parquet.files import write_atomically
+from adapters.parquet.files import part_name, write_atomically
 from adapters.parquet.output import ParquetOutput
 from adapters.parquet.queries import named_sql
 from adapters.parquet.runner import ProjectionRunner
@@ -33,8 +34,9 @@ STORE_TRADES = 2_000_000
 BATCH = 1_000
 QUERY_TRADES = 5_000_000
 PAIRS = 11
-LAYOUTS = {"20x3": (20, 3), "5x2": (5, 2)}
-"""Symbols x days holding the 5M trades: 60 files of ~83k rows, or 10 files of 500k rows."""
+LAYOUTS = {"20x3": (20, 3, False), "20x3-open": (20, 3, True), "5x2": (5, 2, False)}
+"""Symbols x days holding the 5M trades: 60 files of ~83k rows, or 10 files of 500k rows;
+every day closed (each has its day file), or the last day still open (20 part files)."""
 
 
 def _store(trades: int) -> Path:
@@ -107,10 +109,13 @@ def test_bench_store_to_parquet_projection(benchmark: Any, tmp_path: Path) -> No
 
 
 def _query_data(layout: str = "20x3") -> tuple[Path, Path]:
-    """5M trades as the projection lays them out (SYMBOLS x DAYS files), and as one file."""
-    symbols, days = LAYOUTS[layout]
-    root = CACHE / f"parquet-v2-{layout}-{QUERY_TRADES}"
-    single = CACHE / f"single-v2-{layout}-{QUERY_TRADES}.parquet"
+    """5M trades as the projection lays them out (SYMBOLS x DAYS files), and as one file.
+
+    Closed days get their day files as the runner makes them (`synchronize`).
+    """
+    symbols, days, last_open = LAYOUTS[layout]
+    root = CACHE / f"parquet-v3-{layout}-{QUERY_TRADES}"
+    single = CACHE / f"single-v3-{layout}-{QUERY_TRADES}.parquet"
     if single.exists():
         return root, single
     shutil.rmtree(root, ignore_errors=True)
@@ -143,8 +148,11 @@ def _query_data(layout: str = "20x3") -> tuple[Path, Path]:
             table = pa.table(columns, schema=schema_of(TRADES))
             directory = root / symbol / day.isoformat()
             directory.mkdir(parents=True, exist_ok=True)
-            write_atomically(table, directory / "trades.parquet", [(notification, notification)])
+            open_day = last_open and day_index == days - 1
+            name = part_name("trades", notification, notification) if open_day else "trades.parquet"
+            write_atomically(table, directory / name, [(notification, notification)])
             tables.append(table)
+    synchronize(root, "trades")
     pq.write_table(pa.concat_tables(tables), single, compression="zstd")
     return root, single
 
@@ -155,7 +163,7 @@ def _timed(run: Any) -> float:
     return time.perf_counter() - started
 
 
-@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("layout", list(LAYOUTS))
 def test_bench_vwap_and_bars_over_projection_vs_one_file(benchmark: Any, layout: str) -> None:
     """VWAP + 1-minute bars over 5M trades via the views, and the same SQL on one file."""
     threads = 2

@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from adapters.parquet.arrow import schema_of
+from adapters.parquet.days import DAY_TABLES, day_files
 from adapters.parquet.queries import DEFAULT_HORIZON, named_sql
 from tradingcore.projections.tables import TABLES
 
@@ -42,6 +43,7 @@ class ProjectionSql:
         for name, table in TABLES.items():
             self.connection.register(f"empty_{name}", schema_of(table).empty_table())
         self._shapes: dict[str, bool] = {}
+        self._days: dict[str, dict[str, Path]] = {}
         self._checked = -RECHECK_SECONDS
         self.refresh(recheck=True)
         for view, sql in DERIVED_VIEWS.items():
@@ -52,8 +54,12 @@ class ProjectionSql:
         """(Re)define the views; a table with no files yet is an empty view of its schema.
 
         A table once seen with files keeps its file view (DuckDB re-globs it on every query);
-        empty tables are looked at again at most once a second, unless `recheck`.
+        empty tables are looked at again at most once a second, unless `recheck`. The day
+        files of a table are listed on every call (one directory read).
         """
+        for name in DAY_TABLES:
+            if self._shapes.get(name) and day_files(self.root, name) != self._days.get(name):
+                self._define(name, has_files=True)
         now = time.monotonic()
         if not recheck and now - self._checked < RECHECK_SECONDS:
             return
@@ -62,17 +68,22 @@ class ProjectionSql:
             if self._shapes.get(name) and not recheck:
                 continue
             has_files = any(self.root.glob(f"*/*/{name}*.parquet"))
-            if self._shapes.get(name) == has_files:
+            if self._shapes.get(name) == has_files and not (has_files and name in DAY_TABLES):
                 continue
-            source = (
-                f"read_parquet('{_quote(self.root)}/*/*/{name}*.parquet', "
-                "hive_partitioning = false)"
-                if has_files
-                else f"empty_{name}"
-            )
-            view = f"{name}_files" if name == "orders" else name
-            self.connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}")
-            self._shapes[name] = has_files
+            self._define(name, has_files=has_files)
+
+    def _define(self, name: str, *, has_files: bool) -> None:
+        """Point a table's view at its files (day files for closed days), or at nothing."""
+        view = f"{name}_files" if name == "orders" else name
+        if has_files:
+            closed = day_files(self.root, name) if name in DAY_TABLES else {}
+            source = _files_sql(self.root, name, closed)
+            self._days[name] = closed
+        else:
+            source = f"SELECT * FROM empty_{name}"
+            self._days.pop(name, None)
+        self.connection.execute(f"CREATE OR REPLACE VIEW {view} AS {source}")
+        self._shapes[name] = has_files
 
     def query(self, sql: str) -> pa.Table:
         """Run SQL over the views and return the whole result as an Arrow table."""
@@ -98,6 +109,26 @@ class ProjectionSql:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _files_sql(root: Path, name: str, closed: dict[str, Path]) -> str:
+    """SQL over a table's files: each day file on its own, the spec files of the other days.
+
+    A day file is scanned by its own `read_parquet`, so DuckDB plans with that file's
+    statistics (one multi-file scan keeps only the first file's); the spec files of the days
+    that have one are pruned by directory name before they are opened, so no row is read twice.
+    """
+    spec = f"'{_quote(root)}/*/*/{name}*.parquet'"
+    if not closed:
+        return f"SELECT * FROM read_parquet({spec}, hive_partitioning = false)"
+    scans = [f"SELECT * FROM read_parquet('{_quote(path)}')" for _, path in sorted(closed.items())]
+    dates = ", ".join(f"'{day}'" for day in sorted(closed))
+    scans.append(
+        f"SELECT * EXCLUDE (filename) FROM read_parquet({spec}, hive_partitioning = false, "
+        "filename = true) WHERE parse_filename(parse_dirpath(filename, 'both_slash'), false, "
+        f"'both_slash') NOT IN ({dates})"
+    )
+    return " UNION ALL ".join(scans)
 
 
 def _quote(path: Path) -> str:

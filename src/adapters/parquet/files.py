@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -61,17 +61,30 @@ def data_files(directory: Path) -> list[DataFile]:
     return sorted(files, key=lambda file: (file.table, file.range or (-1, -1)))
 
 
-def day_directories(root: Path) -> list[Path]:
-    """Return every `SYMBOL/DATE` directory under the root, sorted."""
+def symbol_directories(root: Path) -> list[Path]:
+    """Return the `SYMBOL` directories under the root, sorted (`_days` and hidden ones are not)."""
     if not root.is_dir():
         return []
     return sorted(
-        day
+        symbol
         for symbol in root.iterdir()
         if symbol.is_dir() and not symbol.name.startswith((".", "_"))
+    )
+
+
+def day_directories(root: Path) -> list[Path]:
+    """Return every `SYMBOL/DATE` directory under the root, sorted."""
+    return sorted(
+        day
+        for symbol in symbol_directories(root)
         for day in symbol.iterdir()
         if day.is_dir() and _DAY.match(day.name)
     )
+
+
+def is_day(name: str) -> bool:
+    """Tell whether a name is a session date directory name (`YYYY-MM-DD`)."""
+    return _DAY.match(name) is not None
 
 
 def symbol_days(root: Path, symbol: str) -> list[Path]:
@@ -82,14 +95,21 @@ def symbol_days(root: Path, symbol: str) -> list[Path]:
     return sorted(day for day in directory.iterdir() if day.is_dir() and _DAY.match(day.name))
 
 
-def write_atomically(table: pa.Table, path: Path, ranges: Sequence[Range]) -> None:
+def write_atomically(
+    table: pa.Table,
+    path: Path,
+    ranges: Sequence[Range],
+    extra: Mapping[bytes, bytes] | None = None,
+    row_group_size: int | None = None,
+) -> None:
     """Write a Parquet file that readers see whole or not at all (the directory is not synced)."""
     metadata = dict(table.schema.metadata or {})
     metadata[RANGES_KEY] = json.dumps([list(item) for item in ranges]).encode()
+    metadata.update(extra or {})
     # Many small record batches write slowly: one contiguous chunk per column is faster.
     table = table.replace_schema_metadata(metadata).combine_chunks()
     temporary = path.with_name(f".{path.name}.{os.getpid()}{TEMPORARY_SUFFIX}")
-    pq.write_table(table, temporary, compression=COMPRESSION)
+    pq.write_table(table, temporary, compression=COMPRESSION, row_group_size=row_group_size)
     _fsync_file(temporary)
     os.replace(temporary, path)
 

@@ -15,6 +15,7 @@ from typing import Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from adapters.parquet import days
 from adapters.parquet.arrow import schema_of
 from adapters.parquet.files import (
     DataFile,
@@ -105,6 +106,9 @@ class ParquetOutput:
         for directory in day_directories(self.root):
             swept += remove_temporaries(directory)
             deleted += self._recover_directory(directory, checkpoint.position)
+        # Day files follow the spec files as they now are: stale ones go, missing ones come.
+        for table in days.DAY_TABLES:
+            days.synchronize(self.root, table)
         if swept or deleted:
             self.logger.info(
                 "Recovered the projection output",
@@ -151,6 +155,11 @@ class ParquetOutput:
     ) -> list[Path]:
         """Write one part file per key for notifications start..checkpoint.position, then commit."""
         stop = checkpoint.position
+        for name in days.DAY_TABLES:
+            # Before any reader can see new rows of a day, its day file (if any) must go.
+            days.invalidate(
+                self.root, name, (day.isoformat() for table, _, day in batches if table == name)
+            )
         directories: set[Path] = set()
         jobs: list[tuple[pa.Table, Path]] = []
         for (table, symbol, day), records in sorted(batches.items()):
@@ -176,11 +185,15 @@ class ParquetOutput:
         return directory
 
     def compact_closed_days(self, symbols: Iterable[str]) -> list[Path]:
-        """Compact every day of these symbols older than the symbol's latest day."""
+        """Compact every day of these symbols older than the symbol's latest day.
+
+        A day whose files are then compacted for every symbol gets its day file.
+        """
         compacted: list[Path] = []
         for symbol in sorted(set(symbols)):
             for directory in symbol_days(self.root, symbol)[:-1]:
                 compacted.extend(self.compact_directory(directory))
+        self._update_day_files({path.parent.name for path in compacted})
         return compacted
 
     def compact_all(self) -> list[Path]:
@@ -188,7 +201,14 @@ class ParquetOutput:
         compacted: list[Path] = []
         for directory in day_directories(self.root):
             compacted.extend(self.compact_directory(directory))
+        for table in days.DAY_TABLES:
+            days.synchronize(self.root, table)
         return compacted
+
+    def _update_day_files(self, dates: set[str]) -> None:
+        for table in days.DAY_TABLES:
+            for path in days.update(self.root, table, dates):
+                self.logger.info("Wrote a day file", extra={"context": {"file": str(path)}})
 
     def compact_directory(self, directory: Path) -> list[Path]:
         """Merge each table's parts (and earlier compacted file) into `TABLE.parquet`."""
@@ -228,6 +248,7 @@ class ParquetOutput:
         self.checkpoint_path.unlink(missing_ok=True)
         if self.root.is_dir():
             fsync_directory(self.root)
+        days.remove_all(self.root)
         for directory in day_directories(self.root):
             remove_temporaries(directory)
             for file in data_files(directory):

@@ -14,6 +14,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from adapters.parquet.arrow import schema_of
+from adapters.parquet.days import DAY_TABLES, day_files, day_sources, read_sources
 from adapters.parquet.files import data_files, day_directories
 from adapters.parquet.output import ParquetOutput
 from adapters.parquet.runner import ProjectionHalted, ProjectionRunner
@@ -169,8 +170,47 @@ def verify_projections(app: TradingApplication, root: Path, report: Report) -> N
         try:
             for name in TABLES:
                 _compare(connection, name, live[name], rebuilt[name], report)
+            _check_day_files(connection, root, report)
         finally:
             connection.close()
+
+
+def _check_day_files(connection: duckdb.DuckDBPyConnection, root: Path, report: Report) -> None:
+    """Check each day file equals, row for row, the union of that day's spec files."""
+    checked = 0
+    for table in DAY_TABLES:
+        for day, path in sorted(day_files(root, table).items()):
+            checked += 1
+            recorded = read_sources(path)
+            if recorded is None:
+                report.problems.append(f"day file {path} is unreadable or records no sources")
+                continue
+            if recorded != day_sources(root, table, day):
+                report.problems.append(
+                    f"day file {path} is stale: it was made of {sorted(recorded)} "
+                    "but the day's spec files have changed since"
+                )
+                continue
+            spec = _paths([root / symbol / day / f"{table}.parquet" for symbol in recorded])
+            for label, left, right in (
+                (
+                    "only in the day file",
+                    f"read_parquet({_paths([path])})",
+                    f"read_parquet({spec})",
+                ),
+                (
+                    "missing from the day file",
+                    f"read_parquet({spec})",
+                    f"read_parquet({_paths([path])})",
+                ),
+            ):
+                differing = connection.sql(
+                    f"SELECT * FROM (SELECT * FROM {left} EXCEPT ALL SELECT * FROM {right}) "
+                    f"LIMIT {SHOWN}"
+                ).fetchall()
+                for row in differing:
+                    report.problems.append(f"{table} day file {day}: row {label}: {row}")
+    report.facts["day files"] = checked
 
 
 def _committed_files(root: Path, position: int, report: Report) -> dict[str, list[Path]]:
