@@ -91,11 +91,19 @@ class ProjectionSql:
         try:
             return self.connection.sql(sql).to_arrow_table()
         except duckdb.IOException as error:
-            if "No files found" not in str(error):
+            if "No files found" not in str(error) and not self._day_files_changed():
                 raise
-            # Every file of a table went away (a rebuild): fall back to its empty view.
+            # Every file of a table went away (a rebuild): fall back to its empty view; or a
+            # day file went away (new rows for its day): read that day's spec files instead.
             self.refresh(recheck=True)
             return self.connection.sql(sql).to_arrow_table()
+
+    def _day_files_changed(self) -> bool:
+        return any(
+            day_files(self.root, name) != self._days.get(name)
+            for name in DAY_TABLES
+            if self._shapes.get(name)
+        )
 
     def named(self, name: str, *, horizon: int = DEFAULT_HORIZON) -> pa.Table:
         """Run a named query (`vwap`, `bars_1m`, `daily_pnl`, `signal_hit_rate`, `trace`)."""
