@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -21,8 +22,10 @@ from tests.api.server import ApiServer, create_key
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.tape import Trade, TradeColumns
 from tradingcore.domain.values import Aggressor, Symbol
+from tradingcore.risk.limits import RiskLimits
 
 WIN = Symbol("WINZ25")
+ALL_LIMITS = sorted(RiskLimits().to_plain())
 
 
 @pytest.fixture
@@ -199,3 +202,47 @@ def test_clean_shutdown_writes_out_every_buffered_log_and_audit_line(
     assert all(answer.status_code == 201 for answer in answers)
     assert sum('"ORDER_EXECUTED"' in line for line in audit) == 20
     assert logs.count('"Order sent"') == 20 and '"API host stopped"' in logs
+
+
+def test_changed_risk_limits_stay_in_force_after_a_server_restart(
+    tmp_path: Path, keys: dict[str, Any]
+) -> None:
+    risk_file = tmp_path / "risk.json"
+    risk_file.write_text('{"max_order_quantity": 10, "max_position": 20}')
+    configured = ["--risk-config", str(risk_file)]
+    admin, trader = {"X-API-Key": keys["admin"]}, {"X-API-Key": keys["trader"]}
+    first = ApiServer(tmp_path, keys["file"], configured).start()
+    try:
+        changed = httpx.put(
+            f"{first.url}/api/v1/risk/limits",
+            json={"max_order_quantity": 2, "reason": "volatile open"},
+            headers=admin,
+        )
+    finally:
+        first.stop()
+
+    restarted = ApiServer(tmp_path, keys["file"], configured).start()
+    tape = open_store(restarted.store_url, SystemClock())
+    try:
+        printer(tape)(127_850)
+        eventually(lambda: httpx.get(f"{restarted.url}/health").json()["feed"]["fresh"])
+        limits = httpx.get(f"{restarted.url}/api/v1/risk/limits", headers=trader).json()
+        order = httpx.post(
+            f"{restarted.url}/api/v1/execute", json=order_body(quantity=3), headers=trader
+        ).json()
+    finally:
+        restarted.stop()
+        tape.close()
+
+    logged = [
+        json.loads(line)
+        for path in (tmp_path / "logs" / "ordermanager").glob("*.jsonl")
+        for line in path.read_text().splitlines()
+        if '"Risk limits in force"' in line
+    ]
+    assert changed.status_code == 200 and changed.json()["limits"]["max_order_quantity"] == 2
+    assert (limits["limits"]["max_order_quantity"], limits["limits"]["max_position"]) == (2, 20)
+    assert order["reason_code"] == "MAX_ORDER_QUANTITY"
+    assert [entry["context"]["from_store"] for entry in logged] == [[], ALL_LIMITS]
+    assert logged[1]["context"]["stored_change"]["reason"] == "volatile open"
+    assert logged[1]["context"]["limits"]["max_order_quantity"] == 2

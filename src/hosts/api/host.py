@@ -122,6 +122,7 @@ class ApiHost:
                     float(realized)
                 )
         self.started = True
+        self._log_limits()
         self.logger.info(
             "API host started",
             extra={
@@ -147,6 +148,26 @@ class ApiHost:
             return decided
         await self.committer.committed(decided.write)
         return self.orders.complete(decided)
+
+    def _log_limits(self) -> None:
+        """Say which limits are in force and where each came from (a stored admin change wins
+        over the configuration)."""
+        override = self.orders.limits_override()
+        origin = self.orders.limits_origin()
+        context: dict[str, object] = {
+            "limits": self.orders.settings.limits.to_plain(),
+            "from_store": sorted(key for key, where in origin.items() if where == "stored"),
+            "from_configuration": sorted(
+                key for key, where in origin.items() if where == "configuration"
+            ),
+        }
+        if override.version:
+            context["stored_change"] = {
+                "actor": override.actor,
+                "reason": override.reason,
+                "changed_at": override.changed_at.isoformat() if override.changed_at else None,
+            }
+        self.logger.info("Risk limits in force", extra={"context": context})
 
     def flush_logs(self) -> None:
         """Write out the buffered JSONL log and audit lines now."""

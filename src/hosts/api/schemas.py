@@ -123,6 +123,9 @@ class RiskLimitsIn(StrictInput):
     price_band_fraction: Fraction = unchanged()
     market_data_max_age_seconds: Seconds = unchanged()
     duplicate_window_seconds: Seconds = unchanged()
+    reason: Reason = Field(  # type: ignore[assignment]
+        default=None, description="why: kept with the stored change and in the audit trail"
+    )
 
 
 class OrderOut(BaseModel):

@@ -120,6 +120,7 @@ class BrokerReports:
     app: TradingApplication
     broker: Broker
     settings: RiskSettings
+    configured_limits: RiskLimits
     observer: OrderObserver
     book: RiskBook
     lock: threading.RLock

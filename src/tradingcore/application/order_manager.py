@@ -75,7 +75,9 @@ class OrderManager(RiskControls):
     ) -> None:
         self.app = app
         self.broker = broker
-        self.settings = RiskSettings(limits or RiskLimits(), calendar or SessionCalendar())
+        self.configured_limits = limits or RiskLimits()
+        """From the configuration; a stored admin change wins over them (`start`)."""
+        self.settings = RiskSettings(self.configured_limits, calendar or SessionCalendar())
         self.observer: OrderObserver = observer or NullObserver()
         self.book = RiskBook()
         self.lock = threading.RLock()
@@ -85,9 +87,11 @@ class OrderManager(RiskControls):
         self._discarded: set[uuid.UUID] = set()
 
     def start(self) -> int:
-        """Rebuild the risk book from the store and connect the broker; return orders seen."""
+        """Rebuild the risk book and the limits from the store, connect the broker; return
+        how many orders were seen."""
         with self.lock:
             seen = self.book.rebuild(self.app)
+            self.apply_stored_limits()
         self.broker.connect(self)
         return seen
 
@@ -241,8 +245,12 @@ class OrderManager(RiskControls):
 
     def _sync(self) -> bool:
         """Bring the in-memory risk state up to date with the store; False if unreadable."""
+        watch = self.book.watch
         try:
-            self.book.watch.sync(self.app)
+            watch.sync(self.app)
+            if watch.limits_changed:  # another process changed them: theirs are in force
+                self.apply_stored_limits()
+                watch.limits_changed = False
         except Exception:
             return False
         return True

@@ -28,6 +28,7 @@ from tradingcore.domain.order import (
     OrderSubmitted,
 )
 from tradingcore.domain.position import Position, PositionEvent, position_id_for
+from tradingcore.domain.risk_limits import RiskLimitsChanged
 from tradingcore.domain.tape import Trade
 from tradingcore.domain.values import Side, Symbol
 from tradingcore.risk.checks import RecentOrder
@@ -59,9 +60,14 @@ def _topics_of(base: type[Any]) -> tuple[str, ...]:
 ORDER_SUBMITTED_TOPIC: Final = get_topic(OrderSubmitted)
 POSITION_TOPICS: Final = frozenset(_topics_of(PositionEvent))
 KILL_SWITCH_TOPICS: Final = frozenset(_topics_of(KillSwitchEvent))
-WATCHED_TOPICS: Final = (ORDER_SUBMITTED_TOPIC, *sorted(POSITION_TOPICS | KILL_SWITCH_TOPICS))
-"""What the risk state keeps in memory comes from these events: new order ids, positions and
-the kill switch. Any other event (trades, signals, order updates) leaves it valid."""
+LIMITS_TOPIC: Final = get_topic(RiskLimitsChanged)
+WATCHED_TOPICS: Final = (
+    ORDER_SUBMITTED_TOPIC,
+    LIMITS_TOPIC,
+    *sorted(POSITION_TOPICS | KILL_SWITCH_TOPICS),
+)
+"""What the risk state keeps in memory comes from these events: new order ids, positions, the
+kill switch and the limits. Any other event (trades, signals, order updates) leaves it valid."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +222,8 @@ class StoreWatch:
         """The ids (`UUID.int`) of every order in the store up to `seen`: about 100 bytes each."""
         self.positions: dict[uuid.UUID, Position] = {}
         self.kill_switch: KillSwitch | None = None
+        self.limits_changed = False
+        """Someone stored new limits: the order manager reads them before its next decision."""
         self._lock = threading.Lock()
 
     def restart(self, seen: int) -> None:
@@ -236,6 +244,7 @@ class StoreWatch:
                 for notification in _notifications(app, (ORDER_SUBMITTED_TOPIC,), page)
             }
             self.restart(latest)
+            self.limits_changed = True
             return
         for notification in _notifications(app, WATCHED_TOPICS, page, start + 1, latest):
             topic = notification.topic
@@ -243,6 +252,8 @@ class StoreWatch:
                 self.known_orders.add(notification.originator_id.int)
             elif topic in POSITION_TOPICS:
                 self.positions.pop(notification.originator_id, None)
+            elif topic == LIMITS_TOPIC:
+                self.limits_changed = True
             else:
                 self.kill_switch = None
         with self._lock:

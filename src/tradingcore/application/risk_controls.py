@@ -1,4 +1,4 @@
-"""Risk controls: the kill switch and the limits, changed by admins and audited."""
+"""Risk controls: the kill switch and the limits, changed by admins, stored and audited."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 from tradingcore.application.broker_reports import BrokerReports
 from tradingcore.application.errors import AggregateMissing
-from tradingcore.domain.audit import AuditEntry, audit_id_for
 from tradingcore.domain.kill_switch import KillSwitch, kill_switch_id_for
 from tradingcore.domain.order import Order
+from tradingcore.domain.risk_limits import RiskLimitsOverride, risk_limits_id_for
 from tradingcore.risk.limits import RiskLimits
 
 
@@ -49,25 +49,58 @@ class RiskControls(BrokerReports):
         self.observer.audited(audit)
         self.observer.kill_switch_changed(switch)
 
-    def change_limits(self, actor: str, changes: dict[str, Any]) -> RiskLimits:
-        """Apply limit changes (the host lets only admins call this), with an audit entry.
+    def limits_override(self) -> RiskLimitsOverride:
+        """Return the stored admin change of the limits (version 0: none was ever made)."""
+        try:
+            return self.app.load(RiskLimitsOverride, risk_limits_id_for())
+        except AggregateMissing:
+            return RiskLimitsOverride.new()
 
-        The change itself is not persisted: a restart takes the limits from the configuration.
+    def apply_stored_limits(self) -> RiskLimitsOverride | None:
+        """Put the latest stored admin change in force over the configured limits.
+
+        The stored change wins; a limit it does not name (one added since) keeps its
+        configured value. Return the change, or None when the configuration rules alone.
         """
         with self.lock:
+            override = self.limits_override()
+            if not override.version:
+                return None
+            known = self.configured_limits.to_plain()
+            stored = {key: value for key, value in override.limits.items() if key in known}
+            self.settings.limits = self.configured_limits.updated(stored)
+            return override
+
+    def limits_origin(self) -> dict[str, str]:
+        """Name where each limit in force came from: `stored` (admin) or `configuration`."""
+        override = self.limits_override()
+        return {
+            key: "stored" if key in override.limits else "configuration"
+            for key in self.settings.limits.to_plain()
+        }
+
+    def change_limits(self, actor: str, changes: dict[str, Any], reason: str = "") -> RiskLimits:
+        """Apply limit changes (the host lets only admins call this) as a stored event.
+
+        The change and its audit entry are written in one transaction; at the next start the
+        stored limits win over the configured ones.
+        """
+        with self.lock:
+            self.apply_stored_limits()  # build on another process's change, if any
             before = self.settings.limits
             after = before.updated(changes)
-            now = self.clock.now()
-            audit = AuditEntry.record(
-                entry_id=audit_id_for("RISK_LIMITS_CHANGED", f"{actor}@{now.isoformat()}"),
-                actor=actor,
-                action="RISK_LIMITS_CHANGED",
-                details={"before": before.to_plain(), "after": after.to_plain()},
-                result="SUCCESS",
-                reason="",
-                at=now,
+            override = self.limits_override()
+            override.change(after.to_plain(), actor, reason, self.clock.now())
+            audit = self._audit(
+                actor,
+                "RISK_LIMITS_CHANGED",
+                override.id,
+                {"before": before.to_plain(), "after": after.to_plain()},
+                "SUCCESS",
+                reason,
+                override.version,
             )
-            self.app.store(audit)
+            self.app.store(override, audit)
             self.settings.limits = after
             self.observer.audited(audit)
             return after

@@ -67,7 +67,7 @@ class RiskController(Controller):
     @put(
         "/limits",
         operation_id="changeRiskLimits",
-        summary="Change risk limits (admin only; audited)",
+        summary="Change risk limits (admin only; stored, audited, kept across restarts)",
         guards=[admin_guard],
         responses=error_responses(403, 413, 422),
         sync_to_thread=True,
@@ -75,9 +75,11 @@ class RiskController(Controller):
     def change_limits(
         self, request: Request[Any, Any, Any], data: JSONBody[RiskLimitsIn]
     ) -> RiskLimitsOut:
-        """Apply the given limits; omitted ones keep their values."""
+        """Apply the given limits; omitted ones keep their values. The change is stored: after a
+        restart it still wins over the configured limits."""
         principal = principal_of(request)
         changes = data.model_dump(exclude_none=True)
+        reason = changes.pop("reason", "")
         with domain_errors():
-            limits = host_of(request).orders.change_limits(principal.name, changes)
+            limits = host_of(request).orders.change_limits(principal.name, changes, reason)
         return limits_out(limits)
