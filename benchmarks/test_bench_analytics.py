@@ -128,18 +128,28 @@ json.dump(sent, open(path + ".sent", "w"))
 
 
 def websocket_run(
-    tmp_path: Path, count: int, rate: int, threshold: float, store_url: str
+    tmp_path: Path,
+    count: int,
+    rate: int,
+    threshold: float,
+    store_url: str,
+    writer_process: bool = True,
 ) -> dict[str, Any]:
     default = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL_S)  # as the analytics host sets it
     try:
-        return _websocket_run(tmp_path, count, rate, threshold, store_url)
+        return _websocket_run(tmp_path, count, rate, threshold, store_url, writer_process)
     finally:
         sys.setswitchinterval(default)
 
 
 def _websocket_run(
-    tmp_path: Path, count: int, rate: int, threshold: float, store_url: str
+    tmp_path: Path,
+    count: int,
+    rate: int,
+    threshold: float,
+    store_url: str,
+    writer_process: bool,
 ) -> dict[str, Any]:
     config = AnalyticsConfig(buy_threshold=threshold, sell_threshold=threshold)
     model_path = tmp_path / "model.json"
@@ -164,6 +174,7 @@ def _websocket_run(
             log_dir=tmp_path / "logs",
             config=config,
             feature_batch=FEATURE_BATCH,
+            writer_process=writer_process,
         )
     )
     stored: dict[int, int] = {}
@@ -173,6 +184,7 @@ def _websocket_run(
 
     service.engine.on_signal = on_signal
     service.start()
+    assert service.engine.writer.ready(60.0)  # the writer process is up
     sender = subprocess.run(
         [sys.executable, "-c", SENDER, service.server.url, str(lines), str(count), str(rate)],
         check=True,
@@ -190,6 +202,7 @@ def _websocket_run(
         "threshold": threshold,
         "store": store_url.split(":", maxsplit=1)[0],
         "synchronous": store_url.partition("synchronous=")[2] or "default",
+        "writer": "process" if writer_process else "thread",
         "accepted": service.server.accepted,
         "signals_stored": len(latencies),
         "p50_ms": round(latencies[len(latencies) // 2], 3),
@@ -218,4 +231,26 @@ def test_websocket_tick_to_stored_signal_at_10k_ticks_per_second(
     )
     benchmark.extra_info.update(result)
     print(f"\nwebsocket to stored signal: {result}")
+    assert result["accepted"] == 100_000
+
+
+@pytest.mark.parametrize("synchronous", ["full", "normal"])
+@pytest.mark.parametrize("threshold", [0.65, 0.5])
+def test_thread_writer_tick_to_stored_signal_at_10k_ticks_per_second(
+    benchmark: Any, tmp_path: Path, threshold: float, synchronous: str, bench_store_url: str
+) -> None:
+    """The same with the store writer on a thread of the host (before the writer process)."""
+    store_url = bench_store_url
+    if synchronous != "full":
+        if not store_url.startswith("sqlite"):
+            pytest.skip("synchronous= is a SQLite option")
+        store_url = f"{store_url}?synchronous={synchronous}"
+    result = benchmark.pedantic(
+        websocket_run,
+        args=(tmp_path, 100_000, 10_000, threshold, store_url, False),
+        rounds=1,
+        iterations=1,
+    )
+    benchmark.extra_info.update(result)
+    print(f"\nthread writer, tick to stored signal: {result}")
     assert result["accepted"] == 100_000

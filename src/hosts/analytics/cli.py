@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Final
 
-from adapters.eventstore import DEFAULT_STORE_URL
+from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError
 from adapters.jsonlog import DEFAULT_LOG_DIR
 from adapters.models import ModelFileError
 from hosts.analytics.options import add_config_arguments, config_from, host_port
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         service = AnalyticsService(settings)
         service.start()
-    except (ModelFileError, OSError) as error:
+    except (ModelFileError, StoreUrlError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     stopping = threading.Event()

@@ -18,7 +18,8 @@ from adapters.websocket.messages import BookMessage, TickMessage
 from adapters.websocket.server import Message, MessageRejected
 from hosts.analytics.features_log import FeatureBuffer
 from hosts.analytics.metrics import AnalyticsMetrics
-from hosts.analytics.writer import StoreWriter
+from hosts.analytics.writer import StoreWriter, StoreWrites
+from hosts.analytics.writer_process import ProcessStoreWriter
 from tradingcore.analytics.config import AnalyticsConfig
 from tradingcore.analytics.decision import SignalDecision
 from tradingcore.analytics.features import AGGRESSOR_SIGNS
@@ -37,7 +38,7 @@ RECENT_TRADE_IDS: Final = 50_000
 """Trade ids remembered per symbol to refuse a message sent twice (e.g. after a reconnect)."""
 
 SignalCallback = Callable[[Signal], None]
-"""Called on the writer thread with each stored BUY/SELL signal."""
+"""Called on the writer's thread with each stored BUY/SELL signal."""
 
 
 @dataclass(slots=True)
@@ -81,11 +82,15 @@ def signal_body(signal: Signal) -> dict[str, object]:
 
 
 class AnalyticsEngine:
-    """Per-symbol pipelines over one store; call `handle` for each valid message."""
+    """Per-symbol pipelines over one store; call `handle` for each valid message.
+
+    `store` is an open application (its writes on a thread of this process) or a store URL
+    (its writes in a writer process of their own, see `writer_process`).
+    """
 
     def __init__(
         self,
-        app: TradingApplication,
+        store: TradingApplication | str,
         clock: ManualClock,
         config: AnalyticsConfig,
         *,
@@ -96,14 +101,21 @@ class AnalyticsEngine:
         on_signal: SignalCallback | None = None,
         on_update: Callable[[str, OnlineModel], None] | None = None,
     ) -> None:
-        self.app = app
         self.clock = clock
         self.config = config
         self.models: dict[str, OnlineModel] = dict(models or {})
         self.metrics = metrics or AnalyticsMetrics()
         self.logger = logger or logging.getLogger("tradingcore.analytics")
         self.trainer = ThreadTrainer()
-        self.writer = StoreWriter(app, config.pipeline_version, self._stored, self._failed)
+        self.app: TradingApplication | None = None
+        self.writer: StoreWrites
+        if isinstance(store, str):
+            self.writer = ProcessStoreWriter(
+                store, config.pipeline_version, self._stored, self._failed
+            )
+        else:
+            self.app = store
+            self.writer = StoreWriter(store, config.pipeline_version, self._stored, self._failed)
         self.features = FeatureBuffer(feature_batch, self.writer.put)
         self.on_signal = on_signal
         self.on_update = on_update

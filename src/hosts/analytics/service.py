@@ -12,16 +12,18 @@ from typing import Any
 
 from prometheus_client import start_http_server
 
-from adapters.eventstore import DEFAULT_STORE_URL, open_store
+from adapters.eventstore import DEFAULT_STORE_URL, open_store, store_env
 from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
 from adapters.models import load_models, save_states
 from adapters.signals_http import SignalForwarder
 from adapters.websocket.server import DEFAULT_PORT, TickServer
 from hosts.analytics.engine import AnalyticsEngine, signal_body
 from hosts.analytics.metrics import AnalyticsMetrics
+from hosts.analytics.writer_process import ProcessStoreWriter
 from tradingcore.analytics.config import AnalyticsConfig
 from tradingcore.analytics.model import OnlineModel
 from tradingcore.analytics.state import model_state
+from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.signal import Signal
 from tradingcore.ports.clock import ManualClock
 
@@ -41,6 +43,9 @@ class AnalyticsSettings:
     feature_batch: int = 1_000
     flush_interval: float = 1.0
     forward_capacity: int = 10_000
+    writer_process: bool = True
+    """Store writes in a process of their own (False: on a thread of the host; an in-memory
+    store always writes in the host, where its events live)."""
 
 
 class AnalyticsService:
@@ -51,7 +56,10 @@ class AnalyticsService:
         self.logger = configure_logging("analytics", settings.log_dir)
         self.metrics = AnalyticsMetrics()
         self.clock = ManualClock()
-        self.app = open_store(settings.store_url, self.clock)
+        store_env(settings.store_url)  # a bad URL fails here, not in the writer process
+        self.app: TradingApplication | None = None
+        if not settings.writer_process or _in_memory(settings.store_url):
+            self.app = open_store(settings.store_url, self.clock)
         models: dict[str, OnlineModel] = {}
         if settings.model_path is not None and settings.model_path.exists():
             models = load_models(settings.model_path)
@@ -66,7 +74,7 @@ class AnalyticsService:
             )
             self.metrics.watch_forwarder(self.forwarder.status)
         self.engine = AnalyticsEngine(
-            self.app,
+            self.app or settings.store_url,
             self.clock,
             settings.config,
             models=models,
@@ -120,7 +128,13 @@ class AnalyticsService:
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server.server_close()
-        self.app.close()
+        if self.app is not None:
+            self.app.close()
+        left = (
+            self.engine.writer.pending if isinstance(self.engine.writer, ProcessStoreWriter) else 0
+        )
+        if left:
+            self._log("Store writes left undone", level=logging.ERROR, count=left)
         self._log(
             "Analytics host stopped",
             feature_rows_stored=self.engine.writer.stored_rows,
@@ -173,6 +187,10 @@ class AnalyticsService:
 
     def _log(self, text: str, *, level: int = logging.INFO, **context: Any) -> None:
         self.logger.log(level, text, extra={"context": context})
+
+
+def _in_memory(url: str) -> bool:
+    return url.startswith("memory:") or url.startswith("sqlite://:memory:")
 
 
 def api_key_from(variable: str) -> str:

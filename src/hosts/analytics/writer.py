@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final
+from typing import Final, Protocol
 
 from tradingcore.analytics.features import FeatureRow
 from tradingcore.application.errors import ConcurrencyConflict
@@ -33,6 +33,22 @@ RETRY_SECONDS: Final = 0.5
 
 FailureHandler = Callable[[str, BaseException, dict[str, object]], None]
 Task = Callable[[], None]
+
+
+class StoreWrites(Protocol):
+    """What the engine needs of a store writer (this thread, or a process of its own)."""
+
+    stored_signals: int
+    stored_rows: int
+    dropped_rows: int
+
+    def put(self, item: Signal | FeatureBatch | Task) -> None: ...
+
+    def ready(self, timeout: float = 30.0) -> bool: ...
+
+    def sync(self, timeout: float = 30.0) -> bool: ...
+
+    def close(self, timeout: float = 30.0) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +70,18 @@ class StoreWriter:
         pipeline_version: str,
         on_stored: Callable[[Signal], None],
         on_failure: FailureHandler,
+        *,
+        on_batch_stored: Callable[[FeatureBatch, int], None] | None = None,
+        on_batch_dropped: Callable[[FeatureBatch], None] | None = None,
+        thread: bool = True,
     ) -> None:
+        """`on_batch_stored` gets each stored batch with its rows recorded (rows of ticks
+        already recorded are left out); `on_batch_dropped` each batch dropped unstored.
+        With `thread=False` no thread starts: a subclass feeds `_get` and `_get_nowait` and
+        calls `_work` itself."""
         self.app = app
+        self.on_batch_stored = on_batch_stored
+        self.on_batch_dropped = on_batch_dropped
         self.pipeline_version = pipeline_version
         self.on_stored = on_stored
         self.on_failure = on_failure
@@ -67,6 +93,8 @@ class StoreWriter:
         self._signals: list[tuple[Signal, list[DomainEvent]]] = []
         self._batches: list[FeatureBatch] = []
         self._series: dict[tuple[Symbol, date], FeatureSeries] = {}
+        self._rows: dict[int, int] = {}
+        """id() of a batch being written → the rows its event records."""
         self._queued = 0
         self._done = 0
         self._taken = 0
@@ -74,13 +102,18 @@ class StoreWriter:
         self._closing = False
         self._idle = threading.Condition()
         self._thread = threading.Thread(target=self._work, name="store-writer", daemon=True)
-        self._thread.start()
+        if thread:
+            self._thread.start()
 
     def put(self, item: Signal | FeatureBatch | Task) -> None:
         """Queue a signal, a feature batch, or a task (run on this thread after the writes)."""
         with self._idle:
             self._queued += 1
         self._queue.put(item)
+
+    def ready(self, timeout: float = 30.0) -> bool:
+        """Return True: this writer uses the application it was given."""
+        return True
 
     def sync(self, timeout: float = 30.0) -> bool:
         """Wait until everything queued so far has been stored; return False on timeout."""
@@ -97,10 +130,7 @@ class StoreWriter:
 
     def _work(self) -> None:
         while True:
-            try:
-                item = self._queue.get(timeout=RETRY_SECONDS if self._pending() else None)
-            except queue.Empty:
-                item = _NOTHING  # time to retry what failed
+            item = self._get(RETRY_SECONDS if self._pending() else None)
             self._take_all(item)
             try:
                 self._write()
@@ -127,10 +157,23 @@ class StoreWriter:
             elif item is not _NOTHING:
                 self._taken += 1
                 self._take(item)
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
+            item = self._get_nowait()
+            if item is _NOTHING:
                 return
+
+    def _get(self, timeout: float | None) -> Signal | FeatureBatch | Task | None:
+        """Wait up to `timeout` for the next item; `_NOTHING` when the time is up."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return _NOTHING  # time to retry what failed
+
+    def _get_nowait(self) -> Signal | FeatureBatch | Task | None:
+        """Return the next item queued, or `_NOTHING`."""
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return _NOTHING
 
     def _take(self, item: Signal | FeatureBatch | Task) -> None:
         if isinstance(item, Signal | FeatureBatch):
@@ -210,7 +253,10 @@ class StoreWriter:
                 self.stored_signals += 1
                 self.on_stored(item)
             else:
-                self.stored_rows += len(item.rows)
+                rows = self._rows.pop(id(item), 0)
+                self.stored_rows += rows
+                if self.on_batch_stored is not None:
+                    self.on_batch_stored(item, rows)
         self._trim()
 
     def _record(self, batch: FeatureBatch) -> list[DomainEvent]:
@@ -223,7 +269,10 @@ class StoreWriter:
             else:
                 series = FeatureSeries.start(batch.symbol, batch.session, self.pipeline_version)
             self._series[key] = series
-        series.record(batch.trade_ids, batch.timestamps_ms, FEATURE_NAMES, batch.rows, batch.at)
+        event = series.record(
+            batch.trade_ids, batch.timestamps_ms, FEATURE_NAMES, batch.rows, batch.at
+        )
+        self._rows[id(batch)] = 0 if event is None else len(event.rows)
         return list(series.collect_events())
 
     def _trim(self) -> None:
@@ -232,6 +281,8 @@ class StoreWriter:
             dropped = self._batches.pop(0)
             rows -= len(dropped.rows)
             self.dropped_rows += len(dropped.rows)
+            if self.on_batch_dropped is not None:
+                self.on_batch_dropped(dropped)
             self.on_failure(
                 "features",
                 RuntimeError(f"dropped {len(dropped.rows)} feature rows: store down too long"),
