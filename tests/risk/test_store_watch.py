@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from eventsourcing.persistence import OperationalError
+
 from tests.risk.desk import Desk
 from tradingcore.domain.order import OrderStatus
 from tradingcore.risk.limits import RiskLimits
@@ -77,3 +80,22 @@ def test_events_that_change_no_risk_state_keep_it_in_memory(store_url: str) -> N
 
     assert watch.positions == cached and watch.kill_switch is not None
     assert watch.seen == ours.app.recorder.max_notification_id()
+
+
+def test_a_store_that_cannot_say_what_changed_denies_the_order(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours, _ = two_desks(store_url)
+    recorder = ours.app.recorder
+
+    def unreadable() -> int:
+        raise OperationalError("disk I/O error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(recorder, "max_notification_id", unreadable)
+        denied = ours.execute(price=127_800, client_order_id="blind")
+    ours.tick()
+    passed = ours.execute(price=127_805, client_order_id="sighted")
+
+    assert denied.order.reason_code == "RISK_STATE_UNREADABLE"
+    assert passed.order.status is OrderStatus.ACCEPTED
