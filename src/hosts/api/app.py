@@ -21,6 +21,7 @@ from hosts.api.controllers.risk import RiskController
 from hosts.api.controllers.signals import SignalController
 from hosts.api.guards import API_KEY_HEADER, request_guard
 from hosts.api.host import ApiHost
+from hosts.api.metrics import RequestMetrics
 from hosts.api.schemas import FEATURE_NAME, INPUT_MODELS, MAX_FEATURES
 
 TITLE: Final = "tradingcore API"
@@ -31,7 +32,10 @@ PUBLIC_PATHS: Final = ("/health", "/metrics")
 def create_app(host: ApiHost) -> Litestar:
     """Build the ASGI app over a host; the server's lifespan starts and stops the host."""
     prometheus = PrometheusConfig(
-        app_name="tradingcore_api", prefix="tradingcore_api", group_path=True
+        app_name="tradingcore_api",
+        prefix="tradingcore_api",
+        group_path=True,
+        middleware_class=RequestMetrics,
     )
     app = Litestar(
         route_handlers=[

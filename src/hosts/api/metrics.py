@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Final
+import time
+from collections.abc import Callable
+from typing import Any, Final
 
+from litestar import Request
+from litestar.enums import ScopeType
+from litestar.plugins.prometheus import PrometheusMiddleware
+from litestar.types import Message, Send
 from prometheus_client import Counter, Gauge
 
 from adapters.jsonlog import AuditTrail
@@ -30,6 +36,37 @@ AUTH_REJECTED: Final = Counter(
 FOLLOWER_ERRORS: Final = Counter(
     "api_tape_follower_errors", "Store notifications the tape follower could not apply"
 )
+
+
+class RequestMetrics(PrometheusMiddleware):
+    """Litestar's Prometheus middleware, same metrics and labels, less work per request.
+
+    Litestar 2.25 parses the request URL for the `path` label even when `group_path` replaces
+    it with the route template, and wraps `send` with `functools.wraps` on every request.
+    """
+
+    def _get_default_labels(self, request: Request[Any, Any, Any]) -> dict[str, str | int | float]:
+        scope = request.scope
+        if not self._config.group_path:
+            return super()._get_default_labels(request)
+        return {
+            "method": scope["method"] if scope["type"] == ScopeType.HTTP else scope["type"],
+            "path": scope["path_template"],
+            "status_code": 200,
+            "app_name": self._config.app_name,
+        }
+
+    def _get_wrapped_send(self, send: Send, request_span: dict[str, float]) -> Callable[..., Any]:
+        async def wrapped_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                request_span["status_code"] = message["status"]
+            elif message["type"] == "http.response.body":
+                end = time.perf_counter()
+                request_span["duration"] = end - request_span["start_time"]
+                request_span["end_time"] = end
+            await send(message)
+
+        return wrapped_send
 
 
 class MetricsObserver:
