@@ -23,6 +23,7 @@ from hosts.api.metrics import (
     MetricsObserver,
 )
 from hosts.api.ratelimit import FixedWindowLimiter
+from hosts.api.store_mark import SQLiteMark, store_mark
 from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.signal_desk import AutoExecution, SignalDesk
@@ -69,6 +70,7 @@ class ApiHost:
         self.owns_store = app is None
         self.app = app or open_store(config.store_url, clock or SystemClock())
         self.broker = broker or build_broker(config.broker)
+        self.store_mark = store_mark(self.app)
         if config.log_dir is not None:
             # Off the request path: lines are buffered and written out within LOG_FLUSH_SECONDS
             # (and on stop); an accepted order's audit entry is in the store before its answer.
@@ -89,6 +91,7 @@ class ApiHost:
             limits=config.limits,
             calendar=config.calendar,
             observer=MetricsObserver(self.logger, self.audit_trail),
+            store_mark=self.store_mark,
         )
         self.committer = Committer(self.orders.writes)
         self.signals = SignalDesk(self.orders, config.auto_execution)
@@ -187,6 +190,8 @@ class ApiHost:
         self.flush_logs()
         if self.audit_trail is not None:
             self.audit_trail.close()
+        if isinstance(self.store_mark, SQLiteMark):
+            self.store_mark.close()
 
 
 def build_broker(kind: str) -> Broker:

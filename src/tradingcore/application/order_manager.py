@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -72,7 +73,10 @@ class OrderManager(RiskControls):
         limits: RiskLimits | None = None,
         calendar: SessionCalendar | None = None,
         observer: OrderObserver | None = None,
+        store_mark: Callable[[], int] | None = None,
     ) -> None:
+        """`store_mark`: returns the store's last notification id, cheaper than the recorder
+        (the host passes one for SQLite files)."""
         self.app = app
         self.broker = broker
         self.configured_limits = limits or RiskLimits()
@@ -80,6 +84,7 @@ class OrderManager(RiskControls):
         self.settings = RiskSettings(self.configured_limits, calendar or SessionCalendar())
         self.observer: OrderObserver = observer or NullObserver()
         self.book = RiskBook()
+        self.book.watch.mark = store_mark
         self.lock = threading.RLock()
         self.writes = GroupCommit(app, self.book.watch.committed)
         self._queued: set[uuid.UUID] = set()
