@@ -189,13 +189,16 @@ def test_bench_vwap_and_bars_over_projection_vs_one_file(benchmark: Any, layout:
     benchmark.pedantic(views, rounds=3, iterations=1)
     view_median = statistics.median(pair[0] for pair in pairs)
     file_median = statistics.median(pair[1] for pair in pairs)
-    ratio = statistics.median(view / file for view, file in pairs)
+    ratios = sorted(view / file for view, file in pairs)
+    ratio = statistics.median(ratios)
+    quartiles = statistics.quantiles(ratios, n=4)
     benchmark.extra_info.update(
         views_seconds=round(view_median, 3), one_file_seconds=round(file_median, 3), ratio=ratio
     )
     print(
         f"\n[{layout}] vwap + bars_1m over 5M trades: views {view_median:.3f} s, one file "
-        f"{file_median:.3f} s, ratio {ratio:.2f} (medians over {PAIRS} back-to-back pairs)"
+        f"{file_median:.3f} s, ratio {ratio:.2f} (medians over {PAIRS} back-to-back pairs; "
+        f"pair ratios p25-p75 {quartiles[0]:.2f}-{quartiles[2]:.2f})"
     )
     engine.close()
     by_hand.close()
