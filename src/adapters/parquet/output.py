@@ -107,8 +107,7 @@ class ParquetOutput:
             swept += remove_temporaries(directory)
             deleted += self._recover_directory(directory, checkpoint.position)
         # Day files follow the spec files as they now are: stale ones go, missing ones come.
-        for table in days.DAY_TABLES:
-            days.synchronize(self.root, table)
+        self._update_day_files(None)
         if swept or deleted:
             self.logger.info(
                 "Recovered the projection output",
@@ -201,13 +200,18 @@ class ParquetOutput:
         compacted: list[Path] = []
         for directory in day_directories(self.root):
             compacted.extend(self.compact_directory(directory))
-        for table in days.DAY_TABLES:
-            days.synchronize(self.root, table)
+        self._update_day_files(None)
         return compacted
 
-    def _update_day_files(self, dates: set[str]) -> None:
+    def _update_day_files(self, dates: set[str] | None) -> None:
+        """Bring the day files of these dates (None: every date) in step with the spec files."""
         for table in days.DAY_TABLES:
-            for path in days.update(self.root, table, dates):
+            written = (
+                days.synchronize(self.root, table)
+                if dates is None
+                else days.update(self.root, table, dates)
+            )
+            for path in written:
                 self.logger.info("Wrote a day file", extra={"context": {"file": str(path)}})
 
     def compact_directory(self, directory: Path) -> list[Path]:
