@@ -133,12 +133,12 @@ def websocket_run(
     rate: int,
     threshold: float,
     store_url: str,
-    writer_process: bool = True,
+    writer: str = "process",
 ) -> dict[str, Any]:
     default = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL_S)  # as the analytics host sets it
     try:
-        return _websocket_run(tmp_path, count, rate, threshold, store_url, writer_process)
+        return _websocket_run(tmp_path, count, rate, threshold, store_url, writer)
     finally:
         sys.setswitchinterval(default)
 
@@ -149,7 +149,7 @@ def _websocket_run(
     rate: int,
     threshold: float,
     store_url: str,
-    writer_process: bool,
+    writer: str,
 ) -> dict[str, Any]:
     config = AnalyticsConfig(buy_threshold=threshold, sell_threshold=threshold)
     model_path = tmp_path / "model.json"
@@ -174,7 +174,7 @@ def _websocket_run(
             log_dir=tmp_path / "logs",
             config=config,
             feature_batch=FEATURE_BATCH,
-            writer_process=writer_process,
+            writer=writer,
         )
     )
     stored: dict[int, int] = {}
@@ -202,7 +202,7 @@ def _websocket_run(
         "threshold": threshold,
         "store": store_url.split(":", maxsplit=1)[0],
         "synchronous": store_url.partition("synchronous=")[2] or "default",
-        "writer": "process" if writer_process else "thread",
+        "writer": writer,
         "accepted": service.server.accepted,
         "signals_stored": len(latencies),
         "p50_ms": round(latencies[len(latencies) // 2], 3),
@@ -247,7 +247,7 @@ def test_thread_writer_tick_to_stored_signal_at_10k_ticks_per_second(
         store_url = f"{store_url}?synchronous={synchronous}"
     result = benchmark.pedantic(
         websocket_run,
-        args=(tmp_path, 100_000, 10_000, threshold, store_url, False),
+        args=(tmp_path, 100_000, 10_000, threshold, store_url, "thread"),
         rounds=1,
         iterations=1,
     )

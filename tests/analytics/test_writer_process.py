@@ -3,6 +3,7 @@ lost and nothing is stored twice."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal as signals
 import socket
@@ -11,9 +12,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from adapters.eventstore import open_store
+from hosts.analytics.service import AnalyticsService, AnalyticsSettings
 from hosts.analytics.writer import FeatureBatch, StoreWriter
 from hosts.analytics.writer_process import ProcessStoreWriter
-from tests.analytics.test_host import stored_events
+from tests.analytics.factories import fast_config, session, tick_json
+from tests.analytics.test_host import send_all, stored_events
 from tradingcore.domain.features import FeaturesComputed
 from tradingcore.domain.signal import Direction, Signal, SignalGenerated
 from tradingcore.domain.values import Symbol
@@ -144,3 +147,35 @@ def test_writer_process_with_the_store_down_keeps_items_reports_and_retries() ->
     writer.close(timeout=1.0)
     assert writer.pending == len(items)  # kept, counted, never reported as stored
     assert writer.stored_signals == 0 and writer.restarts == 0
+
+
+def test_host_with_the_store_down_takes_ticks_counts_store_errors_and_stays_up(
+    tmp_path: Path,
+) -> None:
+    url = f"postgresql://postgres@127.0.0.1:{closed_port()}/test?schema=nothing"
+    service = AnalyticsService(
+        AnalyticsSettings(
+            store_url=url,
+            port=0,
+            log_dir=tmp_path / "logs",
+            config=fast_config(),
+            feature_batch=100,
+            writer="process",
+        )
+    )
+    service.start()
+    events = session(600, seed=5)
+    send_all(service, [tick_json(event) for event in events])
+    deadline = time.monotonic() + 30
+    while service.metrics.store_errors.labels(what="store")._value.get() < 2:
+        assert time.monotonic() < deadline, "the store failures are counted, again and again"
+        time.sleep(0.01)
+    assert service.server.accepted == 600
+    assert service.engine.writer.pending >= 6  # the feature batches, kept
+    service.engine.writer.close(timeout=0.5)
+    service.stop()
+    log = (tmp_path / "logs" / "analytics").glob("*.jsonl")
+    lines = [json.loads(line) for path in log for line in path.read_text().splitlines()]
+    assert any(line["message"] == "Storing store failed" for line in lines)
+    undone = [line for line in lines if line["message"] == "Store writes left undone"]
+    assert undone and undone[0]["context"]["count"] >= 6

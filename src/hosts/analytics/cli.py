@@ -43,6 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--feature-batch", type=int, default=1_000, help="feature rows per stored event"
     )
+    parser.add_argument(
+        "--writer",
+        choices=("process", "split", "thread"),
+        default="process",
+        help="where store writes run: a writer process of their own (default), signals on a "
+        "thread of the host and feature rows in the writer process (split), or a thread",
+    )
     add_config_arguments(parser)
 
 
@@ -65,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         log_dir=args.log_dir,
         config=config_from(args),
         feature_batch=args.feature_batch,
+        writer=args.writer,
     )
     try:
         service = AnalyticsService(settings)

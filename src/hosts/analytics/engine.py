@@ -18,8 +18,7 @@ from adapters.websocket.messages import BookMessage, TickMessage
 from adapters.websocket.server import Message, MessageRejected
 from hosts.analytics.features_log import FeatureBuffer
 from hosts.analytics.metrics import AnalyticsMetrics
-from hosts.analytics.writer import StoreWriter, StoreWrites
-from hosts.analytics.writer_process import ProcessStoreWriter
+from hosts.analytics.writer import FailureHandler, StoreWriter, StoreWrites
 from tradingcore.analytics.config import AnalyticsConfig
 from tradingcore.analytics.decision import SignalDecision
 from tradingcore.analytics.features import AGGRESSOR_SIGNS
@@ -39,6 +38,8 @@ RECENT_TRADE_IDS: Final = 50_000
 
 SignalCallback = Callable[[Signal], None]
 """Called on the writer's thread with each stored BUY/SELL signal."""
+WriterFactory = Callable[[SignalCallback, FailureHandler], StoreWrites]
+"""Builds the store writer from the engine's `on_stored` and `on_failure` callbacks."""
 
 
 @dataclass(slots=True)
@@ -84,13 +85,13 @@ def signal_body(signal: Signal) -> dict[str, object]:
 class AnalyticsEngine:
     """Per-symbol pipelines over one store; call `handle` for each valid message.
 
-    `store` is an open application (its writes on a thread of this process) or a store URL
-    (its writes in a writer process of their own, see `writer_process`).
+    Store writes go to `writer(on_stored, on_failure)` if given (see `writer_process`), else
+    to a `StoreWriter` thread over `app`.
     """
 
     def __init__(
         self,
-        store: TradingApplication | str,
+        app: TradingApplication | None,
         clock: ManualClock,
         config: AnalyticsConfig,
         *,
@@ -100,6 +101,7 @@ class AnalyticsEngine:
         feature_batch: int = 1_000,
         on_signal: SignalCallback | None = None,
         on_update: Callable[[str, OnlineModel], None] | None = None,
+        writer: WriterFactory | None = None,
     ) -> None:
         self.clock = clock
         self.config = config
@@ -107,15 +109,14 @@ class AnalyticsEngine:
         self.metrics = metrics or AnalyticsMetrics()
         self.logger = logger or logging.getLogger("tradingcore.analytics")
         self.trainer = ThreadTrainer()
-        self.app: TradingApplication | None = None
+        self.app = app
         self.writer: StoreWrites
-        if isinstance(store, str):
-            self.writer = ProcessStoreWriter(
-                store, config.pipeline_version, self._stored, self._failed
-            )
+        if writer is not None:
+            self.writer = writer(self._stored, self._failed)
+        elif app is not None:
+            self.writer = StoreWriter(app, config.pipeline_version, self._stored, self._failed)
         else:
-            self.app = store
-            self.writer = StoreWriter(store, config.pipeline_version, self._stored, self._failed)
+            raise ValueError("AnalyticsEngine needs an application or a writer")
         self.features = FeatureBuffer(feature_batch, self.writer.put)
         self.on_signal = on_signal
         self.on_update = on_update

@@ -17,9 +17,10 @@ from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
 from adapters.models import load_models, save_states
 from adapters.signals_http import SignalForwarder
 from adapters.websocket.server import DEFAULT_PORT, TickServer
-from hosts.analytics.engine import AnalyticsEngine, signal_body
+from hosts.analytics.engine import AnalyticsEngine, SignalCallback, WriterFactory, signal_body
 from hosts.analytics.metrics import AnalyticsMetrics
-from hosts.analytics.writer_process import ProcessStoreWriter
+from hosts.analytics.writer import FailureHandler, StoreWriter, StoreWrites
+from hosts.analytics.writer_process import ProcessStoreWriter, SplitStoreWriter
 from tradingcore.analytics.config import AnalyticsConfig
 from tradingcore.analytics.model import OnlineModel
 from tradingcore.analytics.state import model_state
@@ -43,9 +44,10 @@ class AnalyticsSettings:
     feature_batch: int = 1_000
     flush_interval: float = 1.0
     forward_capacity: int = 10_000
-    writer_process: bool = True
-    """Store writes in a process of their own (False: on a thread of the host; an in-memory
-    store always writes in the host, where its events live)."""
+    writer: str = "process"
+    """Where store writes run: "process" (a writer process of their own), "split" (signals
+    on a thread of the host, feature batches in the writer process) or "thread" (a thread of
+    the host). An in-memory store always writes on a thread of the host, where it lives."""
 
 
 class AnalyticsService:
@@ -57,8 +59,11 @@ class AnalyticsService:
         self.metrics = AnalyticsMetrics()
         self.clock = ManualClock()
         store_env(settings.store_url)  # a bad URL fails here, not in the writer process
+        mode = "thread" if _in_memory(settings.store_url) else settings.writer
+        if mode not in WRITERS:
+            raise ValueError(f"writer {mode!r}: use one of {', '.join(WRITERS)}")
         self.app: TradingApplication | None = None
-        if not settings.writer_process or _in_memory(settings.store_url):
+        if mode != "process":
             self.app = open_store(settings.store_url, self.clock)
         models: dict[str, OnlineModel] = {}
         if settings.model_path is not None and settings.model_path.exists():
@@ -74,7 +79,7 @@ class AnalyticsService:
             )
             self.metrics.watch_forwarder(self.forwarder.status)
         self.engine = AnalyticsEngine(
-            self.app or settings.store_url,
+            self.app,
             self.clock,
             settings.config,
             models=models,
@@ -83,6 +88,7 @@ class AnalyticsService:
             feature_batch=settings.feature_batch,
             on_signal=self._forward,
             on_update=self._save_model,
+            writer=self._writer_factory(mode),
         )
         self.server = TickServer(
             self.engine.handle,
@@ -130,9 +136,7 @@ class AnalyticsService:
             self._metrics_server.server_close()
         if self.app is not None:
             self.app.close()
-        left = (
-            self.engine.writer.pending if isinstance(self.engine.writer, ProcessStoreWriter) else 0
-        )
+        left = self.engine.writer.pending
         if left:
             self._log("Store writes left undone", level=logging.ERROR, count=left)
         self._log(
@@ -140,6 +144,18 @@ class AnalyticsService:
             feature_rows_stored=self.engine.writer.stored_rows,
             signals=self.engine.writer.stored_signals,
         )
+
+    def _writer_factory(self, mode: str) -> WriterFactory:
+        url, version, app = self.settings.store_url, self.settings.config.pipeline_version, self.app
+
+        def build(on_stored: SignalCallback, on_failure: FailureHandler) -> StoreWrites:
+            if app is None:
+                return ProcessStoreWriter(url, version, on_stored, on_failure)
+            if mode == "split":
+                return SplitStoreWriter(app, url, version, on_stored, on_failure)
+            return StoreWriter(app, version, on_stored, on_failure)
+
+        return build
 
     def _forward(self, signal: Signal) -> None:
         if self.forwarder is not None:
@@ -187,6 +203,9 @@ class AnalyticsService:
 
     def _log(self, text: str, *, level: int = logging.INFO, **context: Any) -> None:
         self.logger.log(level, text, extra={"context": context})
+
+
+WRITERS = ("process", "split", "thread")
 
 
 def _in_memory(url: str) -> bool:

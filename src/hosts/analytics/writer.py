@@ -38,9 +38,17 @@ Task = Callable[[], None]
 class StoreWrites(Protocol):
     """What the engine needs of a store writer (this thread, or a process of its own)."""
 
-    stored_signals: int
-    stored_rows: int
-    dropped_rows: int
+    @property
+    def stored_signals(self) -> int: ...
+
+    @property
+    def stored_rows(self) -> int: ...
+
+    @property
+    def dropped_rows(self) -> int: ...
+
+    @property
+    def pending(self) -> int: ...
 
     def put(self, item: Signal | FeatureBatch | Task) -> None: ...
 
@@ -110,6 +118,11 @@ class StoreWriter:
         with self._idle:
             self._queued += 1
         self._queue.put(item)
+
+    @property
+    def pending(self) -> int:
+        """Signals and feature batches taken and not stored yet."""
+        return len(self._signals) + len(self._batches)
 
     def ready(self, timeout: float = 30.0) -> bool:
         """Return True: this writer uses the application it was given."""

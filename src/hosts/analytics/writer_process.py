@@ -150,6 +150,8 @@ class ProcessStoreWriter:
 
     def close(self, timeout: float = 30.0) -> None:
         """Store what is pending (up to `timeout`), stop the writer process, run the tasks."""
+        if self._closing:
+            return
         self.sync(timeout)
         with self._lock:
             self._closing = True
@@ -343,6 +345,52 @@ class ProcessStoreWriter:
             task()
         except Exception as error:
             self.on_failure("task", error, {})
+
+
+class SplitStoreWriter:
+    """Signals on a `StoreWriter` thread of the host (one hand-over between the tick and the
+    commit), feature batches in a writer process (their encoding off the host's GIL); both
+    write to the same store (SQLite's lock orders their transactions)."""
+
+    def __init__(
+        self,
+        app: TradingApplication,
+        store_url: str,
+        pipeline_version: str,
+        on_stored: Callable[[Signal], None],
+        on_failure: FailureHandler,
+    ) -> None:
+        self.signals = StoreWriter(app, pipeline_version, on_stored, on_failure)
+        self.features = ProcessStoreWriter(store_url, pipeline_version, on_stored, on_failure)
+
+    @property
+    def stored_signals(self) -> int:
+        return self.signals.stored_signals
+
+    @property
+    def stored_rows(self) -> int:
+        return self.features.stored_rows
+
+    @property
+    def dropped_rows(self) -> int:
+        return self.features.dropped_rows
+
+    @property
+    def pending(self) -> int:
+        return self.signals.pending + self.features.pending
+
+    def put(self, item: Item | Task) -> None:
+        (self.signals if isinstance(item, Signal) else self.features).put(item)
+
+    def ready(self, timeout: float = 30.0) -> bool:
+        return self.features.ready(timeout)
+
+    def sync(self, timeout: float = 30.0) -> bool:
+        return self.signals.sync(timeout) and self.features.sync(timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        self.signals.close(timeout)
+        self.features.close(timeout)
 
 
 def _rows(batch: list[Numbered]) -> int:
