@@ -160,9 +160,9 @@ def test_host_with_the_store_down_takes_ticks_counts_store_errors_and_stays_up(
             log_dir=tmp_path / "logs",
             config=fast_config(),
             feature_batch=100,
-            writer="process",
         )
     )
+    assert service.writer_mode == "process"  # split, with the store unreachable at start
     service.start()
     events = session(600, seed=5)
     send_all(service, [tick_json(event) for event in events])

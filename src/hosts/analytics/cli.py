@@ -45,10 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--writer",
-        choices=("process", "split", "thread"),
-        default="process",
-        help="where store writes run: a writer process of their own (default), signals on a "
-        "thread of the host and feature rows in the writer process (split), or a thread",
+        choices=("split", "process", "thread"),
+        default="split",
+        help="where store writes run: signals on a thread of this host and feature rows in a "
+        "writer process (split, the default), all in the writer process, or all on a thread",
     )
     add_config_arguments(parser)
 

@@ -44,10 +44,11 @@ class AnalyticsSettings:
     feature_batch: int = 1_000
     flush_interval: float = 1.0
     forward_capacity: int = 10_000
-    writer: str = "process"
-    """Where store writes run: "process" (a writer process of their own), "split" (signals
-    on a thread of the host, feature batches in the writer process) or "thread" (a thread of
-    the host). An in-memory store always writes on a thread of the host, where it lives."""
+    writer: str = "split"
+    """Where store writes run: "split" (signals on a thread of the host, feature batches in a
+    writer process; when the store is unreachable at start, all in the writer process, which
+    retries), "process" (all in the writer process) or "thread" (a thread of the host). An
+    in-memory store always writes on a thread of the host, where it lives."""
 
 
 class AnalyticsService:
@@ -63,8 +64,19 @@ class AnalyticsService:
         if mode not in WRITERS:
             raise ValueError(f"writer {mode!r}: use one of {', '.join(WRITERS)}")
         self.app: TradingApplication | None = None
-        if mode != "process":
+        if mode == "thread":
             self.app = open_store(settings.store_url, self.clock)
+        elif mode == "split":
+            try:
+                self.app = open_store(settings.store_url, self.clock)
+            except Exception as error:  # e.g. PostgreSQL down: the writer process retries
+                self._log(
+                    "Store unreachable at start: every write goes to the writer process",
+                    level=logging.ERROR,
+                    error=f"{type(error).__name__}: {error}",
+                )
+                mode = "process"
+        self.writer_mode = mode
         models: dict[str, OnlineModel] = {}
         if settings.model_path is not None and settings.model_path.exists():
             models = load_models(settings.model_path)
