@@ -65,13 +65,13 @@ def day_files(root: Path, table: str) -> dict[str, Path]:
         }
 
 
-def day_sources(root: Path, table: str, day: str) -> Sources | None:
-    """Return each symbol's compacted file ranges for a day, or None if any part is open.
+def closed_symbols(root: Path, table: str, day: str, symbols: list[Path]) -> list[str] | None:
+    """Return the symbols with the table's compacted file on a day (directory listings only).
 
-    None too when no symbol has the table on that day.
+    None while any symbol still has part files of that day, or when no symbol has it.
     """
-    sources: Sources = {}
-    for symbol in symbol_directories(root):
+    closed: list[str] = []
+    for symbol in symbols:
         directory = symbol / day
         if not directory.is_dir():
             continue
@@ -79,8 +79,16 @@ def day_sources(root: Path, table: str, day: str) -> Sources | None:
         if any(file.is_part for file in files):
             return None  # the day is still open for this symbol
         if files:
-            sources[symbol.name] = read_ranges(files[0].path)
-    return sources or None
+            closed.append(symbol.name)
+    return closed or None
+
+
+def day_sources(root: Path, table: str, day: str) -> Sources | None:
+    """Return each symbol's compacted file ranges for a day, or None if it is not closed."""
+    closed = closed_symbols(root, table, day, symbol_directories(root))
+    if closed is None:
+        return None
+    return {symbol: read_ranges(root / symbol / day / f"{table}.parquet") for symbol in closed}
 
 
 def read_sources(path: Path) -> Sources | None:
@@ -145,17 +153,27 @@ def invalidate(root: Path, table: str, days: Iterable[str]) -> int:
 
 
 def update(root: Path, table: str, days: Iterable[str]) -> list[Path]:
-    """Make each day's file agree with its spec files: keep, (re)write or delete it."""
+    """Make each day's file agree with its spec files: keep, (re)write or delete it.
+
+    A day file is kept when the day is still closed for the same symbols. That suffices
+    because a commit deletes a day's file before any of its rows can change (so this reads one
+    footer per day, not one per symbol and day); `verify` compares the rows themselves.
+    """
+    symbols = symbol_directories(root)
     written: list[Path] = []
     for day in sorted(set(days)):
-        sources = day_sources(root, table, day)
+        closed = closed_symbols(root, table, day, symbols)
         path = day_file_path(root, table, day)
         if path.exists():
-            if sources is not None and read_sources(path) == sources:
+            recorded = read_sources(path)
+            if closed is not None and recorded is not None and sorted(recorded) == closed:
                 continue
             path.unlink()
             fsync_directory(path.parent)
-        if sources is not None:
+        if closed is not None:
+            sources = {
+                symbol: read_ranges(root / symbol / day / f"{table}.parquet") for symbol in closed
+            }
             written.append(write_day_file(root, table, day, sources))
     return written
 
