@@ -44,6 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--feature-batch", type=int, default=1_000, help="feature rows per stored event"
     )
     parser.add_argument(
+        "--trainer",
+        choices=("process", "thread"),
+        default="process",
+        help="where model updates train: a trainer process (default) or a thread of the host",
+    )
+    parser.add_argument(
         "--writer",
         choices=("split", "process", "thread"),
         default="split",
@@ -73,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         config=config_from(args),
         feature_batch=args.feature_batch,
         writer=args.writer,
+        trainer=args.trainer,
     )
     try:
         service = AnalyticsService(settings)

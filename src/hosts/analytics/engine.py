@@ -12,7 +12,10 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from adapters.websocket.messages import BookMessage, TickMessage
 from adapters.websocket.server import Message, MessageRejected
@@ -23,8 +26,8 @@ from tradingcore.analytics.config import AnalyticsConfig
 from tradingcore.analytics.decision import SignalDecision
 from tradingcore.analytics.features import AGGRESSOR_SIGNS
 from tradingcore.analytics.labels import threshold_units
-from tradingcore.analytics.model import OnlineModel
-from tradingcore.analytics.pipeline import SymbolPipeline
+from tradingcore.analytics.model import FloatArray, OnlineModel
+from tradingcore.analytics.pipeline import SymbolPipeline, Trainer
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.errors import DomainError
 from tradingcore.domain.instruments import infer_instrument
@@ -53,14 +56,22 @@ class SymbolState:
     recent_order: deque[int] = field(default_factory=deque)
 
 
+class HostTrainer(Trainer, Protocol):
+    """A trainer the host starts and stops (a thread, or a process of its own)."""
+
+    def close(self) -> None: ...
+
+
 class ThreadTrainer:
     """Trains models on one background thread, so a partial_fit never stalls the ticks."""
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="model-trainer")
 
-    def submit(self, work: Callable[[], None]) -> Callable[[], None]:
-        future = self._executor.submit(work)
+    def train(
+        self, model: OnlineModel, rows: FloatArray, labels: npt.NDArray[np.int64]
+    ) -> Callable[[], None]:
+        future = self._executor.submit(model.train, rows, labels)
         return future.result
 
     def close(self) -> None:
@@ -102,13 +113,14 @@ class AnalyticsEngine:
         on_signal: SignalCallback | None = None,
         on_update: Callable[[str, OnlineModel], None] | None = None,
         writer: WriterFactory | None = None,
+        trainer: HostTrainer | None = None,
     ) -> None:
         self.clock = clock
         self.config = config
         self.models: dict[str, OnlineModel] = dict(models or {})
         self.metrics = metrics or AnalyticsMetrics()
         self.logger = logger or logging.getLogger("tradingcore.analytics")
-        self.trainer = ThreadTrainer()
+        self.trainer: HostTrainer = trainer or ThreadTrainer()
         self.app = app
         self.writer: StoreWrites
         if writer is not None:

@@ -17,8 +17,16 @@ from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
 from adapters.models import load_models, save_states
 from adapters.signals_http import SignalForwarder
 from adapters.websocket.server import DEFAULT_PORT, TickServer
-from hosts.analytics.engine import AnalyticsEngine, SignalCallback, WriterFactory, signal_body
+from hosts.analytics.engine import (
+    AnalyticsEngine,
+    HostTrainer,
+    SignalCallback,
+    ThreadTrainer,
+    WriterFactory,
+    signal_body,
+)
 from hosts.analytics.metrics import AnalyticsMetrics
+from hosts.analytics.trainer_process import ProcessTrainer
 from hosts.analytics.writer import FailureHandler, StoreWriter, StoreWrites
 from hosts.analytics.writer_process import ProcessStoreWriter, SplitStoreWriter
 from tradingcore.analytics.config import AnalyticsConfig
@@ -44,6 +52,9 @@ class AnalyticsSettings:
     feature_batch: int = 1_000
     flush_interval: float = 1.0
     forward_capacity: int = 10_000
+    trainer: str = "process"
+    """Where model updates train: "process" (a trainer process: a `partial_fit` holds the GIL
+    for its whole run, so on a thread it stalls the tick thread) or "thread"."""
     writer: str = "split"
     """Where store writes run: "split" (signals on a thread of the host, feature batches in a
     writer process; when the store is unreachable at start, all in the writer process, which
@@ -101,6 +112,7 @@ class AnalyticsService:
             on_signal=self._forward,
             on_update=self._save_model,
             writer=self._writer_factory(mode),
+            trainer=self._trainer(settings.trainer),
         )
         self.server = TickServer(
             self.engine.handle,
@@ -155,6 +167,15 @@ class AnalyticsService:
             "Analytics host stopped",
             feature_rows_stored=self.engine.writer.stored_rows,
             signals=self.engine.writer.stored_signals,
+        )
+
+    def _trainer(self, kind: str) -> HostTrainer:
+        if kind == "thread":
+            return ThreadTrainer()
+        if kind != "process":
+            raise ValueError(f"trainer {kind!r}: use process or thread")
+        return ProcessTrainer(
+            lambda text: self._log("Model training problem", level=logging.ERROR, error=text)
         )
 
     def _writer_factory(self, mode: str) -> WriterFactory:

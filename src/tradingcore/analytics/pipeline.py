@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from tradingcore.analytics.config import AnalyticsConfig
 from tradingcore.analytics.decision import (
@@ -17,7 +18,7 @@ from tradingcore.analytics.decision import (
 )
 from tradingcore.analytics.features import FeatureRow, IncrementalFeatures
 from tradingcore.analytics.labels import label_move
-from tradingcore.analytics.model import OnlineModel
+from tradingcore.analytics.model import FloatArray, OnlineModel
 from tradingcore.domain.signal import Direction
 
 TickOutcome = tuple[FeatureRow, SignalDecision | None, bool]
@@ -26,18 +27,23 @@ applied on this tick (before its decision)."""
 
 
 class Trainer(Protocol):
-    """Runs a model's training; the host runs it on another thread."""
+    """Runs a model's training; the host runs it on another thread or in another process."""
 
-    def submit(self, work: Callable[[], None]) -> Callable[[], None]:
-        """Start `work`; return a function that waits until it is done (re-raising)."""
+    def train(
+        self, model: OnlineModel, rows: FloatArray, labels: npt.NDArray[np.int64]
+    ) -> Callable[[], None]:
+        """Start `model.train(rows, labels)`; return a function that waits until it is done
+        (the model then holds what `train` would have left in it; re-raising)."""
         ...
 
 
 class TrainNow:
     """Train on the calling thread, at once (tests and tools)."""
 
-    def submit(self, work: Callable[[], None]) -> Callable[[], None]:
-        work()
+    def train(
+        self, model: OnlineModel, rows: FloatArray, labels: npt.NDArray[np.int64]
+    ) -> Callable[[], None]:
+        model.train(rows, labels)
         return _done
 
 
@@ -138,6 +144,5 @@ class SymbolPipeline:
         rows = np.array(self._batch_rows, dtype=np.float64)
         labels = np.array(self._batch_labels, dtype=np.int64)
         self._batch_rows, self._batch_labels = [], []
-        model = self.model
-        self._pending = self.trainer.submit(lambda: model.train(rows, labels))
+        self._pending = self.trainer.train(self.model, rows, labels)
         self._pending_from = index + self.config.update_delay

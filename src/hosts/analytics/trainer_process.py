@@ -1,0 +1,199 @@
+"""Model training in a process of its own, so a `partial_fit` never stalls the tick thread.
+
+A batch update holds the GIL for its whole run (~3 ms of sklearn here, more on a busy box),
+so on a thread of the host it stops the tick thread once per update. Here the host sends the
+model, the rows and the labels (pickle: both ends are our own code; ~0.1 ms), a trainer
+process runs the very same `OnlineModel.train` on its copy and sends back the scaler, the
+classifier and the accuracy history, which the waiter puts in the host's model. The same code
+on the same state gives the same floats, so live and replay stay bit-identical.
+
+If the trainer process dies or cannot be reached, the waiter trains on the calling thread
+instead (same result, only slower) and a new trainer process is started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from tradingcore.analytics.model import FloatArray, OnlineModel
+
+MAX_OUTSTANDING: Final = 4
+"""Trainings sent and not answered beyond which the next trains on the calling thread (the
+socket then never fills, so sending never blocks the tick thread)."""
+RESTART_SECONDS: Final = 0.2
+STOP_SECONDS: Final = 10.0
+Result = tuple[Any, Any, Any] | None
+"""(scaler, classifier, accuracy history), or None when the training failed or was lost."""
+
+
+class ProcessTrainer:
+    """`train(model, rows, labels)` as the pipeline's `Trainer`, run in a trainer process."""
+
+    def __init__(self, on_failure: Callable[[str], None] | None = None) -> None:
+        self.on_failure = on_failure
+        self.restarts = 0
+        self.local = 0
+        """Trainings run on the calling thread because the process could not do them."""
+        self._lock = threading.Condition()
+        self._results: dict[int, Result] = {}
+        self._outstanding: set[int] = set()
+        self._next = 0
+        self._closing = False
+        self._process: subprocess.Popen[bytes] | None = None
+        self._connection: Connection | None = None
+        self._reader: threading.Thread | None = None
+        self._spawn()
+
+    @property
+    def pid(self) -> int | None:
+        """The trainer process's id (tests kill it)."""
+        return None if self._process is None else self._process.pid
+
+    def train(
+        self, model: OnlineModel, rows: FloatArray, labels: npt.NDArray[np.int64]
+    ) -> Callable[[], None]:
+        with self._lock:
+            number = self._next
+            self._next += 1
+            connection = self._connection
+            busy = len(self._outstanding) >= MAX_OUTSTANDING
+            if not busy and connection is not None:
+                self._outstanding.add(number)
+        if busy or connection is None:
+            return self._train_here(model, rows, labels)
+        try:
+            connection.send_bytes(pickle.dumps((number, model, rows, labels), protocol=5))
+        except OSError:
+            with self._lock:
+                self._outstanding.discard(number)
+            return self._train_here(model, rows, labels)
+
+        def wait() -> None:
+            with self._lock:
+                self._lock.wait_for(lambda: number in self._results)
+                result = self._results.pop(number)
+            if result is None:
+                self.local += 1
+                model.train(rows, labels)  # lost with the process: the same, here
+            else:
+                model.scaler, model.classifier, model.accuracy_history = result
+
+        return wait
+
+    def close(self) -> None:
+        with self._lock:
+            self._closing = True
+            connection, process = self._connection, self._process
+        if connection is not None:
+            with contextlib.suppress(OSError):
+                connection.send_bytes(pickle.dumps(None))
+        if process is not None:
+            _wait(process)
+        if self._reader is not None:
+            self._reader.join(STOP_SECONDS)
+        if connection is not None:
+            connection.close()
+
+    def _train_here(
+        self, model: OnlineModel, rows: FloatArray, labels: npt.NDArray[np.int64]
+    ) -> Callable[[], None]:
+        self.local += 1
+        model.train(rows, labels)
+        return _done
+
+    def _spawn(self) -> None:
+        mine, theirs = socket.socketpair()
+        with theirs:
+            process = subprocess.Popen(
+                [sys.executable, "-m", __name__, str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+            )
+        connection = Connection(mine.detach())
+        with self._lock:
+            old = self._connection
+            self._process, self._connection = process, connection
+        if old is not None:
+            old.close()
+        self._reader = threading.Thread(
+            target=self._receive_loop, args=(connection, process), name="trainer-results"
+        )
+        self._reader.daemon = True
+        self._reader.start()
+
+    def _receive_loop(self, connection: Connection, process: subprocess.Popen[bytes]) -> None:
+        while True:
+            try:
+                number, result, error = pickle.loads(connection.recv_bytes())
+            except (EOFError, OSError):
+                break
+            if error is not None and self.on_failure is not None:
+                self.on_failure(error)
+            with self._lock:
+                self._outstanding.discard(number)
+                self._results[number] = result
+                self._lock.notify_all()
+        _wait(process)
+        with self._lock:
+            for number in self._outstanding:  # lost: their waiters train themselves
+                self._results[number] = None
+            self._outstanding.clear()
+            self._connection = None
+            self._lock.notify_all()
+            closing = self._closing
+        if not closing:
+            if self.on_failure is not None:
+                self.on_failure(f"trainer process exited (code {process.returncode}); restarting")
+            self.restarts += 1
+            time.sleep(RESTART_SECONDS)
+            self._spawn()
+
+
+def _done() -> None:
+    """Nothing to wait for."""
+
+
+def _wait(process: subprocess.Popen[bytes]) -> None:
+    try:
+        process.wait(STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(STOP_SECONDS)
+
+
+def serve(host: Connection) -> None:
+    """Run in the trainer process: train what comes, send back the trained parts."""
+    while True:
+        try:
+            job = pickle.loads(host.recv_bytes())
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        number, model, rows, labels = job
+        answer: tuple[int, Result, str | None]
+        try:
+            model.train(rows, labels)
+            answer = (number, (model.scaler, model.classifier, model.accuracy_history), None)
+        except Exception as error:  # the host trains it itself and reports the error
+            answer = (number, None, f"{type(error).__name__}: {error}")
+        try:
+            host.send_bytes(pickle.dumps(answer, protocol=5))
+        except OSError:
+            return
+
+
+if __name__ == "__main__":
+    serve(Connection(int(sys.argv[1])))
