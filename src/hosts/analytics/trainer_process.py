@@ -14,6 +14,7 @@ instead (same result, only slower) and a new trainer process is started.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import socket
 import subprocess
@@ -120,6 +121,7 @@ class ProcessTrainer:
                 [sys.executable, "-m", __name__, str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
+                env=helper_environment(),
             )
         connection = Connection(mine.detach())
         with self._lock:
@@ -159,6 +161,18 @@ class ProcessTrainer:
             self.restarts += 1
             time.sleep(RESTART_SECONDS)
             self._spawn()
+
+
+def helper_environment() -> dict[str, str]:
+    """The environment of a helper process: BLAS and OpenMP on one thread. Their worker
+    threads spin-wait after each call, which on a small box takes cores from the tick thread
+    (and a 1,000-row batch gains nothing from them)."""
+    return {
+        **os.environ,
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
 
 
 def _done() -> None:

@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
+from hosts.analytics.trainer_process import helper_environment
 from hosts.analytics.writer import (
     MAX_PENDING_ROWS,
     RETRY_SECONDS,
@@ -259,6 +260,7 @@ class ProcessStoreWriter:
                 [sys.executable, "-m", __name__, str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
+                env=helper_environment(),
             )
         if self._connection is not None:
             self._connection.close()  # the dead process's (the sending lock is held)
