@@ -136,6 +136,8 @@ class AnalyticsService:
         # pauses on the tick thread well under a millisecond instead of tens of them.
         gc.collect()
         gc.freeze()
+        if isinstance(self.engine.trainer, ProcessTrainer):
+            self.engine.trainer.ready(30.0)  # warmed up before the first tick
         self.server.start()
         self._log("Analytics host started", url=self.server.url, store=self.settings.store_url)
 

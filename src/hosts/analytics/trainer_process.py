@@ -14,6 +14,7 @@ instead (same result, only slower) and a new trainer process is started.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import socket
@@ -35,6 +36,8 @@ MAX_OUTSTANDING: Final = 4
 socket then never fills, so sending never blocks the tick thread)."""
 RESTART_SECONDS: Final = 0.2
 STOP_SECONDS: Final = 10.0
+READY: Final = (-1, None, None)
+"""What the trainer process sends once warmed up."""
 Result = tuple[Any, Any, Any] | None
 """(scaler, classifier, accuracy history), or None when the training failed or was lost."""
 
@@ -52,10 +55,15 @@ class ProcessTrainer:
         self._outstanding: set[int] = set()
         self._next = 0
         self._closing = False
+        self._ready = threading.Event()
         self._process: subprocess.Popen[bytes] | None = None
         self._connection: Connection | None = None
         self._reader: threading.Thread | None = None
         self._spawn()
+
+    def ready(self, timeout: float = 30.0) -> bool:
+        """Wait until a trainer process has warmed up; return False on timeout."""
+        return self._ready.wait(timeout)
 
     @property
     def pid(self) -> int | None:
@@ -141,6 +149,9 @@ class ProcessTrainer:
                 number, result, error = pickle.loads(connection.recv_bytes())
             except (EOFError, OSError):
                 break
+            if number == READY[0]:
+                self._ready.set()
+                continue
             if error is not None and self.on_failure is not None:
                 self.on_failure(error)
             with self._lock:
@@ -175,6 +186,17 @@ def helper_environment() -> dict[str, str]:
     }
 
 
+def warm_up() -> None:
+    """Import sklearn and run one small training now, not at the first update (their first
+    use costs a CPU for ~1 s on this box, beside the tick thread)."""
+    from tradingcore.analytics.config import AnalyticsConfig
+
+    model = OnlineModel(AnalyticsConfig())
+    model.train(np.zeros((6, 5)), np.array([0, 1, 2, 0, 1, 2], dtype=np.int64))
+    gc.collect()
+    gc.freeze()
+
+
 def _done() -> None:
     """Nothing to wait for."""
 
@@ -188,7 +210,12 @@ def _wait(process: subprocess.Popen[bytes]) -> None:
 
 
 def serve(host: Connection) -> None:
-    """Run in the trainer process: train what comes, send back the trained parts."""
+    """Run in the trainer process: warm up, then train what comes, send back the results."""
+    warm_up()
+    try:
+        host.send_bytes(pickle.dumps(READY))
+    except OSError:
+        return
     while True:
         try:
             job = pickle.loads(host.recv_bytes())
