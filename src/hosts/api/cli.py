@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import socket
 import sys
@@ -160,13 +161,31 @@ def serve(
     listener.listen(2048)  # connections wait in the backlog until the app has started
     bound_port = listener.getsockname()[1]
     print(f"tradingcore api listening on http://{host}:{bound_port}", flush=True)
+    app = create_app(api_host)
+    app.on_startup.append(settle_garbage_collector)
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(api_host), log_level="warning", access_log=False, http=http, loop=loop
-        )
+        uvicorn.Config(app, log_level="warning", access_log=False, http=http, loop=loop)
     )
     server.run(sockets=[listener])
     return 0
+
+
+GC_YOUNG_THRESHOLD: Final = 20_000
+"""Allocations between young-generation collections (CPython's default: 700)."""
+
+
+def settle_garbage_collector() -> None:
+    """Once started, keep the collector off what lives as long as the process.
+
+    Everything allocated by then (modules, Litestar's routes and schemas, the rebuilt risk book)
+    is frozen out of the collector's generations, so a full collection no longer walks it (tens
+    of ms each, measured); young collections run every 20,000 allocations instead of 700 (a
+    request allocates hundreds). Nothing is leaked: cycles are still collected, only less often.
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 def export_openapi(config: ApiConfig, keys: KeyRing, path: Path) -> int:
