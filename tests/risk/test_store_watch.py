@@ -99,3 +99,25 @@ def test_a_store_that_cannot_say_what_changed_denies_the_order(
 
     assert denied.order.reason_code == "RISK_STATE_UNREADABLE"
     assert passed.order.status is OrderStatus.ACCEPTED
+
+
+def test_a_release_that_fails_to_store_leaves_orders_denied(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours, _ = two_desks(store_url)
+    ours.orders.engage_kill_switch("root", "stop")
+    assert ours.execute(price=127_800, client_order_id="stopped").order.status is (
+        OrderStatus.DENIED
+    )
+
+    def broken(events: object) -> None:
+        raise OperationalError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ours.app, "append", broken)
+        with pytest.raises(OperationalError):
+            ours.orders.release_kill_switch("root", "resume")
+    ours.tick()
+    after = ours.execute(price=127_805, client_order_id="after-failed-release")
+
+    assert after.order.reason_code == "KILL_SWITCH_ENGAGED"

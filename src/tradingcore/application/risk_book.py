@@ -272,7 +272,13 @@ class StoreWatch:
         position_id = _position_id(account, symbol)
         position = self.positions.get(position_id)
         if position is None:
-            position = self.positions[position_id] = app.position(account, symbol)
+            # A copy of our own, not the application's cached object: a command that changes
+            # that one and then fails to store must not change what risk decides on.
+            try:
+                position = app.load_fresh(Position, position_id)
+            except AggregateMissing:
+                position = Position.open_for(account, app.instruments(symbol))
+            self.positions[position_id] = position
         return position
 
     def kill_switch_of(self, app: TradingApplication) -> KillSwitch:
@@ -291,8 +297,8 @@ def _position_id(account: str, symbol: Symbol) -> uuid.UUID:
 
 
 def _load_kill_switch(app: TradingApplication) -> KillSwitch:
-    try:
-        return app.load(KillSwitch, kill_switch_id_for())
+    try:  # our own copy, as for positions
+        return app.load_fresh(KillSwitch, kill_switch_id_for())
     except AggregateMissing:
         return KillSwitch.new()
 
