@@ -199,8 +199,8 @@ class OrderManager(RiskControls):
                 return ExecutionResult(
                     self.app.original_order(order.id, decided.submit), created=False
                 )
-        self._queued.discard(order.id)
-        self.book.watch.known_orders.add(order.id.int)
+        self.book.watch.known_orders.add(order.id.int)  # before it leaves the queue: a retry
+        self._queued.discard(order.id)  # between the two must find it in one or the other
         self.observer.audited(decided.audit)
         if not decision.approved:
             self.observer.order_denied(order)
