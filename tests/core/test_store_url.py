@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from adapters.eventstore import StoreUrlError, open_store, store_env
+from adapters.eventstore.sqlite import WriteLock
+from tests.core.factories import WIN
+from tests.core.test_store_contract import SESSION, batch
+from tradingcore.domain.tape import MarketTape, session_tape_id
 from tradingcore.ports.clock import ManualClock
 
 
@@ -67,3 +75,59 @@ def test_sqlite_inline_checkpoint_keeps_sqlites_own_behaviour(tmp_path: Path) ->
         cursor.execute("PRAGMA wal_autocheckpoint")
         assert cursor.fetchone()[0] == 1_000
     app.close()
+
+
+def _hold_lock_in_other_process(path: Path, seconds: float) -> subprocess.Popen[str]:
+    """A process that flocks `path` for `seconds`, printing a line once it holds it."""
+    code = (
+        "import fcntl, os, sys, time\n"
+        "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "print('held', flush=True)\n"
+        "time.sleep(float(sys.argv[2]))\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_sqlite_writes_wait_for_another_processes_write_lock_then_go_on(tmp_path: Path) -> None:
+    app = open_store(f"sqlite:///{tmp_path / 'e.sqlite'}", ManualClock())
+    lock = app.factory.write_lock
+    assert lock is not None and Path(lock.path) == tmp_path / "e.sqlite-writelock"
+    holder = _hold_lock_in_other_process(Path(lock.path), 0.3)
+    started = time.monotonic()
+    app.record_trades(WIN, SESSION, batch(1, 10))  # waits for the other writer, then lands
+    waited = time.monotonic() - started
+    holder.wait(timeout=10)
+    assert waited > 0.1  # it did wait for the other process (no upper bound: shared box)
+    assert app.load_fresh(MarketTape, session_tape_id(WIN, SESSION)).trade_count == 10
+
+
+def test_sqlite_write_behind_a_hung_writer_fails_with_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "e.sqlite-writelock"
+    lock = WriteLock(str(path), timeout=0.2)
+    holder = _hold_lock_in_other_process(path, 5)
+    try:
+        refused = pytest.raises(sqlite3.OperationalError, match=r"another writer has held .* for")
+        with refused, lock.held():
+            raise AssertionError("the lock was taken while another process held it")
+    finally:
+        holder.kill()
+        holder.wait()
+    with lock.held():  # the holder is gone: the lock is free again
+        pass
+    lock.close()
+
+
+def test_sqlite_write_lock_can_be_left_to_sqlite(tmp_path: Path) -> None:
+    app = open_store(f"sqlite:///{tmp_path / 'e.sqlite'}?write_lock=off", ManualClock())
+    assert app.factory.write_lock is None
+    app.record_trades(WIN, SESSION, batch(1, 3))
+    assert not (tmp_path / "e.sqlite-writelock").exists()
+    with pytest.raises(Exception, match="SQLITE_WRITE_LOCK 'MAYBE' is not one of"):
+        open_store(f"sqlite:///{tmp_path / 'f.sqlite'}?write_lock=maybe", ManualClock())

@@ -46,6 +46,7 @@ def store_env(url: str) -> dict[str, str]:
             "SQLITE_LOCK_TIMEOUT": "30",
             "SQLITE_SYNCHRONOUS": query.get("synchronous", ["full"])[0].upper(),
             "SQLITE_CHECKPOINT": query.get("checkpoint", ["background"])[0].upper(),
+            "SQLITE_WRITE_LOCK": query.get("write_lock", ["on"])[0].upper(),
         }
     if parsed.scheme in ("postgres", "postgresql"):
         dbname = parsed.path.lstrip("/")

@@ -12,13 +12,27 @@ seconds of steady writing one commit pays 10 ms or more. Here a background threa
 PASSIVE-ly (it never takes the write lock nor waits for it) every half second, and the automatic
 checkpoint is kept only as a backstop at 10,000 pages (~40 MB) should that thread ever stop.
 `?checkpoint=inline` restores SQLite's own behaviour.
+
+Several processes often write one store file (the capture, analytics and API hosts). SQLite
+lets one write at a time and makes the others poll: its busy handler sleeps 1, 2, 5, 10, 15...
+ms between tries, so a commit that meets another process's transaction waits whole
+milliseconds after the lock is free. Here every write transaction first takes an exclusive
+`flock` on `DATABASE-writelock` beside the database (and a thread lock within the process):
+a waiting writer tries again every 100 µs, so it starts within 0.1 ms of the lock being
+released (and gives up after the store's lock timeout, as SQLite would).
+`?write_lock=off` leaves it to SQLite's busy handler.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import sqlite3
 import threading
-from typing import Final
+import time
+from collections.abc import Iterator
+from typing import Any, Final
 
 from eventsourcing import sqlite as eventsourcing_sqlite
 from eventsourcing.persistence import InfrastructureFactoryError
@@ -26,6 +40,8 @@ from eventsourcing.utils import Environment
 
 SYNCHRONOUS_MODES: Final = ("FULL", "NORMAL", "EXTRA")
 CHECKPOINT_MODES: Final = ("BACKGROUND", "INLINE")
+WRITE_LOCK_MODES: Final = ("ON", "OFF")
+POLL_SECONDS: Final = 0.0001
 CHECKPOINT_INTERVAL: Final = 0.5
 BACKSTOP_PAGES: Final = 10_000
 
@@ -65,9 +81,55 @@ class WalCheckpointer:
         self._thread.join(timeout=5)
 
 
+class WriteLock:
+    """One writer at a time across threads and processes: a thread lock, then `flock`."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self._thread_lock:
+            fd = self._fd
+            if fd is None:  # closed: leave it to SQLite's own locking
+                yield
+                return
+            self._acquire(fd)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _acquire(self, fd: int) -> None:
+        """Take the lock, trying every 100 µs, for up to `timeout` seconds (a writer that
+        hangs, e.g. a stopped process, must not hang us forever: SQLite would give up too)."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise sqlite3.OperationalError(
+                        f"database is locked: another writer has held {self.path} for over "
+                        f"{self.timeout:g} s"
+                    ) from None
+                time.sleep(POLL_SECONDS)
+
+    def close(self) -> None:
+        with self._thread_lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
 class TunedSQLiteFactory(eventsourcing_sqlite.SQLiteFactory):
     SQLITE_SYNCHRONOUS = "SQLITE_SYNCHRONOUS"
     SQLITE_CHECKPOINT = "SQLITE_CHECKPOINT"
+    SQLITE_WRITE_LOCK = "SQLITE_WRITE_LOCK"
 
     def __init__(self, env: Environment) -> None:
         super().__init__(env)
@@ -81,7 +143,17 @@ class TunedSQLiteFactory(eventsourcing_sqlite.SQLiteFactory):
             raise InfrastructureFactoryError(
                 f"SQLITE_CHECKPOINT {checkpoint!r} is not one of {', '.join(CHECKPOINT_MODES)}"
             )
+        write_lock = (self.env.get(self.SQLITE_WRITE_LOCK) or "ON").upper()
+        if write_lock not in WRITE_LOCK_MODES:
+            raise InfrastructureFactoryError(
+                f"SQLITE_WRITE_LOCK {write_lock!r} is not one of {', '.join(WRITE_LOCK_MODES)}"
+            )
         pool = self.datastore.pool
+        self.write_lock: WriteLock | None = None
+        if write_lock == "ON" and not pool.is_sqlite_memory_mode:
+            timeout = float(self.env.get(self.SQLITE_LOCK_TIMEOUT) or 5)
+            self.write_lock = WriteLock(f"{_database_path(pool.db_name)}-writelock", timeout)
+            self._serialize_writes(self.datastore, self.write_lock)
         background = checkpoint == "BACKGROUND" and not pool.is_sqlite_memory_mode
         create = pool._create_connection
 
@@ -95,7 +167,32 @@ class TunedSQLiteFactory(eventsourcing_sqlite.SQLiteFactory):
         pool._create_connection = create_tuned  # type: ignore[method-assign]
         self.checkpointer = WalCheckpointer(pool.db_name) if background else None
 
+    @staticmethod
+    def _serialize_writes(datastore: eventsourcing_sqlite.SQLiteDatastore, lock: WriteLock) -> None:
+        """Hold `lock` around every write transaction of `datastore` (reads go on freely)."""
+        transaction = datastore.transaction
+
+        @contextlib.contextmanager
+        def locked(*, commit: bool) -> Iterator[Any]:
+            if not commit:
+                with transaction(commit=False) as cursor:
+                    yield cursor
+                return
+            with lock.held(), transaction(commit=True) as cursor:
+                yield cursor
+
+        datastore.transaction = locked  # type: ignore[method-assign]
+
     def close(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.stop()
         super().close()
+        if self.write_lock is not None:
+            self.write_lock.close()
+
+
+def _database_path(db_name: str) -> str:
+    """The file path of a database name (a plain path or a `file:` URI)."""
+    if db_name.startswith("file:"):
+        return db_name[len("file:") :].split("?", 1)[0]
+    return db_name
