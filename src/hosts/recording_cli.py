@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from adapters.eventstore import DEFAULT_STORE_URL, open_store
+from adapters.eventstore import DEFAULT_STORE_URL, open_store, redacted
 from adapters.recordings import (
     RecordingError,
     export_recording,
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"exported {info.events} events to {info.path} (sha256 {info.sha256})")
         else:
             count = import_recording(app, args.path)
-            print(f"imported {count} events from {args.path} into {args.store}")
+            print(f"imported {count} events from {args.path} into {redacted(args.store)}")
     except RecordingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -221,3 +222,24 @@ def test_import_with_only_still_checks_the_layout_of_other_lines(
 
     with pytest.raises(B3FileError, match=r"line 3, field TradeTime"):
         import_file(memory_app, bad, only=["WIN"])
+
+
+@pytest.mark.postgres
+def test_cli_never_prints_or_logs_the_store_password(tmp_path, postgres_url, neg_file: NegFile):
+    secret = "s3cret-" + uuid.uuid4().hex[:8]  # trust auth on the test server accepts any
+    url = postgres_url.replace("postgres@", f"postgres:{secret}@", 1)
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "hosts.importer", str(neg_file(name="good.TXT"))),
+            *("--store", url, "--log-dir", str(tmp_path / "logs")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 of 1 files imported into postgresql://postgres:***@127.0.0.1" in done.stdout
+    (log,) = (tmp_path / "logs" / "importer").glob("*.jsonl")
+    assert "postgres:***@" in log.read_text()
+    assert secret not in done.stdout + done.stderr + log.read_text()

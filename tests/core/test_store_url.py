@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.eventstore import StoreUrlError, open_store, store_env
+from adapters.eventstore import StoreUrlError, open_store, redacted, store_env
 from adapters.eventstore.sqlite import WriteLock
 from tests.core.factories import WIN
 from tests.core.test_store_contract import SESSION, batch
@@ -131,3 +131,15 @@ def test_sqlite_write_lock_can_be_left_to_sqlite(tmp_path: Path) -> None:
     assert not (tmp_path / "e.sqlite-writelock").exists()
     with pytest.raises(Exception, match="SQLITE_WRITE_LOCK 'MAYBE' is not one of"):
         open_store(f"sqlite:///{tmp_path / 'f.sqlite'}?write_lock=maybe", ManualClock())
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://bob:pa:ss@db:5432/x?schema=s", "postgresql://bob:***@db:5432/x?schema=s"),
+        ("postgresql://bob@db:5432/x", "postgresql://bob@db:5432/x"),
+        ("sqlite:///data/events.sqlite", "sqlite:///data/events.sqlite"),
+    ],
+)
+def test_store_url_for_logs_hides_only_the_password(url: str, shown: str) -> None:
+    assert redacted(url) == shown

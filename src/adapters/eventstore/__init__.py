@@ -27,6 +27,15 @@ class StoreUrlError(ValueError):
     """A store URL names no supported backend or lacks a required part."""
 
 
+def redacted(url: str) -> str:
+    """A store URL fit for logs: its password, if any, replaced by `***`."""
+    head, at, tail = url.rpartition("@")
+    if not at or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, credentials = head.partition("//")
+    return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"
+
+
 def store_env(url: str) -> dict[str, str]:
     """Translate a store URL into eventsourcing's environment settings."""
     parsed = urlparse(url)

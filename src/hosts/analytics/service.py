@@ -12,7 +12,7 @@ from typing import Any
 
 from prometheus_client import start_http_server
 
-from adapters.eventstore import DEFAULT_STORE_URL, open_store, store_env
+from adapters.eventstore import DEFAULT_STORE_URL, open_store, redacted, store_env
 from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
 from adapters.models import load_models, save_states
 from adapters.signals_http import SignalForwarder
@@ -139,7 +139,9 @@ class AnalyticsService:
         if isinstance(self.engine.trainer, ProcessTrainer):
             self.engine.trainer.ready(30.0)  # warmed up before the first tick
         self.server.start()
-        self._log("Analytics host started", url=self.server.url, store=self.settings.store_url)
+        self._log(
+            "Analytics host started", url=self.server.url, store=redacted(self.settings.store_url)
+        )
 
     @property
     def metrics_port(self) -> int | None:

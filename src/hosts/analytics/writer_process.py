@@ -485,7 +485,7 @@ class ConnectionWriter(StoreWriter):
 
 def serve(host: Connection) -> None:
     """Run in the writer process: open the store, then store and acknowledge what comes."""
-    from adapters.eventstore import open_store
+    from adapters.eventstore import open_store, redacted
     from tradingcore.ports.clock import ManualClock
 
     try:
@@ -501,7 +501,7 @@ def serve(host: Connection) -> None:
         except Exception as error:  # e.g. PostgreSQL down: keep trying, the host keeps items
             with contextlib.suppress(OSError):
                 text = f"{type(error).__name__}: {error}"
-                host.send(("failure", "store", text, {"store": store_url.rsplit("@")[-1]}))
+                host.send(("failure", "store", text, {"store": redacted(store_url)}))
         deadline = time.monotonic() + RETRY_SECONDS * 2
         while (left := deadline - time.monotonic()) > 0:
             if _rows(early) > MAX_PENDING_ROWS or not host.poll(left):

@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store
+from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store, redacted
 from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
 from adapters.recordings import RecordingError
 from adapters.websocket.publisher import (
@@ -135,7 +135,9 @@ def run(args: argparse.Namespace) -> int:
     stop = _stop_on_signals()
     logger.info(
         "capture started",
-        extra={"context": {"source": args.source, "store": _safe(args.store), "ws": args.ws_url}},
+        extra={
+            "context": {"source": args.source, "store": redacted(args.store), "ws": args.ws_url}
+        },
     )
     service.start()
     try:
@@ -166,7 +168,7 @@ def _open_store(url: str, source: Source) -> TradingApplication:
         raise
     except Exception as error:  # the driver's own errors: unreachable server, bad file...
         raise SourceError(
-            f"cannot open the event store {_safe(url)}: {type(error).__name__}: {error}"
+            f"cannot open the event store {redacted(url)}: {type(error).__name__}: {error}"
         ) from error
 
 
@@ -182,12 +184,3 @@ def _stop_on_signals() -> threading.Event:
         for number in (signal.SIGINT, signal.SIGTERM):
             signal.signal(number, lambda *_: stop.set())
     return stop
-
-
-def _safe(url: str) -> str:
-    """Hide a password in a store URL before logging it."""
-    head, at, tail = url.rpartition("@")
-    if not at or ":" not in head.split("//", 1)[-1]:
-        return url
-    scheme, _, credentials = head.partition("//")
-    return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"

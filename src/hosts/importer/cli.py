@@ -11,7 +11,7 @@ from pathlib import Path
 from adapters.b3.errors import B3FileError
 from adapters.b3.importer import FileFormat, FileImport, import_file
 from adapters.b3.instruments import parse_tick_option
-from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store
+from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store, redacted
 from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
 from tradingcore.application.trading import TradingApplication
 from tradingcore.ports.clock import ManualClock
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # any backend failure: say which store, not a traceback
-        print(f"error: cannot open the store {args.store}: {error}", file=sys.stderr)
+        print(f"error: cannot open the store {redacted(args.store)}: {error}", file=sys.stderr)
         return 2
     log = configure_logging("importer", args.log_dir)
     try:
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         app.close()
     total = len(args.files)
     verb = "checked against" if args.dry_run else "imported into"
-    print(f"{succeeded} of {total} files {verb} {args.store}")
+    print(f"{succeeded} of {total} files {verb} {redacted(args.store)}")
     return 0 if succeeded == total else 1
 
 
@@ -115,7 +115,10 @@ def _import_one(
     else:
         message = "File checked" if args.dry_run else "File imported"
     context = {"file": str(path), "trades": outcome.trades, "tapes": len(outcome.tapes)}
-    log.info(message, extra={"context": {**context, "events": outcome.events, "store": args.store}})
+    log.info(
+        message,
+        extra={"context": {**context, "events": outcome.events, "store": redacted(args.store)}},
+    )
     return True
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store
+from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store, redacted
 from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
 from adapters.parquet.lock import OutputBusy
 from adapters.parquet.output import OutputMismatch, ParquetOutput
@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
             logger=logger,
             rebuild=args.rebuild,
         )
-        print(f"projecting {args.store} into {args.output} after notification {runner.position}")
+        store = redacted(args.store)
+        print(f"projecting {store} into {args.output} after notification {runner.position}")
         sys.stdout.flush()
         logger.info(
             "Projector started", extra={"context": {**_where(args), "position": runner.position}}
@@ -99,7 +100,7 @@ def _follow(runner: ProjectionRunner, poll: float) -> int:
 
 
 def _where(args: argparse.Namespace) -> dict[str, str]:
-    return {"store": args.store, "output": str(args.output)}
+    return {"store": redacted(args.store), "output": str(args.output)}
 
 
 def main(argv: list[str] | None = None) -> int:
