@@ -176,6 +176,6 @@ def test_host_with_the_store_down_takes_ticks_counts_store_errors_and_stays_up(
     service.stop()
     log = (tmp_path / "logs" / "analytics").glob("*.jsonl")
     lines = [json.loads(line) for path in log for line in path.read_text().splitlines()]
-    assert any(line["message"] == "Storing store failed" for line in lines)
+    assert any(line["message"] == "Opening the store failed" for line in lines)
     undone = [line for line in lines if line["message"] == "Store writes left undone"]
     assert undone and undone[0]["context"]["count"] >= 6

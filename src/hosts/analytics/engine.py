@@ -290,9 +290,17 @@ class AnalyticsEngine:
     def _failed(self, what: str, error: BaseException, context: dict[str, object]) -> None:
         self.metrics.store_errors.labels(what=what).inc()
         self.logger.error(
-            f"Storing {what} failed",
+            FAILURE_MESSAGES.get(what, f"Storing {what} failed"),
             extra={"context": {**context, "error": f"{type(error).__name__}: {error}"}},
         )
+
+
+FAILURE_MESSAGES: Final = {
+    "store": "Opening the store failed",
+    "task": "A writer task failed (e.g. saving the model file)",
+    "batch": "Storing a batch failed",
+}
+"""Log messages of the failures that are not "storing X" (what -> message)."""
 
 
 def _price_units(price: float) -> int:
