@@ -13,7 +13,13 @@ from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError
 from adapters.jsonlog import DEFAULT_LOG_DIR
 from adapters.models import ModelFileError
 from hosts.analytics.options import add_config_arguments, config_from, host_port
-from hosts.analytics.service import AnalyticsService, AnalyticsSettings, api_key_from
+from hosts.analytics.service import (
+    DEFAULT_TRAINER,
+    DEFAULT_WRITER,
+    AnalyticsService,
+    AnalyticsSettings,
+    api_key_from,
+)
 
 SWITCH_INTERVAL_S: Final = 0.0005
 """The GIL hand-over interval for this host. At the default 5 ms, a feature batch being
@@ -46,15 +52,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trainer",
         choices=("process", "thread"),
-        default="process",
-        help="where model updates train: a trainer process (default) or a thread of the host",
+        default=DEFAULT_TRAINER,
+        help="where model updates train: a trainer process (default; a thread on Windows) or "
+        "a thread of the host",
     )
     parser.add_argument(
         "--writer",
         choices=("split", "process", "thread"),
-        default="split",
+        default=DEFAULT_WRITER,
         help="where store writes run: signals on a thread of this host and feature rows in a "
-        "writer process (split, the default), all in the writer process, or all on a thread",
+        "writer process (split, the default; thread on Windows), all in the writer process, "
+        "or all on a thread",
     )
     add_config_arguments(parser)
 

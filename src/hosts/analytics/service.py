@@ -8,7 +8,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from prometheus_client import start_http_server
 
@@ -26,7 +26,7 @@ from hosts.analytics.engine import (
     signal_body,
 )
 from hosts.analytics.metrics import AnalyticsMetrics
-from hosts.analytics.trainer_process import ProcessTrainer
+from hosts.analytics.trainer_process import HELPER_PROCESSES, ProcessTrainer
 from hosts.analytics.writer import FailureHandler, StoreWriter, StoreWrites
 from hosts.analytics.writer_process import ProcessStoreWriter, SplitStoreWriter
 from tradingcore.analytics.config import AnalyticsConfig
@@ -35,6 +35,9 @@ from tradingcore.analytics.state import model_state
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.signal import Signal
 from tradingcore.ports.clock import ManualClock
+
+DEFAULT_TRAINER: Final = "process" if HELPER_PROCESSES else "thread"
+DEFAULT_WRITER: Final = "split" if HELPER_PROCESSES else "thread"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +55,10 @@ class AnalyticsSettings:
     feature_batch: int = 1_000
     flush_interval: float = 1.0
     forward_capacity: int = 10_000
-    trainer: str = "process"
+    trainer: str = DEFAULT_TRAINER
     """Where model updates train: "process" (a trainer process: a `partial_fit` holds the GIL
     for its whole run, so on a thread it stalls the tick thread) or "thread"."""
-    writer: str = "split"
+    writer: str = DEFAULT_WRITER
     """Where store writes run: "split" (signals on a thread of the host, feature batches in a
     writer process; when the store is unreachable at start, all in the writer process, which
     retries), "process" (all in the writer process) or "thread" (a thread of the host). An

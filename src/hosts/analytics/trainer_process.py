@@ -123,15 +123,7 @@ class ProcessTrainer:
         return _done
 
     def _spawn(self) -> None:
-        mine, theirs = socket.socketpair()
-        with theirs:
-            process = subprocess.Popen(
-                [sys.executable, "-m", __name__, str(theirs.fileno())],
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-                env=helper_environment(),
-            )
-        connection = Connection(mine.detach())
+        process, connection = spawn_helper(__name__)
         with self._lock:
             old = self._connection
             self._process, self._connection = process, connection
@@ -172,6 +164,27 @@ class ProcessTrainer:
             self.restarts += 1
             time.sleep(RESTART_SECONDS)
             self._spawn()
+
+
+HELPER_PROCESSES: Final = sys.platform != "win32"
+"""Whether the trainer and writer can run as helper processes here (they are handed one end
+of a socket pair by file descriptor, which Windows' `subprocess` cannot do): the defaults
+fall back to threads of the host elsewhere."""
+
+
+def spawn_helper(module: str) -> tuple[subprocess.Popen[bytes], Connection]:
+    """Start `python -m MODULE FD` (a fresh interpreter: not a fork of this threaded process,
+    nor multiprocessing's spawn, which re-runs the main script) with one end of a socket pair
+    as FD; return the process and our end."""
+    mine, theirs = socket.socketpair()
+    with theirs:
+        process = subprocess.Popen(
+            [sys.executable, "-m", module, str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            env=helper_environment(),
+        )
+    return process, Connection(mine.detach())
 
 
 def helper_environment() -> dict[str, str]:

@@ -25,7 +25,6 @@ import contextlib
 import gc
 import pickle
 import queue
-import socket
 import subprocess
 import sys
 import threading
@@ -35,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
-from hosts.analytics.trainer_process import helper_environment
+from hosts.analytics.trainer_process import spawn_helper
 from hosts.analytics.writer import (
     MAX_PENDING_ROWS,
     RETRY_SECONDS,
@@ -250,21 +249,13 @@ class ProcessStoreWriter:
     def _spawn(self) -> None:
         """Start a writer process and a thread reading its acknowledgements.
 
-        A fresh interpreter (`python -m hosts.analytics.writer_process FD`), not a fork of
-        this threaded process nor multiprocessing's spawn (which re-runs the main script);
-        the store URL goes over the socket, not the command line (it may hold a password).
+        A fresh interpreter (`python -m hosts.analytics.writer_process FD`, see
+        `spawn_helper`); the store URL goes over the socket, not the command line (it may hold
+        a password).
         """
-        mine, theirs = socket.socketpair()
-        with theirs:
-            process = subprocess.Popen(
-                [sys.executable, "-m", __name__, str(theirs.fileno())],
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-                env=helper_environment(),
-            )
+        process, connection = spawn_helper(__name__)
         if self._connection is not None:
             self._connection.close()  # the dead process's (the sending lock is held)
-        connection = Connection(mine.detach())
         connection.send((self.store_url, self.pipeline_version))
         with self._lock:
             self._in_flight = 0
