@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,15 @@ from tests.conftest import POSTGRES_DSN, require_postgres
 from tradingcore.ports.clock import ManualClock
 
 
+def join_test_threads(before: set[threading.Thread], timeout: float = 30.0) -> None:
+    """Wait for the threads a suite's test started and left running: eventsourcing's
+    concurrency tests tell their reader threads to stop but do not join them, and closing a
+    recorder under a reader still inside `sqlite3` can crash the interpreter."""
+    for thread in set(threading.enumerate()) - before:
+        if not thread.daemon:
+            thread.join(timeout)
+
+
 class SQLiteFileBackend:
     """Mixin: recorders on a real SQLite file, configured exactly as `open_store` does."""
 
@@ -26,9 +36,11 @@ class SQLiteFileBackend:
         self.directory = tempfile.TemporaryDirectory()
         self.url = f"sqlite:///{Path(self.directory.name) / 'events.sqlite'}"
         self.apps: list[Any] = []  # an application closes its recorder when collected
+        self.threads = set(threading.enumerate())
         super().setUp()  # type: ignore[misc]
 
     def tearDown(self) -> None:
+        join_test_threads(self.threads)
         super().tearDown()  # type: ignore[misc]
         for app in self.apps:
             app.close()
@@ -47,9 +59,11 @@ class PostgresBackend:
         require_postgres()
         self.url = f"{POSTGRES_DSN}?schema=c_{uuid.uuid4().hex[:12]}"
         self.apps: list[Any] = []
+        self.threads = set(threading.enumerate())
         super().setUp()  # type: ignore[misc]
 
     def tearDown(self) -> None:
+        join_test_threads(self.threads)
         super().tearDown()  # type: ignore[misc]
         for app in self.apps:
             app.close()
