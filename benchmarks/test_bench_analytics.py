@@ -268,6 +268,15 @@ def _websocket_run(
     }
 
 
+def with_synchronous(store_url: str, synchronous: str) -> str:
+    """The store URL with `?synchronous=` for SQLite (the default is full); skip otherwise."""
+    if synchronous == "full":
+        return store_url
+    if not store_url.startswith("sqlite"):
+        pytest.skip("synchronous= is a SQLite option")
+    return f"{store_url}?synchronous={synchronous}"
+
+
 @pytest.mark.parametrize("client", ["raw", "websockets"])
 @pytest.mark.parametrize("synchronous", ["full", "normal"])
 @pytest.mark.parametrize("threshold", [0.65, 0.5])
@@ -281,11 +290,7 @@ def test_websocket_tick_to_stored_signal_at_10k_ticks_per_second(
 ) -> None:
     """SQLite with `synchronous=full` (the store's default) and `normal` (see the URL option);
     ticks sent by a raw-socket client (frames built beforehand) or the `websockets` one."""
-    store_url = bench_store_url
-    if synchronous != "full":
-        if not store_url.startswith("sqlite"):
-            pytest.skip("synchronous= is a SQLite option")
-        store_url = f"{store_url}?synchronous={synchronous}"
+    store_url = with_synchronous(bench_store_url, synchronous)
     result = benchmark.pedantic(
         websocket_run,
         args=(tmp_path, 100_000, 10_000, threshold, store_url, "split", client),
@@ -309,11 +314,7 @@ def test_other_writers_tick_to_stored_signal_at_10k_ticks_per_second(
     bench_store_url: str,
 ) -> None:
     """The same with every write on a thread of the host, or all in the writer process."""
-    store_url = bench_store_url
-    if synchronous != "full":
-        if not store_url.startswith("sqlite"):
-            pytest.skip("synchronous= is a SQLite option")
-        store_url = f"{store_url}?synchronous={synchronous}"
+    store_url = with_synchronous(bench_store_url, synchronous)
     result = benchmark.pedantic(
         websocket_run,
         args=(tmp_path, 100_000, 10_000, threshold, store_url, writer),

@@ -109,7 +109,7 @@ class ProcessTrainer:
             with contextlib.suppress(OSError):
                 connection.send_bytes(pickle.dumps(None))
         if process is not None:
-            _wait(process)
+            wait_helper(process)
         if self._reader is not None:
             self._reader.join(STOP_SECONDS)
         if connection is not None:
@@ -150,7 +150,7 @@ class ProcessTrainer:
                 self._outstanding.discard(number)
                 self._results[number] = result
                 self._lock.notify_all()
-        _wait(process)
+        wait_helper(process)
         with self._lock:
             for number in self._outstanding:  # lost: their waiters train themselves
                 self._results[number] = None
@@ -214,7 +214,8 @@ def _done() -> None:
     """Nothing to wait for."""
 
 
-def _wait(process: subprocess.Popen[bytes]) -> None:
+def wait_helper(process: subprocess.Popen[bytes]) -> None:
+    """Wait for a helper process to end; kill it if it does not within `STOP_SECONDS`."""
     try:
         process.wait(STOP_SECONDS)
     except subprocess.TimeoutExpired:

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
-from hosts.analytics.trainer_process import spawn_helper
+from hosts.analytics.trainer_process import spawn_helper, wait_helper
 from hosts.analytics.writer import (
     MAX_PENDING_ROWS,
     RETRY_SECONDS,
@@ -49,7 +49,6 @@ from tradingcore.domain.signal import Signal
 RESTART_SECONDS: Final = 0.2
 """Pause before starting a writer process again after one died (longer each time in a row)."""
 MAX_RESTART_SECONDS: Final = 5.0
-STOP_SECONDS: Final = 10.0
 MAX_IN_FLIGHT_BYTES: Final = 128 * 1024
 """Bytes sent and not acknowledged up to which the tick thread sends itself (well below the
 socket's buffer, so its send never blocks); beyond, the sender thread sends."""
@@ -158,7 +157,7 @@ class ProcessStoreWriter:
         self._outbox.put(None)
         self._sender.join(timeout)
         if self._process is not None:
-            _wait(self._process)
+            wait_helper(self._process)
         if self._reader is not None:
             self._reader.join(timeout)  # it sees the process's end
         if self._connection is not None:
@@ -230,7 +229,7 @@ class ProcessStoreWriter:
                     self._sent = batch[-1][0] + 1
                     return True
             if process is not None:
-                _wait(process)
+                wait_helper(process)
             with self._lock:
                 if self._closing:
                     return False  # what is pending stays so (the host logs how many)
@@ -397,15 +396,6 @@ def _dumps(batch: list[Numbered]) -> bytes:
 def _exit(process: subprocess.Popen[bytes] | None) -> str:
     code = None if process is None else process.returncode
     return "not started" if code is None else f"exit code {code}"
-
-
-def _wait(process: subprocess.Popen[bytes]) -> None:
-    """Wait for a writer process to end; kill it if it does not."""
-    try:
-        process.wait(STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(STOP_SECONDS)
 
 
 # The writer process -------------------------------------------------------------------------
