@@ -7,6 +7,7 @@ import signal
 import time
 
 import numpy as np
+import pytest
 
 from hosts.analytics.trainer_process import ProcessTrainer
 from tests.analytics.factories import fast_config
@@ -64,3 +65,16 @@ def test_trainer_process_killed_trains_in_place_and_is_restarted() -> None:
     assert trainer.restarts >= 1
     assert any("trainer process exited" in problem for problem in problems)
     assert model_state(model) == model_state(trained_in_place(6))
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="SCHED_BATCH is Linux's")
+def test_trainer_process_runs_in_the_batch_scheduling_class() -> None:
+    """Woken by a batch, it must not preempt the tick thread (see `yield_to_the_tick_thread`)."""
+    trainer = ProcessTrainer()
+    try:
+        assert trainer.ready(60.0)
+        assert trainer.pid is not None
+        assert os.sched_getscheduler(trainer.pid) == os.SCHED_BATCH
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the host's own threads are not
+    finally:
+        trainer.close()

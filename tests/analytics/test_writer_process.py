@@ -11,6 +11,8 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from adapters.eventstore import open_store
 from hosts.analytics.service import AnalyticsService, AnalyticsSettings
 from hosts.analytics.writer import FeatureBatch, StoreWriter
@@ -117,6 +119,19 @@ def test_writer_process_killed_mid_stream_is_restarted_and_stores_everything_onc
     assert rows == expected_rows
     assert sorted(stored) == sorted({s.tick_trade_id for s in items if isinstance(s, Signal)})
     assert writer.pending == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="SCHED_BATCH is Linux's")
+def test_writer_process_runs_in_the_batch_scheduling_class(tmp_path: Path) -> None:
+    writer = ProcessStoreWriter(
+        f"sqlite:///{tmp_path / 'events.sqlite'}", "features-v1", print, print
+    )
+    try:
+        assert writer.ready(60.0)
+        assert writer.pid is not None
+        assert os.sched_getscheduler(writer.pid) == os.SCHED_BATCH
+    finally:
+        writer.close()
 
 
 def closed_port() -> int:

@@ -199,6 +199,16 @@ def helper_environment() -> dict[str, str]:
     }
 
 
+def yield_to_the_tick_thread() -> None:
+    """Put this helper process in Linux's `SCHED_BATCH` class: it keeps its full share of CPU
+    but never preempts a running thread when it wakes up. A helper woken by work (a batch to
+    train, feature rows to store) otherwise takes the CPU from the tick thread at once, on a
+    small box for its whole run (1.5 ms and more), while ticks wait."""
+    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_BATCH"):
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+
+
 def warm_up() -> None:
     """Import sklearn and run one small training now, not at the first update (their first
     use costs a CPU for ~1 s on this box, beside the tick thread)."""
@@ -225,6 +235,7 @@ def wait_helper(process: subprocess.Popen[bytes]) -> None:
 
 def serve(host: Connection) -> None:
     """Run in the trainer process: warm up, then train what comes, send back the results."""
+    yield_to_the_tick_thread()
     warm_up()
     try:
         host.send_bytes(pickle.dumps(READY))

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
-from hosts.analytics.trainer_process import spawn_helper, wait_helper
+from hosts.analytics.trainer_process import spawn_helper, wait_helper, yield_to_the_tick_thread
 from hosts.analytics.writer import (
     MAX_PENDING_ROWS,
     RETRY_SECONDS,
@@ -469,6 +469,7 @@ def serve(host: Connection) -> None:
     from adapters.eventstore import open_store, redacted
     from tradingcore.ports.clock import ManualClock
 
+    yield_to_the_tick_thread()
     try:
         store_url, pipeline_version = host.recv()
     except (EOFError, OSError):
