@@ -25,7 +25,7 @@ def test_sqlite_url_with_three_slashes_is_relative_and_four_absolute() -> None:
 
 def test_postgres_url_gives_connection_settings_and_schema() -> None:
     env = store_env("postgresql://trader@db.local:6543/markets?schema=desk")
-    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert env["PERSISTENCE_MODULE"] == "adapters.eventstore.postgres"
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == (
         "db.local",
         "6543",

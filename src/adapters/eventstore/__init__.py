@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import psycopg
 from psycopg import sql
 
+from adapters.eventstore.postgres import ADVISORY_LOCK
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.instruments import Instrument, infer_instrument
 from tradingcore.domain.values import Symbol
@@ -62,7 +63,7 @@ def store_env(url: str) -> dict[str, str]:
         if not parsed.hostname or not dbname:
             raise StoreUrlError(f"store URL {url!r}: host and database name are required")
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "adapters.eventstore.postgres",
             "POSTGRES_DBNAME": dbname,
             "POSTGRES_HOST": parsed.hostname,
             "POSTGRES_PORT": str(parsed.port or 5432),
@@ -108,8 +109,10 @@ def _connect(env: dict[str, str]) -> psycopg.Connection[tuple[object, ...]]:
 
 
 def ensure_schema(env: dict[str, str]) -> None:
-    """Create the PostgreSQL schema a store URL names, if it is missing."""
-    with _connect(env) as connection:
+    """Create the PostgreSQL schema a store URL names, if it is missing (one process at a
+    time: two racing `CREATE SCHEMA IF NOT EXISTS` fail with a duplicate key)."""
+    with _connect(env) as connection, connection.transaction():
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
         connection.execute(
             sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(env["POSTGRES_SCHEMA"]))
         )
