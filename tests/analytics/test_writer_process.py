@@ -122,14 +122,23 @@ def test_writer_process_killed_mid_stream_is_restarted_and_stores_everything_onc
 
 
 @pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="SCHED_BATCH is Linux's")
-def test_writer_process_runs_in_the_batch_scheduling_class(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("background", "policy"), [(True, "SCHED_BATCH"), (False, "SCHED_OTHER")])
+def test_only_a_feature_writer_process_runs_in_the_batch_scheduling_class(
+    tmp_path: Path, background: bool, policy: str
+) -> None:
+    """The `split` mode's feature writer yields the CPU on wake-up; a writer that stores
+    signals is on their path and keeps the normal class."""
     writer = ProcessStoreWriter(
-        f"sqlite:///{tmp_path / 'events.sqlite'}", "features-v1", print, print
+        f"sqlite:///{tmp_path / 'events.sqlite'}",
+        "features-v1",
+        print,
+        print,
+        background=background,
     )
     try:
         assert writer.ready(60.0)
         assert writer.pid is not None
-        assert os.sched_getscheduler(writer.pid) == os.SCHED_BATCH
+        assert os.sched_getscheduler(writer.pid) == getattr(os, policy)
     finally:
         writer.close()
 

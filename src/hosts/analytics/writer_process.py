@@ -71,9 +71,15 @@ class ProcessStoreWriter:
         pipeline_version: str,
         on_stored: Callable[[Signal], None],
         on_failure: FailureHandler,
+        *,
+        background: bool = False,
     ) -> None:
+        """`background=True` when no signal goes through this writer (the `split` mode's
+        feature writer): its process then yields the CPU to the host's threads on wake-up
+        (`yield_to_the_tick_thread`); a writer that stores signals is on their path and does not."""
         self.store_url = store_url
         self.pipeline_version = pipeline_version
+        self.background = background
         self.on_stored = on_stored
         self.on_failure = on_failure
         self.stored_signals = 0
@@ -255,7 +261,7 @@ class ProcessStoreWriter:
         process, connection = spawn_helper(__name__)
         if self._connection is not None:
             self._connection.close()  # the dead process's (the sending lock is held)
-        connection.send((self.store_url, self.pipeline_version))
+        connection.send((self.store_url, self.pipeline_version, self.background))
         with self._lock:
             self._in_flight = 0
             self._sizes.clear()
@@ -353,7 +359,9 @@ class SplitStoreWriter:
         on_failure: FailureHandler,
     ) -> None:
         self.signals = StoreWriter(app, pipeline_version, on_stored, on_failure)
-        self.features = ProcessStoreWriter(store_url, pipeline_version, on_stored, on_failure)
+        self.features = ProcessStoreWriter(
+            store_url, pipeline_version, on_stored, on_failure, background=True
+        )
 
     @property
     def stored_signals(self) -> int:
@@ -469,11 +477,12 @@ def serve(host: Connection) -> None:
     from adapters.eventstore import open_store, redacted
     from tradingcore.ports.clock import ManualClock
 
-    yield_to_the_tick_thread()
     try:
-        store_url, pipeline_version = host.recv()
+        store_url, pipeline_version, background = host.recv()
     except (EOFError, OSError):
         return
+    if background:
+        yield_to_the_tick_thread()
     early: list[Numbered] = []
     """Items received while the store could not be opened (up to a bound)."""
     while True:
