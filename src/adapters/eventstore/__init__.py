@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Final
 from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
 from psycopg import sql
 
-from adapters.eventstore.postgres import ADVISORY_LOCK
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.instruments import Instrument, infer_instrument
 from tradingcore.domain.values import Symbol
@@ -94,6 +94,13 @@ def open_store(
     if "POSTGRES_SCHEMA" in env:
         ensure_schema(env)
     return TradingApplication(env, clock=clock, instruments=instruments)
+
+
+ADVISORY_LOCK: Final = 0x7472_6164_6563_6F72
+"""Held while a process creates a PostgreSQL store's schema, types, table and function:
+processes opening a new store at once would otherwise race (`CREATE SCHEMA IF NOT EXISTS`,
+`CREATE TYPE` and `CREATE OR REPLACE FUNCTION` are not safe against each other: "duplicate
+key", "tuple concurrently updated")."""
 
 
 def _connect(env: dict[str, str]) -> psycopg.Connection[tuple[object, ...]]:
