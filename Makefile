@@ -19,6 +19,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy --strict src
+	$(BIN)/mypy --strict --platform win32 --cache-dir .mypy_cache/win32 src
+	$(BIN)/mypy --strict --platform darwin --cache-dir .mypy_cache/darwin src
 	$(BIN)/lint-imports
 
 test: lint

@@ -17,7 +17,8 @@ Several processes often write one store file (the capture, analytics and API hos
 lets one write at a time and makes the others poll: its busy handler sleeps 1, 2, 5, 10, 15...
 ms between tries, so a commit that meets another process's transaction waits whole
 milliseconds after the lock is free. Here every write transaction first takes an exclusive
-`flock` on `DATABASE-writelock` beside the database (and a thread lock within the process):
+OS file lock (`adapters.filelock`: `flock`, or `msvcrt.locking` on Windows) on
+`DATABASE-writelock` beside the database (and a thread lock within the process):
 a waiting writer tries again every 100 µs, so it starts within 0.1 ms of the lock being
 released (and gives up after the store's lock timeout, as SQLite would).
 `?write_lock=off` leaves it to SQLite's busy handler.
@@ -26,7 +27,6 @@ released (and gives up after the store's lock timeout, as SQLite would).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sqlite3
 import threading
@@ -37,6 +37,8 @@ from typing import Any, Final
 from eventsourcing import sqlite as eventsourcing_sqlite
 from eventsourcing.persistence import InfrastructureFactoryError
 from eventsourcing.utils import Environment
+
+from adapters.filelock import try_lock, unlock
 
 SYNCHRONOUS_MODES: Final = ("FULL", "NORMAL", "EXTRA")
 CHECKPOINT_MODES: Final = ("BACKGROUND", "INLINE")
@@ -82,7 +84,7 @@ class WalCheckpointer:
 
 
 class WriteLock:
-    """One writer at a time across threads and processes: a thread lock, then `flock`."""
+    """One writer at a time across threads and processes: a thread lock, then a file lock."""
 
     def __init__(self, path: str, timeout: float) -> None:
         self.path = path
@@ -101,23 +103,21 @@ class WriteLock:
             try:
                 yield
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                unlock(fd)
 
     def _acquire(self, fd: int) -> None:
         """Take the lock, trying every 100 µs, for up to `timeout` seconds (a writer that
         hangs, e.g. a stopped process, must not hang us forever: SQLite would give up too)."""
         deadline = time.monotonic() + self.timeout
         while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if try_lock(fd):
                 return
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise sqlite3.OperationalError(
-                        f"database is locked: another writer has held {self.path} for over "
-                        f"{self.timeout:g} s"
-                    ) from None
-                time.sleep(POLL_SECONDS)
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError(
+                    f"database is locked: another writer has held {self.path} for over "
+                    f"{self.timeout:g} s"
+                )
+            time.sleep(POLL_SECONDS)
 
     def close(self) -> None:
         with self._thread_lock:

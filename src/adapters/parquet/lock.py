@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Final
+
+from adapters.filelock import try_lock
 
 LOCK_FILE: Final = "_projection.lock"
 
@@ -15,7 +16,7 @@ class OutputBusy(Exception):
 
 
 class OutputLock:
-    """An OS file lock (flock / LockFileEx): the kernel drops it if the process is killed."""
+    """An OS file lock (`adapters.filelock`): the kernel drops it if the process is killed."""
 
     def __init__(self, root: Path) -> None:
         self.path = Path(root) / LOCK_FILE
@@ -27,13 +28,16 @@ class OutputLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            _lock(descriptor)
-        except OSError as error:
+            locked = try_lock(descriptor)
+        except OSError:
+            os.close(descriptor)
+            raise
+        if not locked:
             os.close(descriptor)
             raise OutputBusy(
                 f"another projector is writing {self.path.parent} (it holds {self.path}); "
                 "stop it first, or project into another directory"
-            ) from error
+            )
         self._descriptor = descriptor
 
     def release(self) -> None:
@@ -44,16 +48,3 @@ class OutputLock:
     @property
     def held(self) -> bool:
         return self._descriptor is not None
-
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _lock(descriptor: int) -> None:
-        msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
-
-else:
-    import fcntl
-
-    def _lock(descriptor: int) -> None:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

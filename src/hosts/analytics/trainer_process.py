@@ -204,7 +204,7 @@ def yield_to_the_tick_thread() -> None:
     but never preempts a running thread when it wakes up. A helper woken by work (a batch to
     train, feature rows to store) otherwise takes the CPU from the tick thread at once, on a
     small box for its whole run (1.5 ms and more), while ticks wait."""
-    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_BATCH"):
+    if sys.platform == "linux":
         with contextlib.suppress(OSError):
             os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
 
