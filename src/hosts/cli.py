@@ -7,7 +7,8 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Sequence
-from typing import Final
+from pathlib import Path
+from typing import Any, Final
 
 COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "demo": ("hosts.demo", "run the main job on a seeded synthetic session (embedded SQLite)"),
@@ -20,11 +21,20 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "verify": ("hosts.projector.verify_cli", "check store invariants and projections"),
     "import": ("hosts.importer.cli", "import B3 NEG trade files or Profit CSV exports"),
     "recording": ("hosts.recording_cli", "export, import and verify event recordings"),
+    "config": ("hosts.config_cli", "check, show or create the tradingcore.toml config file"),
 }
 
+CONFIGURED: Final = frozenset({"capture", "analytics", "api", "backtest"})
+"""Commands that take `--config FILE`: the file's values become their defaults."""
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """Build the parser; only the named command's module is imported (hosts load slowly)."""
+
+def build_parser(
+    command: str | None = None, defaults: dict[str, Any] | None = None
+) -> argparse.ArgumentParser:
+    """Build the parser; only the named command's module is imported (hosts load slowly).
+
+    `defaults` (from a config file) replace the command's own defaults; flags still win.
+    """
     parser = argparse.ArgumentParser(
         prog="tradingcore", description="Event-sourced trading core for B3 and ProfitDLL."
     )
@@ -37,14 +47,42 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             module = importlib.import_module(module_name)
             module.add_arguments(sub)
             sub.set_defaults(run=module.run)
+            if name in CONFIGURED:
+                sub.add_argument(
+                    "--config",
+                    metavar="FILE",
+                    help="take defaults from this tradingcore.toml (flags given here win)",
+                )
+                sub.set_defaults(**(defaults or {}))
     return parser
+
+
+def config_defaults(command: str, arguments: list[str]) -> dict[str, Any]:
+    """Return the command's defaults from the `--config FILE` among the arguments, if any."""
+    path = None
+    for index, word in enumerate(arguments):
+        if word == "--config" and index + 1 < len(arguments):
+            path = arguments[index + 1]
+        elif word.startswith("--config="):
+            path = word.partition("=")[2]
+    if command not in CONFIGURED or path is None:
+        return {}
+    from hosts.config import ConfigError, load_config
+    from hosts.config_args import HOST_DEFAULTS
+
+    try:
+        return HOST_DEFAULTS[command](load_config(Path(path)))
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand and return its exit code."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
-    parser = build_parser(command if command in COMMANDS else None)
+    known = command if command in COMMANDS else None
+    parser = build_parser(known, config_defaults(known, arguments) if known else None)
     args = parser.parse_args(arguments)
     try:
         return int(args.run(args))

@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from(args: argparse.Namespace) -> ApiConfig:
     """Build the host configuration from the command line; raise on bad values."""
-    limits = RiskLimits()
+    limits = RiskLimits.from_plain(getattr(args, "risk_limits", None) or {})  # [risk] of --config
     if args.risk_config is not None:
         try:
             plain = json.loads(args.risk_config.read_text(encoding="utf-8"))
@@ -79,7 +79,7 @@ def config_from(args: argparse.Namespace) -> ApiConfig:
             raise ValueError(f"risk config {args.risk_config}: unreadable ({error})") from None
         if not isinstance(plain, dict):
             raise ValueError(f"risk config {args.risk_config}: expected a JSON object")
-        limits = RiskLimits.from_plain(plain)
+        limits = limits.updated(plain)
     return ApiConfig(
         store_url=args.store,
         broker=args.broker,
