@@ -22,7 +22,7 @@ from hosts.capture.metrics import CaptureMetrics
 from hosts.capture.recorder import TapeRecorder
 from hosts.capture.service import CaptureService, Supervision
 from hosts.capture.status import StatusServer
-from tests.capture.factories import WDO, WIN, stored_trades, trade
+from tests.capture.factories import OPEN_MS, WDO, WIN, stored_trades, trade
 from tests.capture.fakes import FakeFeed
 from tests.capture.peer import Peer
 from tradingcore.application.trading import TradingApplication
@@ -275,3 +275,26 @@ def test_capture_with_the_store_unreachable_refuses_with_the_reason_and_recovers
     )
     assert sample == 1
     assert [row.trade_id for row in stored_trades(app)] == [2]
+
+
+def test_capture_with_a_trade_from_the_future_refuses_it_and_records_the_ones_after(
+    peer: Peer, sqlite_app: TradingApplication
+) -> None:
+    feed = FakeFeed()
+    service = build(feed, sqlite_app, peer.url)
+    service.start()
+    feed.connect()
+    feed.trade(trade(1))
+    feed.trade(trade(2, offset_ms=2_000))
+    feed.trade(trade(3, offset_ms=4_949_909_918_654 - OPEN_MS))  # year 2126
+    feed.trade(trade(4, offset_ms=3_000))
+    feed.trade(trade(5, offset_ms=4_000))
+    assert service.close(drain_timeout=5)
+
+    assert [row.trade_id for row in stored_trades(sqlite_app)] == [1, 2, 4, 5]
+    assert peer.wait_for(4)
+    assert [m["trade_id"] for m in peer.trades()] == [1, 2, 4, 5]
+    metrics = service.metrics.registry
+    rejected = {"reason": "timestamp_implausible"}
+    assert metrics.get_sample_value("datacapture_records_rejected_total", rejected) == 1
+    assert sqlite_app.clock.now().year == 2025  # the store's feed-time clock did not jump

@@ -33,6 +33,7 @@ from tradingcore.domain.errors import DomainError
 from tradingcore.domain.instruments import infer_instrument
 from tradingcore.domain.signal import Direction, Signal
 from tradingcore.domain.tape import session_of
+from tradingcore.domain.timestamps import TIMESTAMP_IMPLAUSIBLE, implausible_time
 from tradingcore.domain.values import PRICE_SCALE, Symbol, price_to_units, to_decimal
 from tradingcore.ports.clock import ManualClock
 
@@ -114,8 +115,11 @@ class AnalyticsEngine:
         on_update: Callable[[str, OnlineModel], None] | None = None,
         writer: WriterFactory | None = None,
         trainer: HostTrainer | None = None,
+        wall_clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     ) -> None:
         self.clock = clock
+        self.wall_clock_ms = wall_clock_ms
+        """The host's wall clock, only to refuse ticks stamped implausibly far ahead of it."""
         self.config = config
         self.models: dict[str, OnlineModel] = dict(models or {})
         self.metrics = metrics or AnalyticsMetrics()
@@ -149,6 +153,9 @@ class AnalyticsEngine:
     def on_tick(self, message: TickMessage, arrived: float) -> SignalDecision | None:
         state = self._state(message.symbol)
         timestamp = message.timestamp
+        implausible = implausible_time(timestamp, self.wall_clock_ms())
+        if implausible is not None:  # before anything moves: one such tick must not blind us
+            raise MessageRejected(TIMESTAMP_IMPLAUSIBLE, f"{message.symbol} tick: {implausible}")
         if timestamp < state.last_timestamp_ms:
             raise MessageRejected(
                 "timestamp_backwards",

@@ -16,6 +16,7 @@ from tradingcore.domain.errors import (
     InvalidQuantity,
     InvalidSignal,
     InvalidSymbol,
+    InvalidTimestamp,
     UnknownInstrument,
 )
 from tradingcore.domain.kill_switch import InvalidKillSwitchChange
@@ -29,6 +30,7 @@ FIELDS: Final[Mapping[type[DomainError], str]] = {
     InvalidKillSwitchChange: "reason",
     InvalidRiskLimits: "limits",
     InvalidSignal: "signal",
+    InvalidTimestamp: "tick_timestamp_ms",
 }
 
 

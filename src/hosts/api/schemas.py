@@ -18,6 +18,8 @@ from pydantic import (
     field_validator,
 )
 
+from tradingcore.domain.timestamps import MAX_TIMESTAMP_MS
+
 FUTURE: Final = r"[A-Z]{3}[FGHJKMNQUVXZ][0-9]{2}"
 GENERIC_FUTURE: Final = r"[A-Z]{3}FUT"
 STOCK: Final = r"[A-Z]{4}(?:3[1-5]|39|11|[3-8])F?"
@@ -92,7 +94,7 @@ class SignalIn(StrictInput):
 
     model_version: ModelVersion
     tick_trade_id: Annotated[Whole, Field(ge=0, le=2**53)]
-    tick_timestamp_ms: Annotated[Whole, Field(ge=0, le=2**53)]
+    tick_timestamp_ms: Annotated[Whole, Field(ge=0, le=MAX_TIMESTAMP_MS)]
     price: Annotated[float, Field(gt=0, le=MAX_PRICE)]
 
 

@@ -23,6 +23,7 @@ from hosts.capture.guard import Rejection, SessionGuard, session_day, session_of
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.errors import InvalidTrade
 from tradingcore.domain.tape import Trade, TradeColumns
+from tradingcore.domain.timestamps import TIMESTAMP_IMPLAUSIBLE, implausible_time
 from tradingcore.domain.values import Symbol, price_to_units
 from tradingcore.ports.clock import ManualClock
 
@@ -61,6 +62,7 @@ class TapeRecorder:
         on_recorded: Callable[[int], None] = lambda count: None,
         on_rejected: Callable[[Rejection], None] = lambda rejection: None,
         logger: logging.Logger | None = None,
+        wall_clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch size {batch_size} must be >= 1")
@@ -73,6 +75,8 @@ class TapeRecorder:
         self.on_recorded = on_recorded
         self.on_rejected = on_rejected
         self.logger = logger or logging.getLogger("tradingcore.datacapture")
+        self.wall_clock_ms = wall_clock_ms
+        """Only to refuse trades stamped implausibly far ahead of this host's clock."""
         # Live feeds use a wall clock; replays follow the trades' time so reruns are identical.
         self._follow_trade_time = isinstance(app.clock, ManualClock)
         self._guards: dict[Key, SessionGuard] = {}
@@ -105,6 +109,14 @@ class TapeRecorder:
             except Exception as error:
                 return Rejection("invalid_price", f"invalid trade {trade.trade_id}: {error}")
             self._last_price, self._last_units = price, units
+        # Checked before a session tape is opened or the clock follows: one trade stamped in a
+        # later year would otherwise open that year's tape and move the store's clock there.
+        implausible = implausible_time(trade.timestamp_ms, self.wall_clock_ms())
+        if implausible is not None:
+            return Rejection(
+                TIMESTAMP_IMPLAUSIBLE,
+                f"invalid trade {trade.trade_id} ({trade.symbol.ticker}): {implausible}",
+            )
         symbol, day = trade.symbol, session_day(trade.timestamp_ms)
         # Consecutive trades nearly always share symbol and session: skip the lookups then.
         last = self._last

@@ -43,6 +43,10 @@ class InvalidPositionFill(DomainError):
     """A fill cannot be applied to a position (wrong symbol, already applied)."""
 
 
+class InvalidTimestamp(DomainError):
+    """A timestamp is outside the range the stores and projections can hold."""
+
+
 class InvalidSignal(DomainError):
     """A signal's direction, confidence or features are not valid."""
 

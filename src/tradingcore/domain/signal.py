@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
 from tradingcore.domain.errors import InvalidSignal
+from tradingcore.domain.timestamps import check_storable_ms
 from tradingcore.domain.values import Symbol, deterministic_id
 
 
@@ -85,6 +86,7 @@ class Signal(AggregateRoot[SignalGenerated]):
             raise InvalidSignal(f"invalid signal features {bad}: values must be finite")
         if not model_version:
             raise InvalidSignal("invalid signal: the model version is empty")
+        check_storable_ms(tick_timestamp_ms, "tick_timestamp_ms")
         signal = cls.__new__(cls)
         AggregateRoot.__init__(
             signal, signal_id_for(model_version, symbol, tick_trade_id, tick_timestamp_ms)

@@ -18,6 +18,7 @@ from typing import Final
 
 from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
 from tradingcore.domain.errors import InvalidTrade
+from tradingcore.domain.timestamps import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS
 from tradingcore.domain.values import (
     Aggressor,
     Symbol,
@@ -265,6 +266,10 @@ class MarketTape(AggregateRoot[TapeEvent]):
             return False
         if min(trades.volumes) <= 0 or min(prices) <= 0:
             return False
+        if max(trades.volumes) > MAX_VOLUME or min(ids) < 0 or max(ids) > MAX_TRADE_ID:
+            return False
+        if timestamps[0] < MIN_TIMESTAMP_MS or timestamps[-1] > MAX_TIMESTAMP_MS:
+            return False
         if self.band_fraction is None:
             return True
         reference = self.reference_price
@@ -282,6 +287,11 @@ TIME_WENT_BACK: Final = "timestamp_before_previous"
 OUTSIDE_BAND: Final = "price_outside_band"
 BAD_PRICE: Final = "invalid_price"
 BAD_VOLUME: Final = "invalid_volume"
+BAD_TRADE_ID: Final = "invalid_trade_id"
+BAD_TIMESTAMP: Final = "invalid_timestamp"
+MAX_VOLUME: Final = 2**31 - 1
+"""The projections store a trade's volume as int32 (the spec's Parquet layout)."""
+MAX_TRADE_ID: Final = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +327,14 @@ class TapeAdmission:
         self, trade_id: int, timestamp_ms: int, price_units: int, volume: int
     ) -> TradeRefusal | None:
         """Accept a trade into this checker's state, or say why the tape would refuse it."""
+        if not 0 <= trade_id <= MAX_TRADE_ID:
+            return self._refuse(trade_id, BAD_TRADE_ID, f"must be within [0, {MAX_TRADE_ID}]")
+        if not MIN_TIMESTAMP_MS <= timestamp_ms <= MAX_TIMESTAMP_MS:
+            return self._refuse(
+                trade_id,
+                BAD_TIMESTAMP,
+                f"timestamp {timestamp_ms} is outside epoch milliseconds 1970 to 9999",
+            )
         if trade_id in self._seen or trade_id in self._admitted:
             return self._refuse(trade_id, DUPLICATE, "duplicate trade id in this session")
         if timestamp_ms < self.last_timestamp_ms:
@@ -329,8 +347,10 @@ class TapeAdmission:
             return self._refuse(
                 trade_id, BAD_PRICE, f"price {units_to_price(price_units)} must be > 0"
             )
-        if volume <= 0:
-            return self._refuse(trade_id, BAD_VOLUME, f"volume {volume} must be > 0")
+        if not 0 < volume <= MAX_VOLUME:
+            return self._refuse(
+                trade_id, BAD_VOLUME, f"volume {volume} must be within [1, {MAX_VOLUME}]"
+            )
         if not self._centred:
             self._centre(price_units)  # the session's first trade sets the band, as on the tape
             self._centred = True

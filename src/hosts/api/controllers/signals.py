@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Annotated, Any
 
@@ -10,12 +11,13 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from hosts.api.errors import domain_errors
+from hosts.api.errors import ApiError, domain_errors
 from hosts.api.guards import host_of, principal_of
 from hosts.api.schemas import SIGNAL_SYMBOL_PATTERN, SignalIn, SignalRecordedOut, SignalsOut
 from hosts.api.views import error_responses, order_out, signal_out
 from tradingcore.application.signal_desk import SignalReceived
 from tradingcore.domain.signal import Direction
+from tradingcore.domain.timestamps import TIMESTAMP_IMPLAUSIBLE, implausible_time
 from tradingcore.domain.values import Symbol
 
 SIGNAL_RESPONSES = {
@@ -45,6 +47,11 @@ class SignalController(Controller):
     ) -> Response[SignalRecordedOut]:
         """Record a signal; with auto-execution on, it is traded through the risk checks."""
         principal = principal_of(request)
+        # Refused before the desk sees it: a signal stamped far ahead of this host's clock is
+        # corrupt or forged, and must not move anything that follows signal time.
+        implausible = implausible_time(data.tick_timestamp_ms, time.time_ns() // 1_000_000)
+        if implausible is not None:
+            raise ApiError(422, f"{TIMESTAMP_IMPLAUSIBLE}: {implausible}", "tick_timestamp_ms")
         with domain_errors(InvalidSignal="signal_id"):
             result = host_of(request).signals.receive(
                 SignalReceived(

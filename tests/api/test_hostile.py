@@ -1,0 +1,81 @@
+"""Hostile input through a real API server: poison and flood cases, bounded in count and time.
+
+Each case is one of issue 16's findings, reproduced the way it was seen: over HTTP, against a
+real uvicorn process and a real SQLite store, then (where the harm came later) the command the
+harm showed in.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.server import ApiServer, create_key
+
+YEAR_2126_MS = 4_949_909_918_654
+SIGNAL: dict[str, Any] = {
+    "symbol": "WINZ25",
+    "direction": "BUY",
+    "confidence": 0.8,
+    "features": {"aggressor_flow": 0.4},
+    "model_version": "m-1",
+    "tick_trade_id": 1,
+    "tick_timestamp_ms": 1_764_601_200_000,
+    "price": 127_850.0,
+}
+
+
+@pytest.fixture(scope="module")
+def directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("hostile")
+
+
+@pytest.fixture(scope="module")
+def trader(directory: Path) -> dict[str, str]:
+    return {"X-API-Key": create_key(directory / "keys.json", "alice", "trader")}
+
+
+@pytest.fixture(scope="module")
+def server(directory: Path, trader: dict[str, str]) -> Iterator[ApiServer]:
+    running = ApiServer(directory, directory / "keys.json").start()
+    yield running
+    running.stop()
+
+
+def post_signal(server: ApiServer, trader: dict[str, str], **changes: Any) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/api/v1/signals", json={**SIGNAL, **changes}, headers=trader, timeout=10
+    )
+
+
+def test_signal_stamped_in_2126_is_refused_as_implausible(
+    server: ApiServer, trader: dict[str, str]
+) -> None:
+    refused = post_signal(server, trader, tick_trade_id=2, tick_timestamp_ms=YEAR_2126_MS)
+
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith("timestamp_implausible:")
+    assert post_signal(server, trader, tick_trade_id=3).status_code == 201
+
+
+def test_signal_with_a_timestamp_past_year_9999_is_refused_and_the_projector_runs(
+    server: ApiServer, trader: dict[str, str], directory: Path
+) -> None:
+    refused = post_signal(server, trader, tick_trade_id=4, tick_timestamp_ms=2**53)
+    accepted = post_signal(server, trader, tick_trade_id=5)
+    projected = subprocess.run(
+        [sys.executable, "-m", "hosts.projector.cli", "--store", server.store_url,
+         "--output", str(directory / "parquet"), "--log-dir", str(directory / "logs")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+    assert refused.status_code == 400
+    assert "tick_timestamp_ms" in refused.text
+    assert accepted.status_code == 201
+    assert projected.returncode == 0, projected.stderr
