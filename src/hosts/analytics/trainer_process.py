@@ -29,6 +29,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from hosts.lifeline import watch_parent
 from tradingcore.analytics.model import FloatArray, OnlineModel
 
 MAX_OUTSTANDING: Final = 4
@@ -173,13 +174,14 @@ fall back to threads of the host elsewhere."""
 
 
 def spawn_helper(module: str) -> tuple[subprocess.Popen[bytes], Connection]:
-    """Start `python -m MODULE FD` (a fresh interpreter: not a fork of this threaded process,
-    nor multiprocessing's spawn, which re-runs the main script) with one end of a socket pair
-    as FD; return the process and our end."""
+    """Start `python -m MODULE FD PARENT_PID` (a fresh interpreter: not a fork of this
+    threaded process, nor multiprocessing's spawn, which re-runs the main script) with one end
+    of a socket pair as FD; return the process and our end. The helper ends when we do: EOF on
+    its socket, and `helper_main`'s lifeline as the backstop."""
     mine, theirs = socket.socketpair()
     with theirs:
         process = subprocess.Popen(
-            [sys.executable, "-m", module, str(theirs.fileno())],
+            [sys.executable, "-m", module, str(theirs.fileno()), str(os.getpid())],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
             env=helper_environment(),
@@ -233,6 +235,13 @@ def wait_helper(process: subprocess.Popen[bytes]) -> None:
         process.wait(STOP_SECONDS)
 
 
+def helper_main(serve: Callable[[Connection], None]) -> None:
+    """A helper process's entry point (`spawn_helper`'s command line): watch the parent, then
+    serve on the socket it handed over."""
+    watch_parent(int(sys.argv[2]))
+    serve(Connection(int(sys.argv[1])))
+
+
 def serve(host: Connection) -> None:
     """Run in the trainer process: warm up, then train what comes, send back the results."""
     yield_to_the_tick_thread()
@@ -262,4 +271,4 @@ def serve(host: Connection) -> None:
 
 
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])))
+    helper_main(serve)

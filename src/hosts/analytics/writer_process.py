@@ -26,7 +26,6 @@ import gc
 import pickle
 import queue
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,7 +33,12 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
-from hosts.analytics.trainer_process import spawn_helper, wait_helper, yield_to_the_tick_thread
+from hosts.analytics.trainer_process import (
+    helper_main,
+    spawn_helper,
+    wait_helper,
+    yield_to_the_tick_thread,
+)
 from hosts.analytics.writer import (
     MAX_PENDING_ROWS,
     RETRY_SECONDS,
@@ -426,18 +430,20 @@ class ConnectionWriter(StoreWriter):
         self._received: collections.deque[Item | None] = collections.deque()
         self._numbers: dict[int, int] = {}
         """id() of each item held → the host's number for it."""
+        self._host_gone = False
+        """EOF seen: the socket stays readable (at EOF) forever, so no more reads."""
 
     def run(self) -> None:
         """Store what the host sends until it says stop or goes away."""
         self._work()
 
     def _get(self, timeout: float | None) -> Item | Task | None:
-        if not self._received and not self.host.poll(timeout):
+        if not self._received and (self._host_gone or not self.host.poll(timeout)):
             return super()._get_nowait()  # nothing: `_NOTHING`, time to retry
         return self._next()
 
     def _get_nowait(self) -> Item | Task | None:
-        if not self._received and not self.host.poll(0):
+        if not self._received and (self._host_gone or not self.host.poll(0)):
             return super()._get_nowait()
         return self._next()
 
@@ -447,6 +453,7 @@ class ConnectionWriter(StoreWriter):
                 batch = self.host.recv()
             except (EOFError, OSError):
                 batch = None  # the host is gone: store what is here and stop
+                self._host_gone = True
             if batch is None:
                 self._received.append(None)
             else:
@@ -518,4 +525,4 @@ def serve(host: Connection) -> None:
 
 
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])))
+    helper_main(serve)
