@@ -115,7 +115,7 @@ def _insert_raw(app: TradingApplication, topic: str, state: bytes) -> tuple[int,
         ("tradingcore.domain.tape:TradesRecorded", b"\xc1\xc1 not msgpack", "Deserialisation"),
     ],
 )
-def test_catch_up_with_a_corrupt_event_stops_there_and_resumes_after_the_fix(
+def test_catch_up_strict_with_a_corrupt_event_stops_there_and_resumes_after_the_fix(
     sqlite_url: str, clock: ManualClock, tmp_path: Path, topic: str, state: bytes, cause: str
 ) -> None:
     from datetime import date
@@ -125,7 +125,7 @@ def test_catch_up_with_a_corrupt_event_stops_there_and_resumes_after_the_fix(
     bad, bad_id = _insert_raw(app, topic, state)
     populate(app, clock, trades=300, sessions=(date(2025, 12, 2),))
     live = tmp_path / "live"
-    runner = ProjectionRunner(app, ParquetOutput(live))
+    runner = ProjectionRunner(app, ParquetOutput(live), strict=True)
 
     with pytest.raises(ProjectionHalted) as halted:
         runner.catch_up()
@@ -264,7 +264,7 @@ def test_recording_with_an_unknown_event_imported_then_projected_stops_at_it(
     import_recording(target, tmp_path / "session.tcrec")
 
     with pytest.raises(ProjectionHalted, match=f"notification {bad} .*VanishedEvent"):
-        project(target, tmp_path / "parquet")
+        project(target, tmp_path / "parquet", strict=True)
 
     assert ParquetOutput(tmp_path / "parquet").read_checkpoint().position == bad - 1
     target.close()

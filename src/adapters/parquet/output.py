@@ -32,6 +32,7 @@ from adapters.parquet.files import (
     write_atomically,
     write_bytes_atomically,
 )
+from adapters.parquet.quarantine import remove_quarantine
 from tradingcore.projections.tables import TABLES
 
 CHECKPOINT: Final = "_projection.json"
@@ -250,6 +251,7 @@ class ParquetOutput:
     def reset(self) -> None:
         """Delete the checkpoint, then every projection file: the next run starts from zero."""
         self.checkpoint_path.unlink(missing_ok=True)
+        remove_quarantine(self.root)  # the rebuild quarantines them again
         if self.root.is_dir():
             fsync_directory(self.root)
         days.remove_all(self.root)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from adapters.parquet.quarantine import QuarantinedEvent
+
 
 class ProjectionHalted(Exception):
     """A stored event cannot be decoded or projected; nothing past it was written."""
@@ -26,3 +28,5 @@ class RunReport:
     notifications: int = 0
     commits: int = 0
     rows: dict[str, int] = field(default_factory=dict)
+    quarantined: list[QuarantinedEvent] = field(default_factory=list)
+    """Events skipped because they could not be decoded or projected (not with `strict`)."""

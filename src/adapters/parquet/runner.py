@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 import uuid
 from collections import defaultdict
@@ -12,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import Final, cast
 
 import pyarrow as pa
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import ConnectionPoolClosedError, Notification, PersistenceError
 
 from adapters.parquet.arrow import to_batch
 from adapters.parquet.lock import OutputBusy, OutputLock
 from adapters.parquet.output import Checkpoint, Key, OutputMismatch, ParquetOutput
+from adapters.parquet.quarantine import QuarantinedEvent, append_quarantined
 from adapters.parquet.reports import ProjectionHalted, RunReport
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.aggregate import DomainEvent
@@ -33,6 +35,8 @@ __all__ = [
 
 PAGE_SIZE: Final = 500
 FLUSH_ROWS: Final = 1_000_000
+STORE_FAILURES: Final = (PersistenceError, ConnectionPoolClosedError, sqlite3.Error, OSError)
+"""Errors of the store or the disk, not of one event: retried or raised, never quarantined."""
 
 
 class StoreHistory:
@@ -62,8 +66,13 @@ class ProjectionRunner:
         flush_rows: int = FLUSH_ROWS,
         logger: logging.Logger | None = None,
         rebuild: bool = False,
+        strict: bool = False,
     ) -> None:
-        """Lock the output, sweep what a killed run left (all of it if `rebuild`), and resume."""
+        """Lock the output, sweep what a killed run left (all of it if `rebuild`), and resume.
+
+        An event that cannot be decoded or projected is quarantined and skipped, unless
+        `strict`: then the run halts there (ProjectionHalted).
+        """
         if page_size < 1 or flush_rows < 1:
             raise ValueError(f"page size {page_size} and flush rows {flush_rows} must be >= 1")
         self.app = app
@@ -75,6 +84,7 @@ class ProjectionRunner:
         self._last_halt = 0
         self._lock = OutputLock(output.root)
         self._rebuild = rebuild
+        self.strict = strict
         self._interrupted = False
         self.checkpoint = self._start()
 
@@ -174,9 +184,12 @@ class ProjectionRunner:
                 except Exception as error:
                     # The fold may have cached state from the failed event: start it afresh.
                     self.projector = Projector(StoreHistory(self.app))
-                    self._commit(batch, report, pipeline)
-                    pipeline.wait()
-                    raise self._halted(notification, error) from error
+                    if self.strict or isinstance(error, STORE_FAILURES):
+                        self._commit(batch, report, pipeline)
+                        pipeline.wait()
+                        raise self._halted(notification, error) from error
+                    self._quarantine(notification, error, report)
+                    batch.last = notification  # its (absent) rows commit with the batch
                 report.notifications += 1
             if batch.rows >= self.flush_rows and batch.last is not None:
                 next_start = batch.last.id + 1
@@ -202,12 +215,39 @@ class ProjectionRunner:
             )
         return halted
 
+    def _quarantine(self, notification: Notification, error: Exception, report: RunReport) -> None:
+        event = QuarantinedEvent(
+            notification.id,
+            str(notification.originator_id),
+            notification.originator_version,
+            notification.topic,
+            f"{type(error).__name__}: {error}",
+        )
+        append_quarantined(self.output.root, event)
+        report.quarantined.append(event)
+        self.logger.error(
+            "Event quarantined: not projected",
+            extra={
+                "context": {
+                    "notification_id": event.notification_id,
+                    "topic": event.topic,
+                    "cause": event.cause,
+                    "inspect": event.inspect_command(),
+                }
+            },
+        )
+
     def _project(self, notification: Notification, batch: _Batch) -> None:
         # Events of types this projection does not know are decoded (so corruption is
         # caught) and skipped: other hosts add their own event types to the same store.
         event = cast(DomainEvent, self.app.mapper.to_domain_event(notification))
-        for block in self.projector.project(event, notification.id):
-            batch.records[block.key].append(to_batch(block))
+        # All of an event's rows are built before any joins the batch: a quarantined event
+        # leaves none behind.
+        blocks = [
+            (block, to_batch(block)) for block in self.projector.project(event, notification.id)
+        ]
+        for block, records in blocks:
+            batch.records[block.key].append(records)
             batch.rows += block.length
         batch.last = notification
 

@@ -26,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--rebuild", action="store_true", help="delete the output, start over")
     parser.add_argument("--follow", action="store_true", help="keep following new events")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at an event that cannot be projected instead of quarantining it",
+    )
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls (follow)")
     parser.add_argument(
         "--compact", action="store_true", help="after catching up, compact open days too"
@@ -55,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
             flush_rows=args.flush_rows,
             logger=logger,
             rebuild=args.rebuild,
+            strict=args.strict,
         )
         store = redacted(args.store)
         print(f"projecting {store} into {args.output} after notification {runner.position}")
@@ -82,6 +88,12 @@ def run(args: argparse.Namespace) -> int:
         f"projected notifications {report.start_position + 1}..{report.position} "
         f"({report.notifications:,} events; {rows or 'no rows'}) in {report.commits} commit(s)"
     )
+    for event in report.quarantined:
+        print(
+            f"quarantined notification {event.notification_id} ({event.topic}): {event.cause}; "
+            f"inspect: {event.inspect_command(store)}",
+            file=sys.stderr,
+        )
     return 0
 
 

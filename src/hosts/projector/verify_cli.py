@@ -6,10 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store
+from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store, redacted
 from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
 from adapters.parquet.output import OutputMismatch
+from adapters.parquet.quarantine import read_quarantined
 from adapters.parquet.verify import Report, verify_projections, verify_store
+from tradingcore.application.trading import TradingApplication
 from tradingcore.ports.clock import ManualClock
 
 
@@ -22,6 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--skip-projections", action="store_true", help="check only the store's invariants"
     )
     parser.add_argument("--log-dir", type=Path, default=DEFAULT_LOG_DIR, help="JSONL log root")
+    parser.add_argument(
+        "--show",
+        type=int,
+        metavar="NOTIFICATION_ID",
+        help="print one stored event as stored (e.g. a quarantined one) and exit",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,6 +39,12 @@ def run(args: argparse.Namespace) -> int:
     except StoreUrlError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.show is not None:
+        try:
+            print(show_event(app, args.show))
+        finally:
+            app.close()
+        return 0
     report = Report()
     try:
         verify_store(app, report)
@@ -41,12 +55,41 @@ def run(args: argparse.Namespace) -> int:
     finally:
         app.close()
     print(report.render())
+    quarantined = [] if args.skip_projections else read_quarantined(args.root)
+    if quarantined:
+        report.facts["quarantined events"] = len(quarantined)
+        print(f"quarantined (stored but not projected): {len(quarantined)}")
+        for event in quarantined:
+            print(
+                f"  - notification {event.notification_id} ({event.topic}): {event.cause}; "
+                f"inspect: {event.inspect_command(redacted(args.store))}"
+            )
     logger.log(
         20 if report.ok else 40,
         "Verification passed" if report.ok else "Verification failed",
         extra={"context": {"problems": report.problems[:20], **_facts(report)}},
     )
     return 0 if report.ok else 1
+
+
+def show_event(app: TradingApplication, notification_id: int) -> str:
+    """Return one stored notification as text: where it is, its topic, its stored state."""
+    found = app.recorder.select_notifications(start=notification_id, limit=1)
+    if not found or found[0].id != notification_id:
+        return f"no notification {notification_id} in the store"
+    notification = found[0]
+    state = bytes(notification.state)
+    lines = [
+        f"notification {notification.id}: aggregate {notification.originator_id} "
+        f"version {notification.originator_version}",
+        f"topic: {notification.topic}",
+        f"stored state ({len(state):,} bytes): {state[:4_000].decode('utf-8', 'replace')}",
+    ]
+    try:
+        lines.append(f"decodes as: {app.mapper.to_domain_event(notification)!r}"[:4_000])
+    except Exception as error:
+        lines.append(f"does not decode: {type(error).__name__}: {error}")
+    return "\n".join(lines)
 
 
 def _facts(report: Report) -> dict[str, object]:
