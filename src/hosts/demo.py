@@ -242,8 +242,8 @@ def _report(app: TradingApplication, tally: Counter[str], elapsed: float, store:
         count = sum(1 for _ in _orders_of(app, symbol))
         print(
             f"{symbol.ticker:<8} {held.net_quantity:>5} "
-            f"{held.average_price.quantize(Decimal('0.01')):>12} "
-            f"{held.realized_pnl.quantize(Decimal('0.01')):>12} {count:>7}"
+            f"{float(held.average_price):>12.2f} "
+            f"{held.realized_pnl.text:>12} {count:>7}"
         )
 
 

@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from tests.core.factories import AT, new_order, submit_order
-from tradingcore.domain.errors import InvalidOrderTransition, InvalidPrice, InvalidSymbol, OverFill
+from tradingcore.domain.errors import (
+    ConflictingFill,
+    InvalidOrderTransition,
+    InvalidPrice,
+    InvalidSymbol,
+    OverFill,
+)
 from tradingcore.domain.instruments import infer_instrument
 from tradingcore.domain.order import (
     TERMINAL,
@@ -66,9 +72,9 @@ def test_fill_of_remaining_quantity_moves_order_to_filled_with_average_price() -
     order = new_order(quantity=3)
     order.accept("v-1", AT)
     order.fill(1, Decimal(127_850), 1, AT)
-    order.fill(2, Decimal(127_880), 2, AT)
+    order.fill(2, Decimal(127_820), 2, AT)
     assert order.status is OrderStatus.FILLED
-    assert order.average_fill_price == Decimal(127_870)
+    assert order.average_fill_price == Decimal(127_830)
 
 
 @pytest.mark.parametrize("terminal", ["deny", "reject", "cancel"])
@@ -113,7 +119,7 @@ class OrderLifecycle(RuleBasedStateMachine):
         before = self.order.state()
         try:
             action()  # type: ignore[operator]
-        except (InvalidOrderTransition, OverFill):
+        except (InvalidOrderTransition, OverFill, ConflictingFill):
             assert self.order.state() == before, "a rejected command must change nothing"
         self.events.extend(self.order.collect_events())
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tests.core.factories import AT, WIN
 from tradingcore.domain.instruments import infer_instrument
+from tradingcore.domain.money import Money
 from tradingcore.domain.position import Position, PositionChanged, PositionClosed, PositionOpened
 from tradingcore.domain.values import Side, Symbol
 
@@ -45,7 +46,7 @@ def test_realized_plus_unrealized_equals_cash_flow_pnl(
     cash = sum(-side.sign * quantity * Decimal(ticks * 5) for side, quantity, ticks in fill_list)
     expected = (cash + position.net_quantity * mark) * point_value
     total = position.realized_pnl + position.unrealized_pnl(mark)
-    assert abs(total - expected) < Decimal("1e-12")
+    assert total == Money(expected)
 
 
 @given(fills)
@@ -70,8 +71,8 @@ def test_partial_close_keeps_average_price_and_books_realized() -> None:
     position = book([(Side.BUY, 4, 25_570)])
     events = position.apply_fill(ORDER, 50, Side.SELL, 1, Decimal(127_800), AT)
     assert [type(event) for event in events] == [PositionChanged]
-    assert position.average_price == Decimal(127_850)
-    assert position.realized_pnl == Decimal(-50) * Decimal("0.20")
+    assert position.average_price == 127_850
+    assert position.realized_pnl == Money.of("-10.00")
 
 
 def test_same_fill_applied_twice_is_booked_once() -> None:
@@ -84,5 +85,5 @@ def test_wdo_realized_pnl_uses_ten_reais_per_point() -> None:
     position = Position.open_for("acct", infer_instrument(Symbol("WDOF26")))
     position.apply_fill(ORDER, 1, Side.SELL, 2, Decimal("5412.5"), AT)
     position.apply_fill(ORDER, 2, Side.BUY, 2, Decimal("5400.0"), AT)
-    assert position.realized_pnl == Decimal(250)
+    assert position.realized_pnl == Money.of(250)
     assert position.is_flat

@@ -28,7 +28,8 @@ from tradingcore.ports.clock import ManualClock
 def trade_some(app: TradingApplication) -> list[Order]:
     orders = []
     for index, side in enumerate([Side.BUY, Side.BUY, Side.SELL]):
-        order = app.submit_order(submit_order(f"r-{index}", side=side, quantity=2))
+        price = 127_850 + 5 * index
+        order = app.submit_order(submit_order(f"r-{index}", side=side, quantity=2, price=price))
         app.accept_order(order.id, f"v-{index}")
         order, _ = app.fill_order(order.id, 100 + index, Decimal(127_850 + 5 * index), 2)
         orders.append(order)

@@ -56,7 +56,7 @@ def test_order_lifecycle_rebuilt_from_store_equals_live_after_each_command(
     order, position = app.fill_order(order.id, 11, Decimal(127_850), 2)
     assert_rebuilt_equals(app, order)
     assert_rebuilt_equals(app, position)
-    order, position = app.fill_order(order.id, 12, Decimal(127_900), 1)
+    order, position = app.fill_order(order.id, 12, Decimal(127_800), 1)
     assert order.status is OrderStatus.FILLED
     assert position.net_quantity == 3
     assert_rebuilt_equals(app, position)

@@ -13,6 +13,7 @@ import pytest
 from tests.risk.desk import Desk
 from tests.risk.factories import NOW, WIN
 from tradingcore.application.errors import IdempotencyConflict
+from tradingcore.domain.money import Money
 from tradingcore.application.order_commands import (
     ExecuteOrder,
     OrderNotCancelable,
@@ -248,7 +249,7 @@ def test_positions_view_marks_to_the_last_trade() -> None:
     (view,) = positions_of(desk.orders, "alice")
 
     assert view.position.net_quantity == 2
-    assert view.unrealized_pnl == Decimal(20)  # 2 × 50 points × R$ 0.20
+    assert view.unrealized_pnl == Money.cents(2_000)  # 2 × 50 points × R$ 0.20
     assert positions_of(desk.orders, "bob") == []
 
 

@@ -122,7 +122,7 @@ class ApiHost:
             for symbol in symbols:
                 realized = self.app.position(account, symbol).realized_pnl
                 POSITION_PNL_REALIZED.labels(account=account, symbol=symbol.ticker).set(
-                    float(realized)
+                    float(realized.amount)
                 )
         self.started = True
         self._log_limits()

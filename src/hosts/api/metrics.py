@@ -93,13 +93,14 @@ class MetricsObserver:
     def order_filled(self, order: Order, position: Position) -> None:
         ORDERS_FILLED.inc()
         POSITION_PNL_REALIZED.labels(account=order.account, symbol=order.symbol.ticker).set(
-            float(position.realized_pnl)
+            float(position.realized_pnl.amount)
         )
         context = {
             **_order_context(order),
             "filled_quantity": order.filled_quantity,
             "net_quantity": position.net_quantity,
-            "realized_pnl": str(position.realized_pnl),
+            "realized_pnl": position.realized_pnl.text,
+            "fees": position.fees.text,
         }
         self.logger.info("Order filled", extra={"context": context})
 

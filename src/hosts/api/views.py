@@ -21,6 +21,7 @@ from hosts.api.schemas import (
 )
 from tradingcore.application.position_views import PositionView
 from tradingcore.domain.kill_switch import KillSwitch
+from tradingcore.domain.money import Money
 from tradingcore.domain.order import Order
 from tradingcore.domain.signal import Signal
 from tradingcore.risk.limits import RiskLimits
@@ -83,8 +84,8 @@ def signal_out(signal: Signal) -> SignalOut:
 
 def positions_out(account: str, views: Iterable[PositionView]) -> PositionsOut:
     rows = []
-    realized = Decimal(0)
-    unrealized: Decimal | None = Decimal(0)
+    realized = Money.zero()
+    unrealized: Money | None = Money.zero()
     for view in views:
         position = view.position
         realized += position.realized_pnl
@@ -95,8 +96,8 @@ def positions_out(account: str, views: Iterable[PositionView]) -> PositionsOut:
                 symbol=position.symbol.ticker,
                 net_quantity=position.net_quantity,
                 average_price=float(position.average_price),
-                realized_pnl=float(position.realized_pnl),
-                daily_realized_pnl=float(view.daily_realized_pnl),
+                realized_pnl=float(position.realized_pnl.amount),
+                daily_realized_pnl=float(view.daily_realized_pnl.amount),
                 unrealized_pnl=_float(view.unrealized_pnl),
                 last_price=_float(view.last_price),
             )
@@ -104,7 +105,7 @@ def positions_out(account: str, views: Iterable[PositionView]) -> PositionsOut:
     return PositionsOut(
         account=account,
         positions=rows,
-        realized_pnl=float(realized),
+        realized_pnl=float(realized.amount),
         unrealized_pnl=_float(unrealized),
     )
 
@@ -124,5 +125,7 @@ def limits_out(limits: RiskLimits) -> RiskLimitsOut:
     return RiskLimitsOut(limits=LimitsOut.model_validate(plain, strict=False))
 
 
-def _float(value: Decimal | None) -> float | None:
+def _float(value: Decimal | Money | None) -> float | None:
+    if isinstance(value, Money):
+        return float(value.amount)
     return None if value is None else float(value)

@@ -13,6 +13,7 @@ from typing import Any, Final
 import msgpack
 from eventsourcing.persistence import Transcoder
 
+from tradingcore.domain.money import Money
 from tradingcore.domain.order import OrderStatus
 from tradingcore.domain.signal import Direction
 from tradingcore.domain.values import Aggressor, Side, Symbol
@@ -23,6 +24,7 @@ _DATETIME: Final = 3
 _DATE: Final = 4
 _SYMBOL: Final = 5
 _ENUM: Final = 6
+_MONEY: Final = 7
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 ENUMS: Final[dict[str, type[StrEnum]]] = {
@@ -48,6 +50,8 @@ def _default(obj: Any) -> msgpack.ExtType:
         return msgpack.ExtType(_DATE, msgpack.packb(obj.toordinal()))
     if isinstance(obj, Symbol):
         return msgpack.ExtType(_SYMBOL, obj.full_symbol.encode())
+    if isinstance(obj, Money):
+        return msgpack.ExtType(_MONEY, msgpack.packb((str(obj.amount), obj.currency)))
     raise EncodingError(f"cannot encode {type(obj).__name__} value {obj!r} in an event")
 
 
@@ -55,6 +59,11 @@ def _default(obj: Any) -> msgpack.ExtType:
 def _symbol(data: bytes) -> Symbol:
     ticker, _, exchange = data.decode().partition(":")
     return Symbol(ticker, exchange)
+
+
+def _money(data: bytes) -> Money:
+    amount, currency = msgpack.unpackb(data)
+    return Money(Decimal(amount), currency)
 
 
 def _enum(data: bytes) -> StrEnum:
@@ -69,6 +78,7 @@ _DECODERS: Final[dict[int, Callable[[bytes], Any]]] = {
     _DATE: lambda data: date.fromordinal(msgpack.unpackb(data)),
     _SYMBOL: _symbol,
     _ENUM: _enum,
+    _MONEY: _money,
 }
 
 

@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tradingcore.application.order_manager import OrderManager
+from tradingcore.domain.money import Money
 from tradingcore.domain.position import Position
 
 
 @dataclass(frozen=True, slots=True)
 class PositionView:
     position: Position
-    daily_realized_pnl: Decimal
+    daily_realized_pnl: Money
     last_price: Decimal | None
-    unrealized_pnl: Decimal | None
+    unrealized_pnl: Money | None
     """None when no last trade is known (an open position cannot be marked)."""
 
 
@@ -26,9 +27,9 @@ def positions_of(orders: OrderManager, account: str) -> list[PositionView]:
         for symbol in sorted(orders.book.symbols.get(account, ())):
             position = orders.app.position(account, symbol)
             last = orders.book.last_price(symbol)
-            unrealized: Decimal | None = None
+            unrealized: Money | None = None
             if position.net_quantity == 0:
-                unrealized = Decimal(0)
+                unrealized = position.unrealized_pnl(Decimal(0))
             elif last is not None:
                 unrealized = position.unrealized_pnl(last)
             daily = orders.book.daily_realized(orders.app, position, day_start)

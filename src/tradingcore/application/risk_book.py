@@ -18,6 +18,7 @@ from eventsourcing.utils import get_topic
 from tradingcore.application.errors import AggregateMissing
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.kill_switch import KillSwitch, KillSwitchEvent, kill_switch_id_for
+from tradingcore.domain.money import Money
 from tradingcore.domain.order import (
     Order,
     OrderAccepted,
@@ -89,7 +90,7 @@ class RiskBook:
         self.symbols: dict[str, set[Symbol]] = defaultdict(set)
         self.last_trades: dict[Symbol, Trade] = {}
         self._open_totals: dict[tuple[str, Symbol, Side], int] = defaultdict(int)
-        self._baselines: dict[tuple[uuid.UUID, datetime], Decimal] = {}
+        self._baselines: dict[tuple[uuid.UUID, datetime], Money] = {}
         self.watch = StoreWatch()
 
     def refresh(self, order: Order) -> None:
@@ -158,15 +159,15 @@ class RiskBook:
 
     def daily_realized(
         self, app: TradingApplication, position: Position, day_start: datetime
-    ) -> Decimal:
-        """Return the P&L the position realized since `day_start`."""
+    ) -> Money:
+        """Return the net P&L (after fees) the position realized since `day_start`."""
         key = (position.id, day_start)
         baseline = self._baselines.get(key)
         if baseline is None:
-            baseline = Decimal(0)
+            baseline = Money.zero()
             for event in app.events.get(position.id):
                 if isinstance(event, PositionEvent) and event.timestamp < day_start:
-                    baseline += event.realized_pnl
+                    baseline += Money(event.realized_pnl) - event.fees
             self._baselines[key] = baseline
         return position.realized_pnl - baseline
 
@@ -174,7 +175,7 @@ class RiskBook:
         self, app: TradingApplication, account: str, day_start: datetime
     ) -> Decimal | None:
         """Return realized plus unrealized P&L of the day, or None if a mark is missing."""
-        total = Decimal(0)
+        total = Money.zero()
         for symbol in sorted(self.symbols.get(account, ())):
             position = self.watch.position(app, account, symbol)
             total += self.daily_realized(app, position, day_start)
@@ -183,7 +184,7 @@ class RiskBook:
                 if mark is None:
                     return None
                 total += position.unrealized_pnl(mark)
-        return total
+        return total.amount
 
     def rebuild(self, app: TradingApplication, page: int = 1_000) -> int:
         """Fold every stored order event into the book; return how many orders were seen."""

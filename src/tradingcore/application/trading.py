@@ -22,13 +22,16 @@ from tradingcore.application.errors import (
 from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
 from tradingcore.domain.commands import SubmitOrder
 from tradingcore.domain.errors import DomainError
+from tradingcore.domain.fees import NoFees
 from tradingcore.domain.instruments import Instrument, infer_instrument
+from tradingcore.domain.money import Money
 from tradingcore.domain.order import Order, order_id_for
 from tradingcore.domain.position import Position, position_id_for
 from tradingcore.domain.signal import Direction, Signal
 from tradingcore.domain.tape import MarketTape, TradeColumns, TradesRecorded, session_tape_id
 from tradingcore.domain.values import Symbol
 from tradingcore.ports.clock import Clock
+from tradingcore.ports.fees import FeeModel
 
 A = TypeVar("A", bound=AggregateRoot[Any])
 R = TypeVar("R")
@@ -53,10 +56,13 @@ class TradingApplication(Application[uuid.UUID]):
         clock: Clock,
         instruments: Callable[[Symbol], Instrument] = infer_instrument,
         cache_size: int = 10_000,
+        fee_model: FeeModel | None = None,
     ) -> None:
         super().__init__(env={**DEFAULT_ENV, **(env or {})})
         self.clock = clock
         self.instruments = instruments
+        self.fee_model: FeeModel = fee_model or NoFees()
+        """Prices fills booked without explicit fees (paper, backtest, demo charge this)."""
         self._tapes: dict[uuid.UUID, MarketTape] = {}
         self._cache: OrderedDict[uuid.UUID, AggregateRoot[Any]] = OrderedDict()
         self.cache_size = cache_size
@@ -230,10 +236,11 @@ class TradingApplication(Application[uuid.UUID]):
             order = get(Order, order_id)
             try:
                 change(order)
-            except DomainError:
+                self.store(order)
+            except Exception:
+                # Whatever failed, the cached copy may now be ahead of the store: forget it.
                 self._cache.pop(order_id, None)
                 raise
-            self.store(order)
             return order
 
         return self._optimistic(command)
@@ -257,26 +264,54 @@ class TradingApplication(Application[uuid.UUID]):
         return self._change_order(order_id, lambda order: order.cancel(reason, self.clock.now()))
 
     def fill_order(
-        self, order_id: uuid.UUID, trade_id: int, price: Decimal, quantity: int
+        self,
+        order_id: uuid.UUID,
+        trade_id: int,
+        price: Decimal,
+        quantity: int,
+        fees: Money | None = None,
     ) -> tuple[Order, Position]:
-        """Book a fill on the order and its position in one transaction (duplicates ignored)."""
+        """Book a fill on the order and its position in one transaction.
+
+        `fees` None: the application's fee model prices the fill. The same trade id with the
+        same price and quantity again changes nothing; a bad price, a conflicting repeat or
+        an overfill raises a domain error and stores nothing.
+        """
 
         def command(get: _Getter) -> tuple[Order, Position]:
             order = get(Order, order_id)
             position_id = position_id_for(order.account, order.symbol)
-            if position_id in self._cache or self.exists(position_id):
-                position = get(Position, position_id)
-            else:
-                position = Position.open_for(order.account, self.instruments(order.symbol))
-            at = self.clock.now()
             try:
-                if order.fill(trade_id, price, quantity, at) is None:
+                if position_id in self._cache or self.exists(position_id):
+                    position = get(Position, position_id)
+                else:
+                    position = Position.open_for(order.account, self.instruments(order.symbol))
+                if order.fills.get(trade_id) == (price, quantity):
                     return order, position
-                position.apply_fill(order.id, trade_id, order.side, quantity, price, at)
-            except DomainError:
+                instrument = self.instruments(order.symbol)
+                order.check_fill(trade_id, price, quantity, instrument)
+                at = self.clock.now()
+                if fees is None:
+                    charge = position.charge(
+                        instrument,
+                        order.side,
+                        quantity,
+                        price,
+                        at,
+                        first_fill_of_order=order.filled_quantity == 0,
+                    )
+                    charged = self.fee_model.fees(charge)
+                else:
+                    charged = fees
+                order.fill(trade_id, price, quantity, at, fees=charged, instrument=instrument)
+                side = order.side
+                position.apply_fill(order.id, trade_id, side, quantity, price, at, fees=charged)
+                self.store(order, position)
+            except Exception:
+                # Whatever failed, cached copies may now be ahead of the store: forget them.
                 self._cache.pop(order_id, None)
+                self._cache.pop(position_id, None)
                 raise
-            self.store(order, position)
             self._remember(position)
             return order, position
 

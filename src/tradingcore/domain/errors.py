@@ -39,6 +39,15 @@ class InvalidTrade(DomainError):
         self.trade_id = trade_id
 
 
+class InvalidFillPrice(InvalidPrice):
+    """A fill's price is not positive, is the market marker, is off the grid or goes through
+    the order's limit (a buy above it, a sell below it)."""
+
+
+class ConflictingFill(DomainError):
+    """A trade id already booked on an order comes again with another price or quantity."""
+
+
 class InvalidPositionFill(DomainError):
     """A fill cannot be applied to a position (wrong symbol, already applied)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Final
 
 from tradingcore.domain.errors import InvalidPrice, InvalidQuantity, UnknownInstrument
@@ -20,20 +21,31 @@ class Instrument:
     lot_size: int
     point_value: Decimal
     """Money (R$) per price point per contract or share."""
+    max_order_quantity: int = 1_000_000
+    """The largest quantity one order may have (a domain bound, far inside the codec's 64 bits)."""
 
     def check_price(self, price: Price) -> Price:
         """Return the price if it is on the tick grid (or a market marker); raise otherwise."""
         if price.is_market:
             return price
-        if price.value % self.tick_size != 0:
+        if not self.on_grid(price.value):
             raise InvalidPrice(
                 f"invalid price {price.value} for {self.symbol.ticker}: "
                 f"not a multiple of tick {self.tick_size}"
             )
         return price
 
+    def on_grid(self, price: Decimal) -> bool:
+        """Return True if the price is a whole number of ticks (exact, any decimal context)."""
+        return Fraction(price) % Fraction(self.tick_size) == 0
+
     def check_quantity(self, quantity: Quantity) -> Quantity:
-        """Return the quantity if it is a whole number of lots; raise otherwise."""
+        """Return the quantity if it is a whole number of lots within the bound; raise otherwise."""
+        if quantity.value > self.max_order_quantity:
+            raise InvalidQuantity(
+                f"invalid quantity {quantity.value} for {self.symbol.ticker}: "
+                f"above the maximum of {self.max_order_quantity} per order"
+            )
         if quantity.value % self.lot_size != 0:
             raise InvalidQuantity(
                 f"invalid quantity {quantity.value} for {self.symbol.ticker}: "
@@ -63,8 +75,14 @@ FUTURE_SPECS: Final[Mapping[str, FutureSpec]] = {
 EQUITY_TICK: Final = Decimal("0.01")
 
 
+DEFAULT_MAX_ORDER_QUANTITY: Final = 1_000_000
+
+
 def infer_instrument(
-    symbol: Symbol, overrides: Mapping[str, FutureSpec] | None = None
+    symbol: Symbol,
+    overrides: Mapping[str, FutureSpec] | None = None,
+    *,
+    max_order_quantity: int = DEFAULT_MAX_ORDER_QUANTITY,
 ) -> Instrument:
     """Infer the spec of a symbol from its ticker alone, or raise UnknownInstrument."""
     specs = {**FUTURE_SPECS, **(overrides or {})}
@@ -76,8 +94,8 @@ def infer_instrument(
                 f"unknown instrument {symbol.ticker}: no spec for futures root {symbol.root!r}; "
                 f"known roots are {', '.join(sorted(specs))}; configure one"
             )
-        return Instrument(symbol, spec.tick_size, 1, spec.point_value)
+        return Instrument(symbol, spec.tick_size, 1, spec.point_value, max_order_quantity)
     if kind is SymbolKind.STOCK:
         lot = 1 if symbol.ticker.endswith("F") else 100
-        return Instrument(symbol, EQUITY_TICK, lot, Decimal(1))
-    return Instrument(symbol, EQUITY_TICK, 1, Decimal(1))
+        return Instrument(symbol, EQUITY_TICK, lot, Decimal(1), max_order_quantity)
+    return Instrument(symbol, EQUITY_TICK, 1, Decimal(1), max_order_quantity)

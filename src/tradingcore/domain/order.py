@@ -7,12 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Final
+from fractions import Fraction
+from typing import Any, ClassVar, Final
 
 from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
 from tradingcore.domain.commands import SubmitOrder
-from tradingcore.domain.errors import InvalidOrderTransition, InvalidSymbol, OverFill
+from tradingcore.domain.errors import (
+    ConflictingFill,
+    InvalidFillPrice,
+    InvalidOrderTransition,
+    InvalidSymbol,
+    OverFill,
+)
 from tradingcore.domain.instruments import Instrument
+from tradingcore.domain.money import EXACT, Money
 from tradingcore.domain.values import Price, Side, Symbol, SymbolKind, deterministic_id
 
 
@@ -135,21 +143,30 @@ class OrderRejected(OrderEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class OrderFilled(OrderEvent):
+    class_version: ClassVar[int] = 2
+
     trade_id: int
     """The venue's trade id (for the paper broker: the tape trade it filled against)."""
     side: Side
     price: Decimal
     quantity: int
+    fees: Money
+    """Exchange and broker fees of this fill (zero in events stored before version 2)."""
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["fees"] = Money.zero()
 
     def apply(self, aggregate: Order) -> None:
         remaining = aggregate.remaining - self.quantity
         aggregate.status = transition(aggregate.status, "OrderFilled", remaining)
-        notional = aggregate.average_fill_price * aggregate.filled_quantity
         aggregate.filled_quantity += self.quantity
-        aggregate.average_fill_price = (
-            notional + self.price * self.quantity
-        ) / aggregate.filled_quantity
+        aggregate.filled_notional = EXACT.add(
+            aggregate.filled_notional, EXACT.multiply(self.price, Decimal(self.quantity))
+        )
+        aggregate.fees_paid = EXACT.add(aggregate.fees_paid, self.fees.amount)
         aggregate.trade_ids = (*aggregate.trade_ids, self.trade_id)
+        aggregate.fills[self.trade_id] = (self.price, self.quantity)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,8 +193,10 @@ class Order(AggregateRoot[OrderEvent]):
         self.submitted_at: datetime | None = None
         self.venue_order_id = ""
         self.filled_quantity = 0
-        self.average_fill_price = Decimal(0)
+        self.filled_notional = Decimal(0)
+        self.fees_paid = Decimal(0)
         self.trade_ids: tuple[int, ...] = ()
+        self.fills: dict[int, tuple[Decimal, int]] = {}
         self.reason_code = ""
         self.reason = ""
 
@@ -212,6 +231,18 @@ class Order(AggregateRoot[OrderEvent]):
         return self.quantity - self.filled_quantity
 
     @property
+    def average_fill_price(self) -> Decimal:
+        """Return the average fill price rounded half-even to 10 decimals (0 before a fill)."""
+        if self.filled_quantity == 0:
+            return Decimal(0)
+        exact = Fraction(self.filled_notional) / self.filled_quantity
+        return Decimal(round(exact * 10**10)).scaleb(-10, EXACT)
+
+    @property
+    def fees(self) -> Money:
+        return Money(self.fees_paid)
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN
 
@@ -229,21 +260,77 @@ class Order(AggregateRoot[OrderEvent]):
         return self._trigger(OrderRejected, at, reason_code=reason_code, reason=reason)
 
     def fill(
-        self, trade_id: int, price: Decimal, quantity: int, at: datetime
+        self,
+        trade_id: int,
+        price: Decimal,
+        quantity: int,
+        at: datetime,
+        *,
+        fees: Money | None = None,
+        instrument: Instrument | None = None,
     ) -> OrderFilled | None:
-        """Apply an execution; a trade id already applied is ignored and returns None."""
-        if trade_id in self.trade_ids:
+        """Apply an execution; the same trade id with the same price and quantity again is
+        ignored and returns None. `instrument`, when given, checks the price's tick grid."""
+        if not self.check_fill(trade_id, price, quantity, instrument):
             return None
+        return self._trigger(
+            OrderFilled,
+            at,
+            trade_id=trade_id,
+            side=self.side,
+            price=price,
+            quantity=quantity,
+            fees=Money.zero() if fees is None else fees,
+        )
+
+    def check_fill(
+        self, trade_id: int, price: Decimal, quantity: int, instrument: Instrument | None = None
+    ) -> bool:
+        """Return True if the fill is new and valid, False if it repeats a booked one; raise
+        a domain error if it cannot be booked."""
+        booked = self.fills.get(trade_id)
+        if booked is not None:
+            if booked == (price, quantity):
+                return False
+            raise ConflictingFill(
+                f"conflicting fill of trade {trade_id} on order {self.id}: booked as "
+                f"{booked[1]} @ {booked[0]}, now reported as {quantity!r} @ {price!r}"
+            )
         transition(self.status, "OrderFilled", self.remaining)  # a terminal order takes no fill
-        if quantity <= 0:
-            raise OverFill(f"invalid fill quantity {quantity} for order {self.id}: must be > 0")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise OverFill(f"invalid fill quantity {quantity!r} for order {self.id}: must be > 0")
         if quantity > self.remaining:
             raise OverFill(
                 f"fill of {quantity} exceeds the remaining {self.remaining} of order {self.id}"
             )
-        return self._trigger(
-            OrderFilled, at, trade_id=trade_id, side=self.side, price=price, quantity=quantity
-        )
+        self.check_fill_price(price, instrument)
+        return True
+
+    def check_fill_price(self, price: Decimal, instrument: Instrument | None = None) -> None:
+        """Raise InvalidFillPrice unless the price is positive, on the grid and within the
+        order's limit (a buy fills at or below it, a sell at or above it)."""
+        if not isinstance(price, Decimal) or not price.is_finite() or price <= 0:
+            marker = " (the market-order marker)" if price == Decimal(-1) else ""
+            raise InvalidFillPrice(
+                f"invalid fill price {price!r}{marker} for order {self.id}: must be a Decimal > 0"
+            )
+        if instrument is not None and not instrument.on_grid(price):
+            raise InvalidFillPrice(
+                f"invalid fill price {price} for {self.symbol.ticker}: "
+                f"not a multiple of tick {instrument.tick_size}"
+            )
+        if self.is_market:
+            return
+        if self.side is Side.BUY and price > self.price:
+            raise InvalidFillPrice(
+                f"invalid fill price {price} for order {self.id}: a buy limited to "
+                f"{self.price} cannot fill above its limit"
+            )
+        if self.side is Side.SELL and price < self.price:
+            raise InvalidFillPrice(
+                f"invalid fill price {price} for order {self.id}: a sell limited to "
+                f"{self.price} cannot fill below its limit"
+            )
 
     def cancel(self, reason: str, at: datetime) -> OrderCanceled:
         return self._trigger(OrderCanceled, at, reason=reason)

@@ -1,0 +1,183 @@
+"""Fills through the application: checked prices, charged fees, and a cache never ahead."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.eventstore import open_store
+from tests.core.factories import submit_order
+from tradingcore.application.trading import TradingApplication, state_hash
+from tradingcore.domain.aggregate import AggregateRoot
+from tradingcore.domain.errors import ConflictingFill, InvalidFillPrice, InvalidQuantity
+from tradingcore.domain.fees import B3FeeModel
+from tradingcore.domain.money import Money
+from tradingcore.domain.order import Order, OrderStatus
+from tradingcore.domain.position import Position, position_id_for
+from tradingcore.domain.values import Side, Symbol
+from tradingcore.ports.clock import ManualClock
+
+FIXTURE = Path(__file__).parent / "fixtures" / "store-before-fees.sqlite"
+
+
+def accepted(app: TradingApplication, name: str = "c-1", **kwargs: Any) -> Order:
+    order = app.submit_order(submit_order(name, **kwargs))
+    return app.accept_order(order.id, f"v-{name}")
+
+
+def stored_version(app: TradingApplication, order: Order) -> int:
+    return app.load_fresh(Order, order.id).version
+
+
+@pytest.mark.parametrize(
+    ("price", "message"),
+    [
+        (Decimal(127_853), "not a multiple of tick 5"),
+        (Decimal(0), "must be a Decimal > 0"),
+        (Decimal(-1), "the market-order marker"),
+        (Decimal(-5), "must be a Decimal > 0"),
+        (Decimal(130_000), "cannot fill above its limit"),
+        (127_850.0, "must be a Decimal > 0"),
+    ],
+)
+def test_fill_with_bad_price_is_refused_and_nothing_is_stored(
+    memory_app: TradingApplication, price: Any, message: str
+) -> None:
+    order = accepted(memory_app, quantity=3)
+    with pytest.raises(InvalidFillPrice, match=message):
+        memory_app.fill_order(order.id, 1, price, 2)
+    assert stored_version(memory_app, order) == order.version
+    assert memory_app.get_order(order.id).filled_quantity == 0
+    assert not memory_app.exists(position_id_for("acct", order.symbol))
+
+
+def test_sell_filled_below_its_limit_is_refused(memory_app: TradingApplication) -> None:
+    order = accepted(memory_app, side=Side.SELL, price=127_850)
+    with pytest.raises(InvalidFillPrice, match="cannot fill below its limit"):
+        memory_app.fill_order(order.id, 1, Decimal(127_845), 1)
+
+
+def test_market_order_fills_at_any_positive_price_on_the_grid(
+    memory_app: TradingApplication,
+) -> None:
+    order = accepted(memory_app, price=-1, quantity=1)
+    order, _ = memory_app.fill_order(order.id, 1, Decimal(131_000), 1)
+    assert order.status is OrderStatus.FILLED
+
+
+def test_repeated_trade_id_is_a_no_op_and_a_different_one_is_a_conflict(
+    memory_app: TradingApplication,
+) -> None:
+    order = accepted(memory_app, quantity=3)
+    memory_app.fill_order(order.id, 9, Decimal(127_850), 1)
+    version = stored_version(memory_app, order)
+    memory_app.fill_order(order.id, 9, Decimal(127_850), 1)
+    with pytest.raises(ConflictingFill, match="booked as 1 @ 127850"):
+        memory_app.fill_order(order.id, 9, Decimal(127_845), 1)
+    with pytest.raises(ConflictingFill):
+        memory_app.fill_order(order.id, 9, Decimal(127_850), 2)
+    assert stored_version(memory_app, order) == version
+
+
+def test_quantity_above_the_instrument_bound_is_a_domain_error(
+    memory_app: TradingApplication,
+) -> None:
+    with pytest.raises(InvalidQuantity, match="above the maximum of 1000000 per order"):
+        memory_app.submit_order(submit_order(quantity=2**70))
+
+
+def test_fills_are_charged_by_the_fee_model_and_carried_by_the_events(
+    clock: ManualClock,
+) -> None:
+    app = TradingApplication(clock=clock, fee_model=B3FeeModel())
+    order = accepted(app, quantity=2)
+    order, position = app.fill_order(order.id, 1, Decimal(127_850), 2)
+    assert order.fees == Money.of("0.50")  # 2 WIN contracts opened at the day-trade rate
+    assert position.fees == Money.of("0.50")
+    sell = accepted(app, "c-2", side=Side.SELL, quantity=2, price=127_900)
+    _, position = app.fill_order(sell.id, 2, Decimal(127_900), 2, fees=Money.of("1.23"))
+    assert position.gross_realized_pnl == Money.of("20.00")
+    assert position.net_realized_pnl == Money.of("18.27")
+
+
+class Boom(RuntimeError):
+    """A non-domain error, injected after an aggregate has changed in memory."""
+
+
+def test_non_domain_error_in_any_command_leaves_memory_equal_to_the_store(
+    sqlite_url: str, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = open_store(sqlite_url, clock)
+    original = AggregateRoot._trigger
+
+    def failing(self: AggregateRoot[Any], *args: Any, **kwargs: Any) -> Any:
+        original(self, *args, **kwargs)
+        raise Boom("injected")
+
+    orders = [accepted(app, f"c-{index}", quantity=3) for index in range(4)]
+    commands = [
+        lambda: app.accept_order(app.submit_order(submit_order("new")).id, "v"),
+        lambda: app.fill_order(orders[0].id, 1, Decimal(127_850), 2),
+        lambda: app.cancel_order(orders[1].id, "user"),
+        lambda: app.reject_order(app.submit_order(submit_order("r")).id, "VENUE", "why"),
+        lambda: app.cancel_order(orders[2].id, "user"),
+        lambda: app.deny_order(app.submit_order(submit_order("d")).id, "RISK", "why"),
+        lambda: app.fill_order(orders[3].id, 2, Decimal(127_850), 3),
+    ]
+    for command in commands:
+        monkeypatch.setattr(AggregateRoot, "_trigger", failing)
+        with pytest.raises(Boom):
+            command()
+        monkeypatch.setattr(AggregateRoot, "_trigger", original)
+        for order in orders:
+            assert app.load(Order, order.id) == app.load_fresh(Order, order.id)
+        position_id = position_id_for("acct", orders[0].symbol)
+        if app.exists(position_id):
+            assert app.load(Position, position_id) == app.load_fresh(Position, position_id)
+    order, _ = app.fill_order(orders[0].id, 1, Decimal(127_850), 2)
+    assert (order.filled_quantity, app.load_fresh(Order, order.id).filled_quantity) == (2, 2)
+    app.close()
+
+
+def test_random_fills_with_fees_rebuilt_from_the_store_equal_memory(
+    app: TradingApplication,
+) -> None:
+    app.fee_model = B3FeeModel()
+    rng = random.Random(13)
+    for index in range(40):
+        side = rng.choice(list(Side))
+        quantity = rng.randint(1, 6)
+        price = 127_000 + 5 * rng.randint(0, 200)
+        order = accepted(app, f"r-{index}", side=side, quantity=quantity, price=price)
+        app.fill_order(order.id, index, Decimal(price), quantity)
+    position_id = position_id_for("acct", Symbol("WINZ25"))
+    live = app.load(Position, position_id)
+    rebuilt = app.load_fresh(Position, position_id)
+    assert state_hash(rebuilt) == state_hash(live)
+    assert live.fees.amount > 0 and live.realized_pnl.is_whole_cents
+
+
+def test_store_written_before_fees_still_loads_replays_and_trades(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    copy = tmp_path / "old.sqlite"
+    shutil.copy(FIXTURE, copy)
+    app = open_store(f"sqlite:///{copy}", clock)
+    win = app.position("acct", Symbol("WINZ25"))
+    wdo = app.position("acct", Symbol("WDOF26"))
+    assert (win.net_quantity, win.realized_pnl.text, win.fees) == (0, "14.00", Money.zero())
+    assert (wdo.net_quantity, wdo.realized_pnl.text) == (2, "83.33")
+    assert abs(wdo.average_price - Fraction(30_073, 6)) < Fraction(1, 10**20)  # old quotient
+    sell = accepted(app, "new", side=Side.SELL, quantity=2, price=5020, symbol=Symbol("WDOF26"))
+    _, wdo = app.fill_order(sell.id, 50, Decimal("5020.5"), 2, fees=Money.of("2.00"))
+    # Cash flow: sold 150,615 - bought 150,365 - fees 2 = 248.00, old events included.
+    assert wdo.is_flat and wdo.realized_pnl.text == "248.00"
+    fresh = app.load_fresh(Position, wdo.id)
+    assert state_hash(fresh) == state_hash(wdo)
+    app.close()
