@@ -94,7 +94,7 @@ def test_daily_pnl_with_fills_equals_the_position_aggregates(projected: Projecte
     last_day = {row["symbol"]: row for row in rows}
     for symbol, _ in SYMBOLS:
         position = app.load(Position, position_id_for(ACCOUNT, symbol))
-        assert realized[symbol.ticker] == pytest.approx(float(position.realized_pnl))
+        assert realized[symbol.ticker] == pytest.approx(float(position.realized_pnl.amount))
         assert last_day[symbol.ticker]["net_quantity"] == position.net_quantity
 
 
