@@ -13,7 +13,6 @@ import pytest
 from tests.risk.desk import Desk
 from tests.risk.factories import NOW, WIN
 from tradingcore.application.errors import IdempotencyConflict
-from tradingcore.domain.money import Money
 from tradingcore.application.order_commands import (
     ExecuteOrder,
     OrderNotCancelable,
@@ -23,6 +22,7 @@ from tradingcore.application.order_manager import DecidedOrder
 from tradingcore.application.position_views import positions_of
 from tradingcore.domain.audit import AuditEntry, audit_id_for
 from tradingcore.domain.kill_switch import InvalidKillSwitchChange
+from tradingcore.domain.money import Money
 from tradingcore.domain.order import Order, OrderDenied, OrderStatus
 from tradingcore.domain.values import Side
 from tradingcore.risk.limits import RiskLimits
