@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,14 +40,18 @@ def build_parser(
     parser = argparse.ArgumentParser(
         prog="tradingcore", description="Event-sourced trading core for B3 and ProfitDLL."
     )
+    parser.add_argument("--version", action="version", version=f"tradingcore {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         if importlib.util.find_spec(module_name) is None:
             continue
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub = commands.add_parser(
+            name, help=help_text, description=help_text, formatter_class=DefaultsHelpFormatter
+        )
         if name == command:
             module = importlib.import_module(module_name)
             module.add_arguments(sub)
+            show_defaults(sub)
             sub.set_defaults(run=module.run)
             if name in CONFIGURED:
                 sub.add_argument(
@@ -55,6 +61,40 @@ def build_parser(
                 )
                 sub.set_defaults(**(defaults or {}))
     return parser
+
+
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """`--help` shows each option's default, unless its help already names it (or there is
+    none worth showing: no value, a flag that is off)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text.lower() or not _worth_showing(action.default):
+            return text
+        return super()._get_help_string(action)
+
+
+def show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Give a help text to options without one, so `--help` still shows their default
+    (argparse prints nothing at all for an option whose help is None)."""
+    for action in parser._actions:
+        if action.help is None and action.option_strings and _worth_showing(action.default):
+            action.help = "(default: %(default)s)"
+
+
+def _worth_showing(default: object) -> bool:
+    """Not for no value, a flag that is off, or an empty list (0 is worth showing)."""
+    if default is None or default is False or default == argparse.SUPPRESS:
+        return False
+    return not (isinstance(default, list | tuple) and not default)
+
+
+def version() -> str:
+    """The installed package's version (the checkout's, when run from the source tree)."""
+    try:
+        return importlib.metadata.version("tradingcore")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def config_defaults(command: str, arguments: list[str]) -> dict[str, Any]:
@@ -85,9 +125,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(known, config_defaults(known, arguments) if known else None)
     args = parser.parse_args(arguments)
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`tradingcore sql ... | head`): as the Python docs recommend,
+        # point stdout at devnull so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return code
 
 
 if __name__ == "__main__":

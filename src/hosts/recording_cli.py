@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from adapters.eventstore import DEFAULT_STORE_URL, open_store, redacted
+from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store, redacted
 from adapters.recordings import (
     RecordingError,
     export_recording,
@@ -28,14 +28,14 @@ def run(args: argparse.Namespace) -> int:
             info = verify_recording(args.path)
             print(f"{info.path}: {info.events} events, sha256 {info.sha256}: OK")
             return 0
-        app = open_store(args.store, ManualClock())
+        app = open_store(args.store, ManualClock(), existing=args.action == "export")
         if args.action == "export":
             info = export_recording(app, args.path)
             print(f"exported {info.events} events to {info.path} (sha256 {info.sha256})")
         else:
             count = import_recording(app, args.path)
             print(f"imported {count} events from {args.path} into {redacted(args.store)}")
-    except RecordingError as error:
+    except (RecordingError, StoreUrlError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

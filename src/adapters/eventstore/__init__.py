@@ -28,6 +28,10 @@ class StoreUrlError(ValueError):
     """A store URL names no supported backend or lacks a required part."""
 
 
+class StoreNotFound(StoreUrlError):
+    """A command that reads a store was given a SQLite file that does not exist."""
+
+
 def redacted(url: str) -> str:
     """A store URL fit for logs: its password, if any, replaced by `***`."""
     head, at, tail = url.rpartition("@")
@@ -37,8 +41,10 @@ def redacted(url: str) -> str:
     return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"
 
 
-def store_env(url: str) -> dict[str, str]:
-    """Translate a store URL into eventsourcing's environment settings."""
+def store_env(url: str, *, existing: bool = False) -> dict[str, str]:
+    """Translate a store URL into eventsourcing's environment settings. `existing=True`
+    (commands that only read): a SQLite file that does not exist is `StoreNotFound`, not a
+    new empty store."""
     parsed = urlparse(url)
     if parsed.scheme == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
@@ -47,6 +53,11 @@ def store_env(url: str) -> dict[str, str]:
         path = unquote(parsed.netloc or parsed.path[1:])
         if not path:
             raise StoreUrlError(f"store URL {url!r}: the SQLite file path is missing")
+        if path != ":memory:" and existing and not Path(path).exists():
+            raise StoreNotFound(
+                f"no event store at {path} (store URL {redacted(url)!r}): this command reads "
+                "an existing store; check --store"
+            )
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         query = parse_qs(parsed.query)
@@ -88,9 +99,11 @@ def open_store(
     clock: Clock,
     *,
     instruments: Callable[[Symbol], Instrument] = infer_instrument,
+    existing: bool = False,
 ) -> TradingApplication:
-    """Open the trading application on the backend a URL names."""
-    env = store_env(url)
+    """Open the trading application on the backend a URL names (`existing=True`: only a
+    store that exists, see `store_env`)."""
+    env = store_env(url, existing=existing)
     if "POSTGRES_SCHEMA" in env:
         ensure_schema(env)
     return TradingApplication(env, clock=clock, instruments=instruments)

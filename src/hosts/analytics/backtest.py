@@ -80,7 +80,7 @@ def recording_trades(path: Path) -> Iterator[TradesRecorded]:
 
 def store_trades(url: str) -> Iterator[TradesRecorded]:
     """Yield the TradesRecorded events of a store, in notification order."""
-    app = open_store(url, ManualClock())
+    app = open_store(url, ManualClock(), existing=True)
     try:
         position = 1
         while True:

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from adapters.eventstore import StoreUrlError
 from adapters.models import ModelFileError, load_models, save_models
 from adapters.recordings import RecordingError
 from hosts.analytics.backtest import (
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         models = load_models(args.model) if args.model else None
         events = recording_trades(args.recording) if args.recording else store_trades(args.store)
         series = ticks_by_symbol(events)
-    except (RecordingError, ModelFileError) as error:
+    except (RecordingError, ModelFileError, StoreUrlError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if not series:

@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     logger = configure_logging("projector", args.log_dir)
     try:
-        app = open_store(args.store, ManualClock())
+        app = open_store(args.store, ManualClock(), existing=True)
     except StoreUrlError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

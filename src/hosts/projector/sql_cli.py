@@ -54,6 +54,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.show_sql:
         print(sql.strip(), file=sys.stderr)
+    if not args.root.is_dir():
+        print(
+            f"error: no Parquet projections at {args.root} (not a folder): run "
+            "`tradingcore project` first, or give --root",
+            file=sys.stderr,
+        )
+        return 2
     try:
         with ProjectionSql(args.root) as engine:
             result: pa.Table = engine.query(sql)
