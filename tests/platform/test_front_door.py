@@ -50,7 +50,10 @@ def test_help_shows_every_default(name: str) -> None:
     sub.format_help()  # every help text expands
 
 
-def test_help_of_a_command_prints_its_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_of_a_command_prints_its_defaults(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # no line wraps inside the texts
     with pytest.raises(SystemExit):
         main(["verify", "--help"])
     out = capsys.readouterr().out
