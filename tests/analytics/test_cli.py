@@ -104,6 +104,7 @@ def test_host_as_a_process_takes_ticks_and_stops_cleanly_on_sigterm(tmp_path: Pa
         "-m",
         "hosts.analytics",
         "--listen=127.0.0.1:0",
+        "--metrics-port=0",
         f"--store=sqlite:///{tmp_path / 'events.sqlite'}",
         f"--log-dir={tmp_path / 'logs'}",
         f"--model={tmp_path / 'model.json'}",
@@ -115,7 +116,7 @@ def test_host_as_a_process_takes_ticks_and_stops_cleanly_on_sigterm(tmp_path: Pa
         assert process.stdout is not None
         line = process.stdout.readline()
         assert line.startswith("analytics listening on ws://127.0.0.1:"), line
-        url = line.split()[-1]
+        url = line.split()[3].rstrip(",")
         with connect(url) as client:
             for event in session(600, seed=2):
                 client.send(tick_json(event))

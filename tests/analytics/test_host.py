@@ -151,7 +151,7 @@ def test_host_with_bad_messages_rejects_counts_and_logs_them_and_keeps_going(
     assert service.server.rejected["invalid_symbol"] == 1
     assert service.server.rejected["timestamp_backwards"] == 1
     assert 'analytics_messages_rejected_total{reason="invalid_json"} 1.0' in metrics
-    assert "analytics_processing_latency_ms_bucket" in metrics
+    assert "analytics_processing_latency_seconds_bucket" in metrics
     assert "analytics_ticks_processed_total 300.0" in metrics
     assert "analytics_signals_forward_queue" in metrics
     assert "analytics_model_accuracy" in metrics and "analytics_signal_hit_rate" in metrics

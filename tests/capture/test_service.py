@@ -152,7 +152,7 @@ def test_metrics_and_health_with_feed_states_follow_the_connection(
         for name in (
             "datacapture_ticks_received_total 1.0",
             "datacapture_connection_status 1.0",
-            "datacapture_websocket_latency_ms_count",
+            "datacapture_websocket_latency_seconds_count",
             "datacapture_websocket_dropped_total",
             "datacapture_batches_recorded_total",
             "datacapture_records_rejected_total",

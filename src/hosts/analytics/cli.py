@@ -21,6 +21,8 @@ from hosts.analytics.service import (
     api_key_from,
 )
 
+DEFAULT_METRICS_PORT: Final = 9102
+"""Next to the capture host's 9101; deploy/prometheus/prometheus.yml scrapes both."""
 SWITCH_INTERVAL_S: Final = 0.0005
 """The GIL hand-over interval for this host. At the default 5 ms, a feature batch being
 encoded on the writer thread, or a model training, holds the tick thread back for up to 5 ms."""
@@ -40,7 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="TRADINGCORE_API_KEY",
         help="environment variable holding the API key (default TRADINGCORE_API_KEY)",
     )
-    parser.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port")
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=DEFAULT_METRICS_PORT,
+        help=f"port of Prometheus /metrics (default {DEFAULT_METRICS_PORT}; 0: any free port, "
+        "-1: off)",
+    )
     parser.add_argument("--metrics-host", default="127.0.0.1")
     parser.add_argument(
         "--model", type=Path, help="model file: loaded at start if present, saved on updates"
@@ -81,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         api_url=args.api_url,
         api_key=api_key,
         metrics_host=args.metrics_host,
-        metrics_port=args.metrics_port,
+        metrics_port=args.metrics_port if args.metrics_port >= 0 else None,
         model_path=args.model,
         log_dir=args.log_dir,
         config=config_from(args),

@@ -188,7 +188,7 @@ class AnalyticsEngine:
         if updated:
             self._updated(state.symbol, pipeline.model)
         self.metrics.ticks.inc()
-        self.metrics.latency.observe((time.perf_counter() - arrived) * 1000.0)
+        self.metrics.latency.observe(time.perf_counter() - arrived)
         return decision
 
     def flush(self) -> None:

@@ -1,4 +1,5 @@
-"""The analytics host's Prometheus metrics (spec 8.1 names), in a registry of its own."""
+"""The analytics host's Prometheus metrics (spec 8.1 names; latency in seconds), in a registry of
+its own with the process metrics."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from adapters.process_metrics import register_process_metrics
 from adapters.signals_http import ForwarderStatus
 
-LATENCY_BUCKETS_MS: Final = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500)
+LATENCY_BUCKETS_SECONDS: Final = (
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+)  # fmt: skip
 
 
 class AnalyticsMetrics:
@@ -38,9 +42,10 @@ class AnalyticsMetrics:
             registry=self.registry,
         )
         self.latency = Histogram(
-            "analytics_processing_latency_ms",
-            "Tick received to features, decision and any signal stored, in milliseconds",
-            buckets=LATENCY_BUCKETS_MS,
+            "analytics_processing_latency_seconds",
+            "Tick received to features, decision and any signal stored, in seconds "
+            "(spec: analytics_processing_latency_ms)",
+            buckets=LATENCY_BUCKETS_SECONDS,
             registry=self.registry,
         )
         self.ticks = Counter(
@@ -61,6 +66,9 @@ class AnalyticsMetrics:
         self.updates = Counter(
             "analytics_model_updates_total", "Model batch updates", registry=self.registry
         )
+        for direction in ("BUY", "SELL", "HOLD"):  # exported at 0 before the first signal
+            self.signals.labels(direction=direction)
+        register_process_metrics(self.registry)
 
     def watch_forwarder(self, status: Callable[[], ForwarderStatus]) -> None:
         """Export the signal forwarder's queue and counts."""

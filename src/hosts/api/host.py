@@ -20,10 +20,12 @@ from hosts.api.metrics import (
     FOLLOWER_ERRORS,
     KILL_SWITCH_ENGAGED,
     POSITION_PNL_REALIZED,
+    TRADING,
     MetricsObserver,
 )
 from hosts.api.ratelimit import FixedWindowLimiter
 from hosts.api.store_mark import SQLiteMark, store_mark
+from hosts.api.trading_metrics import TradingCollector
 from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.signal_desk import AutoExecution, SignalDesk
@@ -106,6 +108,7 @@ class ApiHost:
         )
         self.client_limiter = FixedWindowLimiter(config.requests_per_second_per_client)
         self.key_limiter = FixedWindowLimiter(config.requests_per_second_per_key)
+        self.trading_metrics: TradingCollector | None = None
         self.started = False
 
     def start(self) -> None:
@@ -117,6 +120,8 @@ class ApiHost:
             for order, remaining in self.orders.open_broker_orders():
                 self.broker.resume(order, remaining)
         self.follower.start()
+        self.trading_metrics = TradingCollector(self.orders)
+        TRADING.source = self.trading_metrics
         KILL_SWITCH_ENGAGED.set(1 if self.orders.kill_switch().engaged else 0)
         for account, symbols in list(self.orders.book.symbols.items()):
             for symbol in symbols:
@@ -180,6 +185,8 @@ class ApiHost:
             self.audit_trail.flush()
 
     def stop(self) -> None:
+        if TRADING.source is self.trading_metrics:
+            TRADING.source = None
         self.follower.stop()
         self.committer.stop()
         if self.started:

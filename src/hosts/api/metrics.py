@@ -11,9 +11,11 @@ from litestar import Request
 from litestar.enums import ScopeType
 from litestar.plugins.prometheus import PrometheusMiddleware
 from litestar.types import Message, Send
-from prometheus_client import Counter, Gauge
+from prometheus_client import REGISTRY, Counter, Gauge
 
 from adapters.jsonlog import AuditTrail
+from adapters.process_metrics import register_process_metrics
+from hosts.api.trading_metrics import CurrentTrading
 from tradingcore.domain.audit import AuditEntry
 from tradingcore.domain.kill_switch import KillSwitch
 from tradingcore.domain.order import Order
@@ -36,6 +38,12 @@ AUTH_REJECTED: Final = Counter(
 FOLLOWER_ERRORS: Final = Counter(
     "api_tape_follower_errors", "Store notifications the tape follower could not apply"
 )
+for _reason in ("missing", "invalid", "not_admin"):  # exported at 0 before the first refusal
+    AUTH_REJECTED.labels(reason=_reason)
+TRADING: Final = CurrentTrading()
+"""Account P&L, drawdown and win/loss of the started host (`hosts.api.trading_metrics`)."""
+REGISTRY.register(TRADING)
+register_process_metrics(REGISTRY)
 
 
 class RequestMetrics(PrometheusMiddleware):

@@ -1,7 +1,10 @@
 """The capture host's Prometheus metrics (spec 8.1 names first), on a registry of its own.
 
 The two per-tick metrics are plain collectors: prometheus_client's Counter and Histogram take a
-lock and walk the buckets on every call (~2 µs each), too much at 50k ticks/s.
+lock and walk the buckets on every call (~2 µs each), too much at 50k ticks/s. Latency is
+exported in seconds (Prometheus convention; the spec's `_ms` name is documented as its alias in
+docs/observability.md) while the publisher measures in milliseconds: the bounds are compared in
+milliseconds and scaled only when scraped.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from adapters.process_metrics import register_process_metrics
 
 LATENCY_BUCKETS_MS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000)
 
@@ -31,7 +36,11 @@ class TallyCounter(Collector):
 
 
 class LatencyHistogram(Collector):
-    """A histogram fed in batches: one lock and one bisect per value."""
+    """A histogram fed in batches: one lock and one bisect per value.
+
+    Values and bounds are in the unit observed; `scale` converts both when scraped (0.001:
+    milliseconds observed, seconds exported).
+    """
 
     def __init__(
         self,
@@ -39,10 +48,12 @@ class LatencyHistogram(Collector):
         documentation: str,
         registry: CollectorRegistry,
         bounds: Sequence[float] = LATENCY_BUCKETS_MS,
+        scale: float = 1.0,
     ) -> None:
         self.name = name
         self.documentation = documentation
         self.bounds = tuple(float(bound) for bound in bounds)
+        self.scale = scale
         self._counts = [0] * (len(self.bounds) + 1)
         self._sum = 0.0
         self._lock = threading.Lock()
@@ -59,10 +70,13 @@ class LatencyHistogram(Collector):
         with self._lock:
             counts, total = list(self._counts), self._sum
         cumulative, buckets = 0, []
-        for bound, count in zip((*map(str, self.bounds), "+Inf"), counts, strict=True):
+        labels = (*(repr(round(bound * self.scale, 9)) for bound in self.bounds), "+Inf")
+        for bound, count in zip(labels, counts, strict=True):
             cumulative += count
             buckets.append((bound, cumulative))
-        yield HistogramMetricFamily(self.name, self.documentation, buckets=buckets, sum_value=total)
+        yield HistogramMetricFamily(
+            self.name, self.documentation, buckets=buckets, sum_value=total * self.scale
+        )
 
 
 class CaptureMetrics:
@@ -74,10 +88,11 @@ class CaptureMetrics:
         self.ticks_received = TallyCounter(
             "datacapture_ticks_received", "Total ticks received from the feed", r
         )
-        self.websocket_latency_ms = LatencyHistogram(
-            "datacapture_websocket_latency_ms",
-            "Feed callback to WebSocket send latency in milliseconds",
+        self.websocket_latency = LatencyHistogram(
+            "datacapture_websocket_latency_seconds",
+            "Feed callback to WebSocket send latency in seconds (spec: *_latency_ms)",
             r,
+            scale=0.001,
         )
         self.connection_status = Gauge(
             "datacapture_connection_status",
@@ -116,11 +131,13 @@ class CaptureMetrics:
         self.store_status = Gauge(
             "datacapture_store_status", "1 while event store writes succeed, else 0", registry=r
         )
+        self.records_rejected.labels(reason="malformed")  # exported at 0 before any rejection
+        register_process_metrics(r)
 
     # The publisher's observer protocol -----------------------------------------------------
 
     def messages_sent(self, latencies_ms: Sequence[float]) -> None:
-        self.websocket_latency_ms.observe_many(latencies_ms)
+        self.websocket_latency.observe_many(latencies_ms)
 
     def message_dropped(self) -> None:
         self.websocket_dropped.inc()

@@ -51,6 +51,7 @@ def _handler(
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
+                health()  # refreshes the gauges it reports (buffer, pending trades, store)
                 self._reply(200, CONTENT_TYPE_PLAIN_0_0_4, generate_latest(registry))
             elif path == "/health":
                 healthy, report = health()

@@ -26,10 +26,11 @@ RATE_LIMITED: Final = {
     responses=RATE_LIMITED,
     opt={"public": True},
     tags=("health",),
-    sync_to_thread=False,
+    sync_to_thread=True,  # the trading metrics read the store: off the event loop
 )
 def metrics() -> Response[str]:
-    """Return request metrics and the order manager's counters in Prometheus text format."""
+    """Return request metrics, the order manager's counters, the accounts' P&L and the
+    process metrics in Prometheus text format."""
     return Response(generate_latest(REGISTRY).decode(), media_type=CONTENT_TYPE_LATEST)
 
 
