@@ -66,8 +66,11 @@ class AnalyticsMetrics:
         self.updates = Counter(
             "analytics_model_updates_total", "Model batch updates", registry=self.registry
         )
-        for direction in ("BUY", "SELL", "HOLD"):  # exported at 0 before the first signal
+        # Exported at 0 before the first occurrence, so a dashboard or alert sees a series.
+        for direction in ("BUY", "SELL", "HOLD"):
             self.signals.labels(direction=direction)
+        self.rejected.labels(reason="invalid_json")
+        self.store_errors.labels(what="signal")
         register_process_metrics(self.registry)
 
     def watch_forwarder(self, status: Callable[[], ForwarderStatus]) -> None:
