@@ -108,7 +108,9 @@ class AnalyticsSection(Section):
         default="127.0.0.1", description="WebSocket address the capture host sends to"
     )
     port: int = Field(default=9001, ge=0, le=65535, description="WebSocket port (spec: 9001)")
-    metrics_port: int = Field(default=9102, ge=0, le=65535, description="Prometheus /metrics port")
+    metrics_port: int = Field(
+        default=9102, ge=-1, le=65535, description="Prometheus /metrics port (-1: off)"
+    )
     model: Path | None = Field(
         default=None, description="model file: loaded at start, saved on updates"
     )
