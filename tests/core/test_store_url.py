@@ -143,3 +143,23 @@ def test_sqlite_write_lock_can_be_left_to_sqlite(tmp_path: Path) -> None:
 )
 def test_store_url_for_logs_hides_only_the_password(url: str, shown: str) -> None:
     assert redacted(url) == shown
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "schema", ["a;drop", "x%22%3B%20DROP%20TABLE%20t%3B--", "Desk", "1st", "a" * 64, ""]
+)
+def test_postgres_schema_that_is_not_a_plain_identifier_is_refused_before_connecting(
+    schema: str,
+) -> None:
+    from tests.conftest import POSTGRES_DSN, require_postgres
+
+    require_postgres()
+    with pytest.raises(StoreUrlError, match="schema"):
+        open_store(f"{POSTGRES_DSN}?schema={schema}", ManualClock())
+
+    import psycopg
+
+    with psycopg.connect(POSTGRES_DSN) as connection:
+        names = [row[0] for row in connection.execute("SELECT nspname FROM pg_namespace")]
+    assert not [name for name in names if "drop" in name.lower() or name.startswith("a;")]

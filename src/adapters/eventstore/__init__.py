@@ -8,6 +8,7 @@ for latency, see `adapters.eventstore.sqlite`), `sqlite://:memory:`, `memory://`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
@@ -22,6 +23,9 @@ from tradingcore.domain.values import Symbol
 from tradingcore.ports.clock import Clock
 
 DEFAULT_STORE_URL = "sqlite:///data/events.sqlite"
+SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+"""A PostgreSQL schema name we accept: a plain lower-case identifier (eventsourcing writes it
+into SQL, some of it unquoted, where the server folds case; 63 bytes is the server's limit)."""
 
 
 class StoreUrlError(ValueError):
@@ -84,14 +88,23 @@ def store_env(url: str, *, existing: bool = False) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_LOCK_TIMEOUT": "10",
         }
-        query = parse_qs(parsed.query)
+        query = parse_qs(parsed.query, keep_blank_values=True)
         if "schema" in query:
-            env["POSTGRES_SCHEMA"] = query["schema"][0]
+            env["POSTGRES_SCHEMA"] = _schema_name(url, query["schema"][0])
         return env
     raise StoreUrlError(
         f"store URL {url!r}: unsupported scheme {parsed.scheme!r}; use sqlite:///PATH, "
         "postgresql://USER@HOST:PORT/DB or memory://"
     )
+
+
+def _schema_name(url: str, schema: str) -> str:
+    if not SCHEMA_NAME.fullmatch(schema):
+        raise StoreUrlError(
+            f"store URL {redacted(url)!r}: schema {schema!r} is not a plain identifier "
+            "(lower-case letters, digits and _, not starting with a digit, at most 63)"
+        )
+    return schema
 
 
 def open_store(
