@@ -79,3 +79,66 @@ def test_signal_with_a_timestamp_past_year_9999_is_refused_and_the_projector_run
     assert "tick_timestamp_ms" in refused.text
     assert accepted.status_code == 201
     assert projected.returncode == 0, projected.stderr
+
+
+def test_json_nested_10000_deep_is_a_400_that_says_why_with_no_traceback_logged(
+    server: ApiServer, trader: dict[str, str]
+) -> None:
+    body = "[" * 10_000 + "]" * 10_000
+    answers = [
+        httpx.post(f"{server.url}/api/v1/{path}", content=body, timeout=10,
+                   headers={**trader, "Content-Type": "application/json"})
+        for path in ("execute", "signals")
+    ]  # fmt: skip
+
+    assert [answer.status_code for answer in answers] == [400, 400]
+    assert all("nested" in answer.json()["detail"] for answer in answers)
+    assert "Traceback" not in server.errors()
+    assert post_signal(server, trader, tick_trade_id=6).status_code == 201
+
+
+def test_execute_with_json_sent_as_text_plain_is_refused_with_415(
+    server: ApiServer, trader: dict[str, str]
+) -> None:
+    body = '{"symbol":"WINZ25","side":"BUY","quantity":1,"price":-1}'
+    answer = httpx.post(f"{server.url}/api/v1/execute", content=body, timeout=10,
+                        headers={**trader, "Content-Type": "text/plain"})  # fmt: skip
+
+    assert answer.status_code == 415
+    assert "application/json" in answer.json()["detail"]
+
+
+def rotating_forwarded_for(server: ApiServer, requests: int) -> list[int]:
+    with httpx.Client(timeout=10) as client:
+        return [
+            client.get(f"{server.url}/health",
+                       headers={"X-Forwarded-For": f"10.0.{n // 250}.{n % 250}"}).status_code
+            for n in range(requests)
+        ]  # fmt: skip
+
+
+def test_rate_limit_with_rotating_x_forwarded_for_still_limits_the_address(
+    tmp_path: Path,
+) -> None:
+    create_key(tmp_path / "keys.json", "alice", "trader")
+    server = ApiServer(tmp_path, tmp_path / "keys.json", ["--rate-limit-client", "5"]).start()
+    try:
+        statuses = rotating_forwarded_for(server, 60)
+    finally:
+        server.stop()
+
+    assert 429 in statuses  # 5 per second from one address, whatever the header says
+
+
+def test_rate_limit_behind_a_configured_proxy_limits_each_forwarded_client(
+    tmp_path: Path,
+) -> None:
+    create_key(tmp_path / "keys.json", "alice", "trader")
+    extra = ["--rate-limit-client", "5", "--trusted-proxy", "127.0.0.1"]
+    server = ApiServer(tmp_path, tmp_path / "keys.json", extra).start()
+    try:
+        statuses = rotating_forwarded_for(server, 60)
+    finally:
+        server.stop()
+
+    assert 429 not in statuses  # each forwarded client sent one request

@@ -13,6 +13,7 @@ from litestar.plugins.prometheus import PrometheusConfig
 from litestar.plugins.pydantic import PydanticPlugin
 from litestar.routes import HTTPRoute
 
+from hosts.api.bodies import check_body
 from hosts.api.controllers.health import HealthController
 from hosts.api.controllers.orders import OrderController
 from hosts.api.controllers.positions import PositionController
@@ -48,6 +49,7 @@ def create_app(host: ApiHost) -> Litestar:
             dashboard,
         ],
         guards=[request_guard],
+        before_request=check_body,
         middleware=[prometheus.middleware],
         plugins=[PydanticPlugin(validate_strict=True)],
         openapi_config=OpenAPIConfig(

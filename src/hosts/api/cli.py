@@ -52,6 +52,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate-limit-client", type=int, default=200, help="requests/s per address")
     parser.add_argument("--rate-limit-key", type=int, default=100, help="requests/s per API key")
     parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a reverse proxy whose X-Forwarded-For is believed (repeatable; none by default: "
+        "the rate limit counts the connecting address)",
+    )
+    parser.add_argument(
         "--http",
         choices=("auto", "h11", "httptools"),
         default="auto",
@@ -126,7 +134,15 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    return serve(config, keys, args.host, args.port, http=args.http, loop=args.loop)
+    return serve(
+        config,
+        keys,
+        args.host,
+        args.port,
+        http=args.http,
+        loop=args.loop,
+        trusted_proxies=tuple(args.trusted_proxy),
+    )
 
 
 def serve(
@@ -137,8 +153,14 @@ def serve(
     *,
     http: Literal["auto", "h11", "httptools"] = "auto",
     loop: Literal["auto", "asyncio", "uvloop"] = "auto",
+    trusted_proxies: tuple[str, ...] = (),
 ) -> int:
-    """Serve until interrupted; `--port 0` takes a free port, printed on the first line."""
+    """Serve until interrupted; `--port 0` takes a free port, printed on the first line.
+
+    uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise, so anyone on the
+    machine could rotate the header past the per-address rate limit: forwarded headers are
+    read only from `trusted_proxies`.
+    """
     import uvicorn
 
     from hosts.api.app import create_app
@@ -164,7 +186,15 @@ def serve(
     app = create_app(api_host)
     app.on_startup.append(settle_garbage_collector)
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, http=http, loop=loop)
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            http=http,
+            loop=loop,
+            proxy_headers=bool(trusted_proxies),
+            forwarded_allow_ips=list(trusted_proxies) or None,
+        )
     )
     server.run(sockets=[listener])
     return 0

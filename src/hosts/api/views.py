@@ -33,6 +33,7 @@ DESCRIPTIONS: Final = {
     404: "No such resource for this API key",
     409: "Conflicts with the current state (client order id reused, order not open)",
     413: "The body is larger than the limit",
+    415: "The body is not sent as application/json",
     422: "Well-formed but breaks a domain rule (tick grid, lot, instrument); `extra` names it",
     429: "Rate limit hit (per client address or per key); see Retry-After and RateLimit-*",
     503: "A dependency (store, broker, feed) is unhealthy",
@@ -40,8 +41,9 @@ DESCRIPTIONS: Final = {
 
 
 def error_responses(*codes: int) -> dict[int, ResponseSpec]:
-    """Document error answers; 400, 401 and 429 can come from every protected route."""
-    chosen = sorted({400, 401, 429, *codes})
+    """Document error answers; 400, 401 and 429 can come from every protected route, 415
+    from every route that takes a body (those document 413)."""
+    chosen = sorted({400, 401, 429, *codes, *((415,) if 413 in codes else ())})
     return {
         code: ResponseSpec(ErrorOut, generate_examples=False, description=DESCRIPTIONS[code])
         for code in chosen
