@@ -23,6 +23,12 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "verify": ("hosts.projector.verify_cli", "check store invariants and projections"),
     "import": ("hosts.importer.cli", "import B3 NEG trade files or Profit CSV exports"),
     "recording": ("hosts.recording_cli", "export, import and verify event recordings"),
+    "up": ("hosts.supervisor.up_cli", "run the whole system: analytics, capture, API, supervised"),
+    "down": ("hosts.supervisor.down_cli", "stop the system `up` started, in reverse order"),
+    "status": (
+        "hosts.supervisor.status_cli",
+        "each host of the running system and its health",
+    ),
     "config": ("hosts.config_cli", "check, show or create the tradingcore.toml config file"),
 }
 

@@ -26,12 +26,12 @@ class Endpoints:
 def endpoints(config: TradingConfig) -> Endpoints:
     analytics, api = config.analytics, config.api
     return Endpoints(
-        analytics_ws=f"ws://{_reachable(analytics.host)}:{analytics.port}",
-        api_url=f"http://{_reachable(api.host)}:{api.port}",
+        analytics_ws=f"ws://{reachable(analytics.host)}:{analytics.port}",
+        api_url=f"http://{reachable(api.host)}:{api.port}",
     )
 
 
-def _reachable(host: str) -> str:
+def reachable(host: str) -> str:
     """A wildcard listen address is reached on loopback."""
     if host in ("0.0.0.0", ""):
         return "127.0.0.1"

@@ -104,7 +104,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     stopping = threading.Event()
-    for number in (signal.SIGINT, signal.SIGTERM):
+    numbers = [signal.SIGINT, signal.SIGTERM]
+    if sys.platform == "win32":
+        numbers.append(signal.SIGBREAK)  # how the supervisor asks a Windows host to stop
+    for number in numbers:
         signal.signal(number, lambda *_: stopping.set())
     metrics = f", metrics on :{service.metrics_port}" if service.metrics_port else ""
     print(f"analytics listening on {service.server.url}{metrics}", flush=True)

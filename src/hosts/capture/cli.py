@@ -181,6 +181,9 @@ def _publisher(args: argparse.Namespace, logger: logging.Logger) -> WebSocketPub
 def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
-        for number in (signal.SIGINT, signal.SIGTERM):
+        numbers = [signal.SIGINT, signal.SIGTERM]
+        if sys.platform == "win32":
+            numbers.append(signal.SIGBREAK)  # how the supervisor asks a Windows host to stop
+        for number in numbers:
             signal.signal(number, lambda *_: stop.set())
     return stop

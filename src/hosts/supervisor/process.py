@@ -1,0 +1,126 @@
+"""Child processes of the supervisor: start one tied to our life, stop it gently, then surely.
+
+Each host runs in its own process group (a new session on POSIX, CREATE_NEW_PROCESS_GROUP on
+Windows), so a Ctrl-C in the console reaches only the supervisor, which then stops the hosts
+in reverse start order. On Linux a child also gets SIGTERM when the supervisor dies, however it
+dies (PR_SET_PDEATHSIG), so no host outlives it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+Child = subprocess.Popen[bytes]
+
+
+def spawn(command: Sequence[str], *, env: Mapping[str, str], output: IO[bytes]) -> Child:
+    """Start a host; its stdout and stderr go to `output` (a file the supervisor keeps)."""
+    options: dict[str, Any] = {}
+    if sys.platform == "win32":
+        options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+    else:
+        options["start_new_session"] = True
+        if sys.platform.startswith("linux"):
+            options["preexec_fn"] = _die_with_parent(os.getpid())
+    return subprocess.Popen(
+        list(command),
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        **options,
+    )
+
+
+def request_stop(child: Child) -> None:
+    """Ask a host to flush and exit: SIGTERM, or CTRL_BREAK to its group on Windows."""
+    if child.poll() is not None:
+        return
+    try:
+        if sys.platform == "win32":
+            child.send_signal(signal.CTRL_BREAK_EVENT)
+        else:
+            child.send_signal(signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+def stop(child: Child, timeout: float) -> int:
+    """Ask a host to exit, wait up to `timeout` seconds, then kill it; return its exit code."""
+    request_stop(child)
+    try:
+        return child.wait(timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        return child.wait()
+
+
+def pid_alive(pid: int) -> bool:
+    """Tell whether a process with this id runs (never signals it, on any platform)."""
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":
+        return _windows_pid_alive(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A process that exited but was not yet reaped by its parent (Linux): it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
+
+
+def _windows_pid_alive(pid: int) -> bool:
+    if sys.platform != "win32":  # tells mypy which platform this is checked for
+        return False
+    import ctypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    synchronize, still_active = 0x00100000, 259
+    query_limited = 0x1000
+    handle = kernel32.OpenProcess(synchronize | query_limited, False, pid)
+    if not handle:
+        return False
+    try:
+        code = ctypes.c_ulong()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return False
+        return code.value == still_active
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def _die_with_parent(parent: int) -> Any:
+    """Return a pre-exec hook: SIGTERM this child when the parent dies (Linux prctl)."""
+
+    def hook() -> None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return hook
+
+
+def open_output(directory: Path, name: str) -> IO[bytes]:
+    """Open (append) the file a host's console output goes to."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return (directory / f"{name}.out").open("ab")
