@@ -130,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     known = command if command in COMMANDS else None
     parser = build_parser(known, config_defaults(known, arguments) if known else None)
     args = parser.parse_args(arguments)
+    if os.environ.get("TRADINGCORE_SUPERVISOR_PID"):
+        from hosts.supervised import stop_with_supervisor
+
+        stop_with_supervisor()
     try:
         code = int(args.run(args))
         sys.stdout.flush()  # a closed pipe shows here, not at exit

@@ -2,8 +2,8 @@
 
 Each host runs in its own process group (a new session on POSIX, CREATE_NEW_PROCESS_GROUP on
 Windows), so a Ctrl-C in the console reaches only the supervisor, which then stops the hosts
-in reverse start order. On Linux a child also gets SIGTERM when the supervisor dies, however it
-dies (PR_SET_PDEATHSIG), so no host outlives it.
+in reverse start order. A host also stops when the supervisor dies, however it dies
+(`hosts.supervised`), so no host outlives it.
 """
 
 from __future__ import annotations
@@ -16,21 +16,24 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from hosts.supervised import SUPERVISOR_PID_ENV
+
 Child = subprocess.Popen[bytes]
 
 
 def spawn(command: Sequence[str], *, env: Mapping[str, str], output: IO[bytes]) -> Child:
-    """Start a host; its stdout and stderr go to `output` (a file the supervisor keeps)."""
+    """Start a host; its stdout and stderr go to `output` (a file the supervisor keeps).
+
+    The host learns our pid (TRADINGCORE_SUPERVISOR_PID) and stops when we die
+    (`hosts.supervised`)."""
     options: dict[str, Any] = {}
     if sys.platform == "win32":
         options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
     else:
         options["start_new_session"] = True
-        if sys.platform.startswith("linux"):
-            options["preexec_fn"] = _die_with_parent(os.getpid())
     return subprocess.Popen(
         list(command),
-        env=dict(env),
+        env={**env, SUPERVISOR_PID_ENV: str(os.getpid())},
         stdin=subprocess.DEVNULL,
         stdout=output,
         stderr=subprocess.STDOUT,
@@ -103,21 +106,6 @@ def _windows_pid_alive(pid: int) -> bool:
         return code.value == still_active
     finally:
         kernel32.CloseHandle(handle)
-
-
-def _die_with_parent(parent: int) -> Any:
-    """Return a pre-exec hook: SIGTERM this child when the parent dies (Linux prctl)."""
-
-    def hook() -> None:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return hook
 
 
 def open_output(directory: Path, name: str) -> IO[bytes]:
