@@ -19,6 +19,7 @@ from adapters.websocket.publisher import (
     WebSocketPublisher,
 )
 from hosts.capture.metrics import CaptureMetrics
+from hosts.capture.progress import Progress, summary_lines
 from hosts.capture.recorder import DEFAULT_BATCH_SIZE, DEFAULT_MAX_AGE, TapeRecorder
 from hosts.capture.service import CaptureService, Supervision
 from hosts.capture.sources import Source, SourceError, build_source, parse_symbols
@@ -140,8 +141,11 @@ def run(args: argparse.Namespace) -> int:
         },
     )
     service.start()
+    progress = Progress(service) if source.finite else None
     try:
         while not stop.wait(0.2):
+            if progress is not None:
+                progress.update()
             if source.finite and source.done():
                 break
     finally:
@@ -153,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         "captured {ticks_received} ticks: {trades_recorded} recorded in {batches_recorded} "
         "batches, {rejected} rejected, {published} published, {dropped} dropped".format(**counts),
+        *summary_lines(service),
+        sep="\n",
         flush=True,
     )
     if not all_recorded:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -55,6 +56,7 @@ class CaptureService:
         self.logger = logger or logging.getLogger("tradingcore.datacapture")
         self.monitor = ConnectionMonitor(self.logger)
         self.rejected = 0
+        self._rejections: collections.Counter[str] = collections.Counter()
         self._count_lock = threading.Lock()
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
@@ -136,6 +138,11 @@ class CaptureService:
             "published": publisher.sent,
             "dropped": publisher.dropped,
         }
+
+    def rejections(self) -> collections.Counter[str]:
+        """Records refused so far, by reason code."""
+        with self._count_lock:
+            return collections.Counter(self._rejections)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Return (healthy, report): healthy while the feed is connected and the store writes."""
@@ -221,6 +228,7 @@ class CaptureService:
     def _reject(self, rejection: Rejection, record: object = None) -> None:
         with self._count_lock:  # the feed's thread and the writer's both reject
             self.rejected += 1
+            self._rejections[rejection.code] += 1
         self.metrics.records_rejected.labels(rejection.code).inc()
         self.logger.warning(
             "record rejected: %s",
