@@ -112,6 +112,39 @@ def test_submit_accept_fill_one_order(benchmark: Any, bench_store_url: str) -> N
     print(f"\nsubmit+accept+fill {backend(bench_store_url)}: median {median_ms:.3f} ms")
 
 
+def test_book_fills_in_memory(benchmark: Any) -> None:
+    """Fill booking alone (no disk): one order of 200 filled a contract at a time, on a
+    position that alternates long and short, so closes and flips are booked too."""
+    app = open_store("memory://", ManualClock())
+    fee_model = _b3_fee_model()
+    if fee_model is not None:
+        app.fee_model = fee_model
+    counter = itertools.count()
+
+    def book_one() -> None:
+        index = next(counter)
+        side = Side.BUY if (index // 3) % 2 else Side.SELL
+        order = app.submit_order(
+            SubmitOrder(f"m-{index}", "acct", WIN, side, Quantity(2), Price.of(-1))
+        )
+        app.fill_order(order.id, 2 * index, Decimal(127_850 + 5 * (index % 7)), 1)
+        app.fill_order(order.id, 2 * index + 1, Decimal(127_855), 1)
+
+    benchmark.pedantic(book_one, rounds=2_000, iterations=1, warmup_rounds=500)
+    median_us = benchmark.stats.stats.median * 1e6
+    benchmark.extra_info["median_us"] = median_us
+    print(f"\nsubmit + 2 fills in memory: median {median_us:.1f} us")
+
+
+def _b3_fee_model() -> Any:
+    """The B3 fee model where it exists (the same benchmark runs on code from before it)."""
+    try:
+        from tradingcore.domain.fees import B3FeeModel
+    except ImportError:
+        return None
+    return B3FeeModel()
+
+
 def test_read_back_and_decode_into_trade_values(benchmark: Any, bench_store_url: str) -> None:
     app = open_store(bench_store_url, ManualClock())
     record_session(app)

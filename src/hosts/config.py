@@ -16,7 +16,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from tradingcore.domain.errors import DomainError
+from tradingcore.domain.fees import FeeSchedule
 
 DEFAULT_CONFIG_FILE: Final = Path("tradingcore.toml")
 
@@ -273,6 +283,15 @@ class TradingConfig(Section):
     execution: ExecutionSection = ExecutionSection()
     supervisor: SupervisorSection = SupervisorSection()
     observability: ObservabilitySection = ObservabilitySection()
+
+    @field_validator("fees")
+    @classmethod
+    def _fee_schedule(cls, fees: dict[str, Any]) -> dict[str, Any]:
+        try:
+            FeeSchedule.from_plain(fees)  # checked now; the hosts build it again
+        except (DomainError, ValueError) as error:
+            raise ValueError(str(error)) from None
+        return fees
 
 
 def parse_config(plain: dict[str, Any], where: str = "config") -> TradingConfig:

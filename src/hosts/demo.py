@@ -37,6 +37,7 @@ from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.signal_desk import AutoExecution, SignalDesk, SignalReceived
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.features import FEATURE_NAMES, FeatureSeries
+from tradingcore.domain.fees import B3FeeModel
 from tradingcore.domain.order import Order, OrderDenied
 from tradingcore.domain.signal import Direction
 from tradingcore.domain.tape import TradeColumns, session_of
@@ -82,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     clock = ManualClock(datetime(2025, 12, 1, tzinfo=UTC))
     store = args.data_dir / "events.sqlite"
     app = open_store(f"sqlite:///{store}", clock)
+    app.fee_model = B3FeeModel()  # the default B3 tables, as the API host charges them
     broker = PaperBroker()
     # One order per signal by construction: the duplicate check (meant for a human re-sending
     # the same order) would refuse a BUY that follows another within its window.
@@ -236,14 +238,17 @@ def _report(app: TradingApplication, tally: Counter[str], elapsed: float, store:
         f"{sum(denied.values())} denied by risk"
         + (f" ({', '.join(f'{code} {n}' for code, n in denied.most_common())})" if denied else "")
     )
-    print(f"\n{'symbol':<8} {'net':>5} {'avg price':>12} {'realized R$':>12} {'orders':>7}")
+    print(
+        f"\n{'symbol':<8} {'net':>5} {'avg price':>12} {'gross R$':>12} {'fees R$':>10} "
+        f"{'net R$':>12} {'orders':>7}"
+    )
     for symbol, _ in SYMBOLS:
         held = app.position(ACCOUNT, symbol)
         count = sum(1 for _ in _orders_of(app, symbol))
         print(
             f"{symbol.ticker:<8} {held.net_quantity:>5} "
-            f"{float(held.average_price):>12.2f} "
-            f"{held.realized_pnl.text:>12} {count:>7}"
+            f"{float(held.average_price):>12.2f} {held.gross_realized_pnl.text:>12} "
+            f"{held.fees.text:>10} {held.net_realized_pnl.text:>12} {count:>7}"
         )
 
 

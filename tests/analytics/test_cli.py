@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -71,6 +73,10 @@ def test_backtest_twice_with_the_same_recording_gives_the_same_signals(
     assert symbol["ticks"] == 3_000
     assert sum(symbol["signals"].values()) == len((tmp_path / "a.jsonl").read_text().splitlines())
     assert symbol["pnl"] is not None
+    # Money has two decimals; every contract traded paid at least the WIN day-trade fee.
+    assert all(re.fullmatch(r"-?\d+\.\d\d", symbol[key]) for key in ("pnl", "fees", "net_pnl"))
+    assert Decimal(symbol["fees"]) >= Decimal("0.25") * symbol["contracts_traded"]
+    assert Decimal(symbol["net_pnl"]) == Decimal(symbol["pnl"]) - Decimal(symbol["fees"])
 
 
 def test_backtest_prints_a_report_with_hit_rate_and_pnl(

@@ -158,7 +158,16 @@ def test_execute_market_order_fills_and_shows_in_positions(
     assert order.json()["status"] == "FILLED"
     assert positions["positions"][0]["net_quantity"] == 2
     assert positions["positions"][0]["average_price"] == 127_900.0
-    assert positions["unrealized_pnl"] == 0.0
+    assert positions["unrealized_pnl"] == "0.00"
+    assert positions["currency"] == "BRL"
+    row = positions["positions"][0]
+    # 2 WIN contracts opened at the default day-trade rate, R$ 0.25 each: fees at once.
+    assert (row["gross_realized_pnl"], row["fees"], row["net_realized_pnl"]) == (
+        "0.00",
+        "0.50",
+        "-0.50",
+    )
+    assert order.json()["fees"] == "0.50"
 
 
 def test_execute_retry_with_client_order_id_returns_the_original_as_200(
@@ -209,9 +218,13 @@ def test_other_accounts_orders_and_positions_are_invisible(
     assert (lookup.status_code, cancel.status_code) == (404, 404)
     assert positions == {
         "account": "bob",
+        "currency": "BRL",
         "positions": [],
-        "realized_pnl": 0.0,
-        "unrealized_pnl": 0.0,
+        "gross_realized_pnl": "0.00",
+        "fees": "0.00",
+        "net_realized_pnl": "0.00",
+        "realized_pnl": "0.00",
+        "unrealized_pnl": "0.00",
     }
 
 

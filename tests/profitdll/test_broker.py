@@ -85,6 +85,24 @@ def test_fills_arrive_with_trade_id_price_and_quantity_once_each(
     assert len(broker_listener.events) == 3
 
 
+def test_one_report_at_an_off_grid_average_is_booked_as_two_fills_on_the_grid(
+    broker: ProfitDLLBroker, broker_listener: RecordingBrokerListener, fake: FakeProfitDLL
+) -> None:
+    sent = order(quantity=3)
+    broker.send(sent)
+    assert broker_listener.wait_for(lambda: broker_listener.kinds() == ["accepted"])
+    local_id = broker.local_order_id(sent.order_id)
+
+    # 1 @ 127850 and 2 @ 127855 executed, reported at once: average 127853.33...
+    fake.inject_order_update(local_id, 2, 3, (127850.0 + 2 * 127855.0) / 3)
+
+    assert broker_listener.wait_for(lambda: len(broker_listener.events) == 3)
+    assert broker_listener.events[1:] == [
+        ("filled", sent.order_id, local_id * FILL_ID_SPACING + 1, Decimal(127850), 1),
+        ("filled", sent.order_id, local_id * FILL_ID_SPACING + 3, Decimal(127855), 2),
+    ]
+
+
 def test_send_market_order_goes_out_with_price_minus_one_and_fills(
     broker: ProfitDLLBroker, broker_listener: RecordingBrokerListener, fake: FakeProfitDLL
 ) -> None:

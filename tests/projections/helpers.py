@@ -13,6 +13,7 @@ from adapters.parquet.runner import ProjectionRunner
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.commands import SubmitOrder
 from tradingcore.domain.features import FEATURE_NAMES, FeatureSeries
+from tradingcore.domain.money import Money
 from tradingcore.domain.signal import Direction
 from tradingcore.domain.tape import Trade, TradeColumns
 from tradingcore.domain.values import Price, Quantity, Side, Symbol
@@ -125,7 +126,8 @@ def _signal_and_order(app: TradingApplication, tape: list[Trade], index: int, nu
         return 1
     app.accept_order(order.id, f"venue-{number}")
     fill = tape[index + 1]
-    app.fill_order(order.id, fill.trade_id, fill.price, order.quantity)
+    fees = Money.cents(25 * order.quantity + number % 3)  # odd cents: flips split them
+    app.fill_order(order.id, fill.trade_id, fill.price, order.quantity, fees)
     return 1
 
 

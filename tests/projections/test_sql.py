@@ -88,14 +88,18 @@ def test_daily_pnl_with_fills_equals_the_position_aggregates(projected: Projecte
     with ProjectionSql(root) as sql:
         rows = sql.named("daily_pnl").to_pylist()
 
-    realized: dict[str, float] = defaultdict(float)
+    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for row in rows:
-        realized[row["symbol"]] += row["realized_pnl"]
+        for key in ("gross_realized_pnl", "fees", "realized_pnl"):
+            sums[(row["symbol"], key)] += row[key]  # decimal(18, 2): exact cents
     last_day = {row["symbol"]: row for row in rows}
     for symbol, _ in SYMBOLS:
         position = app.load(Position, position_id_for(ACCOUNT, symbol))
-        assert realized[symbol.ticker] == pytest.approx(float(position.realized_pnl.amount))
-        assert last_day[symbol.ticker]["net_quantity"] == position.net_quantity
+        ticker = symbol.ticker
+        assert sums[(ticker, "gross_realized_pnl")] == position.gross_realized_pnl.amount
+        assert sums[(ticker, "fees")] == position.fees.amount > 0
+        assert sums[(ticker, "realized_pnl")] == position.realized_pnl.amount
+        assert last_day[ticker]["net_quantity"] == position.net_quantity
 
 
 def test_signal_hit_rate_with_a_horizon_equals_the_python_count(projected: Projected) -> None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tomllib
 from dataclasses import fields
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from hosts.cli import build_parser, config_defaults
 from hosts.config import ConfigError, TradingConfig, load_config, parse_config
 from hosts.config_toml import commented_default, effective_toml, markdown_reference
 from tradingcore.analytics.config import AnalyticsConfig
+from tradingcore.domain.fees import B3_DEFAULTS, FeeSchedule
 from tradingcore.risk.limits import RiskLimits
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,13 +86,13 @@ def test_config_init_writes_a_file_that_loads_as_the_defaults(tmp_path: Path) ->
 
 def test_config_show_prints_the_effective_values(tmp_path: Path) -> None:
     path = tmp_path / "tradingcore.toml"
-    path.write_text("[api]\nport = 8123\n[fees]\nbrokerage = 0.5\n", encoding="utf-8")
+    path.write_text("[api]\nport = 8123\n[fees]\nbroker_per_order = 0.5\n", encoding="utf-8")
     result = tradingcore("config", "show", "--config", str(path))
     assert result.returncode == 0
     shown = tomllib.loads(result.stdout)
     assert shown["api"]["port"] == 8123
     assert shown["capture"]["seed"] == 7
-    assert shown["fees"] == {"brokerage": 0.5}
+    assert shown["fees"] == {"broker_per_order": 0.5}
 
 
 @given(
@@ -108,7 +110,7 @@ def test_effective_toml_loads_back_to_the_same_config(
             "api": {"port": port},
             "capture": {"seed": seed, "symbols": symbols, "rate": rate},
             "risk": {"trading_hours": hours, "holidays": ["2025-12-25"]},
-            "fees": {"table": {"day_trade": "0.5", "rates": [1, 2]}},
+            "fees": {"futures": {"WIN": {"day_trade": "0.5"}}, "broker_per_order": 1},
         }
     )
     assert parse_config(tomllib.loads(effective_toml(config))) == config
@@ -173,3 +175,15 @@ def test_docs_list_every_key_with_its_default() -> None:
     assert docs.endswith(markdown_reference()), (
         "regenerate the tables at the end of docs/config.md with `tradingcore config reference`"
     )
+
+
+def test_unknown_fee_key_is_named_in_the_config_error() -> None:
+    with pytest.raises(ConfigError, match="brokerage"):
+        parse_config({"fees": {"brokerage": 0.5}})
+
+
+def test_fees_section_builds_the_api_hosts_fee_schedule() -> None:
+    config = parse_config({"fees": {"futures": {"WDO": {"day_trade": "1.10"}}}})
+    schedule = FeeSchedule.from_plain(config.fees)
+    assert schedule.futures["WDO"].day_trade == Decimal("1.10")
+    assert schedule.futures["WIN"] == B3_DEFAULTS.futures["WIN"]

@@ -23,6 +23,7 @@ ARROW_TYPES: Final[dict[Kind, pa.DataType]] = {
     Kind.STRING: pa.string(),
     Kind.BOOL: pa.bool_(),
     Kind.DATE: pa.date32(),
+    Kind.MONEY: pa.decimal128(18, 2),
 }
 
 

@@ -51,15 +51,18 @@ ORDER BY symbol, minute
 
 DAILY_PNL: Final = NamedQuery(
     "daily_pnl",
-    "P&L per account, symbol and date: realized from position events, unrealized at the "
-    "day's last trade",
+    "P&L per account, symbol and date: gross realized, fees and net realized from position "
+    "events (exact cents), unrealized at the day's last trade",
     """
 WITH day_end AS (
     SELECT account, symbol, date,
-           sum(realized_pnl) AS realized_pnl,
+           sum(gross_realized_pnl) AS gross_realized_pnl,
+           sum(fees) AS fees,
+           sum(net_realized_pnl) AS realized_pnl,
            count(*) AS position_events,
            arg_max(net_quantity, notification_id) AS net_quantity,
            arg_max(average_price, notification_id) AS average_price,
+           arg_max(cost_basis, notification_id) AS cost_basis,
            arg_max(point_value, notification_id) AS point_value
     FROM positions
     GROUP BY account, symbol, date
@@ -71,11 +74,11 @@ marks AS (
     GROUP BY symbol, date
 )
 SELECT d.account, d.symbol, d.date, d.position_events,
-       d.realized_pnl,
+       d.gross_realized_pnl, d.fees, d.realized_pnl,
        d.net_quantity, d.average_price, m.last_price,
-       (m.last_price - d.average_price) * d.net_quantity * d.point_value AS unrealized_pnl,
+       round(m.last_price * d.net_quantity * d.point_value - d.cost_basis, 2) AS unrealized_pnl,
        d.realized_pnl
-         + coalesce((m.last_price - d.average_price) * d.net_quantity * d.point_value, 0)
+         + coalesce(round(m.last_price * d.net_quantity * d.point_value - d.cost_basis, 2), 0)
          AS total_pnl
 FROM day_end d LEFT JOIN marks m USING (symbol, date)
 ORDER BY d.account, d.symbol, d.date

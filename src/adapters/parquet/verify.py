@@ -7,6 +7,7 @@ import tempfile
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final
 
@@ -124,7 +125,13 @@ def _check_positions(
             position = Position.open_for(order.account, app.instruments(order.symbol))
             folded[position_id] = position
         position.apply_fill(
-            order.originator_id, fill.trade_id, fill.side, fill.quantity, fill.price, fill.timestamp
+            order.originator_id,
+            fill.trade_id,
+            fill.side,
+            fill.quantity,
+            fill.price,
+            fill.timestamp,
+            fees=fill.fees,
         )
     for position_id in sorted(set(folded) | set(position_events), key=str):
         stored_events: list[DomainEvent] = list(position_events.get(position_id, []))
@@ -136,8 +143,15 @@ def _check_positions(
             continue
         stored = Position.rehydrate(position_id, stored_events)  # type: ignore[arg-type]
         expected = folded[position_id]
-        for name in ("net_quantity", "average_price", "realized_pnl", "bought", "sold"):
-            if getattr(stored, name) != getattr(expected, name):
+        # Events stored before fees (version 1) hold unrounded quotients: their money may
+        # differ from today's exact fold by under a cent per event, and is not a fault.
+        slack = Fraction(len(stored_events), 100)
+        for name in ("net_quantity", "cost_basis", "gross_realized", "fees_paid", "bought", "sold"):
+            stored_value, expected_value = getattr(stored, name), getattr(expected, name)
+            inexact = name in ("cost_basis", "gross_realized")
+            if inexact and abs(Fraction(stored_value) - Fraction(expected_value)) < slack:
+                continue
+            if stored_value != expected_value:
                 report.problems.append(
                     f"position {stored.account}/{stored.symbol.ticker}: {name} is "
                     f"{getattr(stored, name)} in the store, {getattr(expected, name)} "

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Final
 
@@ -34,7 +35,13 @@ from adapters.profitdll.records import (
     TradingMessageRecord,
 )
 from adapters.profitdll.session import ProfitDLLSession
-from adapters.profitdll.translate import dll_exchange, exact_price, price_grid, symbol_of
+from adapters.profitdll.translate import (
+    GRID_TOLERANCE,
+    dll_exchange,
+    exact_price,
+    price_grid,
+    symbol_of,
+)
 from tradingcore.domain.values import Side, Symbol
 from tradingcore.ports.broker import BrokerListener, BrokerOrder
 from tradingcore.ports.market_data import ConnectionState
@@ -239,15 +246,22 @@ class ProfitDLLBroker:
         # The DLL reports a cumulative average; the price of this fill is what moved it.
         notional = details.average_price * details.traded_quantity
         price_value = (notional - tracked.average_price * tracked.traded) / quantity
+        base = details.local_order_id * FILL_ID_SPACING
+        grid = price_grid(tracked.symbol)
         try:
-            price = exact_price(price_value, price_grid(tracked.symbol))
-        except MalformedRecord as error:
-            logger.error("fill of %s has a bad price: %s", tracked.order_id, error)
-            price = Decimal(repr(round(price_value, 4)))
+            parts = [(details.traded_quantity, exact_price(price_value, grid), quantity)]
+        except MalformedRecord:
+            # One report can cover executions at several prices: their average is off the
+            # grid, which the core refuses. Book it as two fills on the neighbouring ticks
+            # with the same quantity and notional (exact: the notional is whole ticks).
+            parts = _on_grid(price_value, quantity, grid, tracked.traded)
+            if not parts:
+                logger.error("fill of %s has a bad price %r", tracked.order_id, price_value)
+                parts = [(details.traded_quantity, Decimal(repr(round(price_value, 4))), quantity)]
         tracked.traded = details.traded_quantity
         tracked.average_price = details.average_price
-        trade_id = details.local_order_id * FILL_ID_SPACING + details.traded_quantity
-        listener.on_order_filled(tracked.order_id, trade_id, price, quantity)
+        for traded, price, part in parts:
+            listener.on_order_filled(tracked.order_id, base + traded, price, part)
 
     # -- helpers --
 
@@ -287,3 +301,28 @@ class ProfitDLLBroker:
         record.Quantity = order.quantity
         record.MessageID = 0
         return record
+
+
+def _on_grid(
+    average: float, quantity: int, grid: Decimal, traded_before: int
+) -> list[tuple[int, Decimal, int]]:
+    """Split `quantity` at an off-grid average price into (cumulative traded, price, quantity)
+    parts on the two neighbouring ticks with the same notional; [] if the notional is not a
+    whole number of ticks (a malformed report)."""
+    if not math.isfinite(average) or average <= 0:
+        return []
+    ticks_total = Decimal(repr(average)) * quantity / grid
+    notional = int(ticks_total.to_integral_value(ROUND_HALF_EVEN))
+    if abs(ticks_total - notional) > GRID_TOLERANCE * quantity:
+        return []
+    low, upper = divmod(notional, quantity)  # `upper` contracts one tick above `low`
+    parts = []
+    if quantity - upper:
+        parts.append((traded_before + quantity - upper, grid * low, quantity - upper))
+    if upper:
+        parts.append((traded_before + quantity, grid * (low + 1), upper))
+    return [(traded, _plain(price), part) for traded, price, part in parts if price > 0]
+
+
+def _plain(price: Decimal) -> Decimal:
+    return price.quantize(Decimal(1)) if price == price.to_integral_value() else price

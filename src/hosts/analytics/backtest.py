@@ -6,7 +6,6 @@ import hashlib
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
@@ -21,10 +20,13 @@ from tradingcore.analytics.model import OnlineModel
 from tradingcore.analytics.performance import FollowResult, follow_signals
 from tradingcore.analytics.replay import ReplayResult, TickSeries, replay_symbol
 from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.fees import B3FeeModel
 from tradingcore.domain.instruments import infer_instrument
+from tradingcore.domain.money import Money
 from tradingcore.domain.tape import CANCELLED, TradesRecorded
 from tradingcore.domain.values import Symbol
 from tradingcore.ports.clock import ManualClock
+from tradingcore.ports.fees import FeeModel
 
 TRADES_TOPIC: Final = f"{TradesRecorded.__module__}:{TradesRecorded.__qualname__}"
 PAGE: Final = 2_000
@@ -136,25 +138,28 @@ def run_backtest(
     series: dict[str, TickSeries],
     config: AnalyticsConfig,
     models: dict[str, OnlineModel] | None = None,
+    fee_model: FeeModel | None = None,
 ) -> BacktestReport:
-    """Replay each symbol with its own model (from `models`, or a fresh one).
+    """Replay each symbol with its own model (from `models`, or a fresh one); the followed
+    signals' fills are charged by `fee_model` (default: the B3 tables).
 
     Raises UnknownInstrument for a symbol without an instrument spec (no threshold, no P&L).
     """
     started = time.perf_counter()
+    fee_model = fee_model or B3FeeModel()
     reports = []
     for symbol, ticks in series.items():
         model = (models or {}).get(symbol) or OnlineModel(config)
         instrument = infer_instrument(Symbol(symbol))  # a DomainError names the symbol
         threshold = threshold_units(instrument, model.config.threshold_ticks)
         replay = replay_symbol(ticks, model.config, model, threshold)
-        follow = follow_signals(ticks.prices, replay.signals, instrument.point_value)
+        follow = follow_signals(ticks.prices, replay.signals, instrument, fee_model)
         reports.append(SymbolReport(symbol, replay, model, follow))
     return BacktestReport(reports, time.perf_counter() - started)
 
 
-def _money(value: Decimal) -> str:
-    return f"R$ {value.quantize(Decimal('0.01')):,}"
+def _money(value: Money) -> str:
+    return f"R$ {value.text}"
 
 
 def report_lines(report: BacktestReport) -> list[str]:
@@ -175,10 +180,11 @@ def report_lines(report: BacktestReport) -> list[str]:
         )
         if item.follow is not None:
             lines.append(
-                f"{item.symbol}: P&L {_money(item.follow.pnl)}, max drawdown "
+                f"{item.symbol}: P&L {_money(item.follow.pnl)} gross, fees "
+                f"{_money(item.follow.fees)}, net {_money(item.follow.net_pnl)}, max drawdown "
                 f"{_money(item.follow.max_drawdown)}, contracts traded "
                 f"{item.follow.contracts_traded} (simplified fill: each signal filled at its "
-                "tick's price, 1 contract, no costs)"
+                "tick's price, 1 contract, B3 fees)"
             )
     lines.append(f"signals sha256 {report.signals_sha256()}")
     return lines

@@ -20,6 +20,7 @@ from hosts.analytics.backtest import (
 )
 from hosts.analytics.options import add_config_arguments, config_from
 from tradingcore.domain.errors import DomainError
+from tradingcore.domain.fees import B3FeeModel, FeeSchedule
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         print("error: no trades found (no TradesRecorded events)", file=sys.stderr)
         return 2
     try:
-        report = run_backtest(series, config, models)
+        fees = B3FeeModel(FeeSchedule.from_plain(getattr(args, "fees", None) or {}))
+        report = run_backtest(series, config, models, fees)
     except DomainError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -93,8 +95,10 @@ def report_json(report: BacktestReport) -> dict[str, object]:
                 "model_accuracy": item.model.accuracy,
                 "updates": item.replay.updates,
                 "model_version": item.model.version,
-                "pnl": None if item.follow is None else str(item.follow.pnl),
-                "max_drawdown": None if item.follow is None else str(item.follow.max_drawdown),
+                "pnl": None if item.follow is None else item.follow.pnl.text,
+                "fees": None if item.follow is None else item.follow.fees.text,
+                "net_pnl": None if item.follow is None else item.follow.net_pnl.text,
+                "max_drawdown": None if item.follow is None else item.follow.max_drawdown.text,
                 "contracts_traded": None if item.follow is None else item.follow.contracts_traded,
             }
             for item in report.symbols

@@ -16,6 +16,7 @@ from hosts.api.auth import KeyFileError, KeyRing, Role, create_key
 from hosts.api.host import BROKERS, ApiConfig, ApiHost
 from tradingcore.application.signal_desk import AutoExecution
 from tradingcore.domain.errors import DomainError
+from tradingcore.domain.fees import FeeSchedule
 from tradingcore.risk.calendar import SessionCalendar
 from tradingcore.risk.limits import RiskLimits
 
@@ -88,6 +89,7 @@ def config_from(args: argparse.Namespace) -> ApiConfig:
         if not isinstance(plain, dict):
             raise ValueError(f"risk config {args.risk_config}: expected a JSON object")
         limits = limits.updated(plain)
+    fees = FeeSchedule.from_plain(getattr(args, "fees", None) or {})  # [fees] of --config
     return ApiConfig(
         store_url=args.store,
         broker=args.broker,
@@ -99,6 +101,7 @@ def config_from(args: argparse.Namespace) -> ApiConfig:
             min_confidence=args.auto_min_confidence,
             scale_by_confidence=args.auto_scale,
         ),
+        fees=fees,
         log_dir=args.log_dir,
         requests_per_second_per_client=args.rate_limit_client,
         requests_per_second_per_key=args.rate_limit_key,

@@ -30,6 +30,7 @@ from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.signal_desk import AutoExecution, SignalDesk
 from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.fees import B3_DEFAULTS, B3FeeModel, FeeSchedule
 from tradingcore.ports.broker import Broker
 from tradingcore.ports.clock import Clock
 from tradingcore.risk.calendar import SessionCalendar
@@ -49,6 +50,8 @@ class ApiConfig:
     auto_execution: AutoExecution = field(default_factory=AutoExecution)
     log_dir: Path | None = DEFAULT_LOG_DIR
     """None: no JSONL logs or audit files (benchmarks)."""
+    fees: FeeSchedule = B3_DEFAULTS
+    """Prices the fills booked without the broker's own fees (the paper broker's, all)."""
     requests_per_second_per_client: int = 200
     requests_per_second_per_key: int = 100
     max_body_bytes: int = 64 * 1024
@@ -71,6 +74,7 @@ class ApiHost:
         self.keys = keys
         self.owns_store = app is None
         self.app = app or open_store(config.store_url, clock or SystemClock())
+        self.app.fee_model = B3FeeModel(config.fees)
         self.broker = broker or build_broker(config.broker)
         self.store_mark = store_mark(self.app)
         if config.log_dir is not None:

@@ -141,6 +141,7 @@ class OrderOut(BaseModel):
     status: str
     filled_quantity: int
     average_fill_price: float
+    fees: str = Field(description="fees of the fills so far, R$ with two decimals")
     reason_code: str
     reason: str
     venue_order_id: str
@@ -170,21 +171,34 @@ class SignalsOut(BaseModel):
     signals: list[SignalOut]
 
 
+MONEY = 'R$ as a decimal string with two decimals, e.g. "-1234.50" (never "-0.00")'
+
+
 class PositionOut(BaseModel):
     symbol: str
     net_quantity: int
-    average_price: float
-    realized_pnl: float
-    daily_realized_pnl: float
-    unrealized_pnl: float | None = Field(description="null when no last trade price is known")
+    average_price: float = Field(description="exact average price of the open quantity, as float")
+    currency: str = Field(description='currency of every amount here: "BRL"')
+    gross_realized_pnl: str = Field(description=f"realized before fees; {MONEY}")
+    fees: str = Field(description=f"every fee paid on the position's fills; {MONEY}")
+    net_realized_pnl: str = Field(description=f"gross realized minus fees; {MONEY}")
+    realized_pnl: str = Field(description=f"the net realized P&L again (older clients); {MONEY}")
+    daily_realized_pnl: str = Field(description=f"net realized in today's session; {MONEY}")
+    unrealized_pnl: str | None = Field(
+        description=f"marked to the last trade, null when none is known; {MONEY}"
+    )
     last_price: float | None
 
 
 class PositionsOut(BaseModel):
     account: str
+    currency: str
     positions: list[PositionOut]
-    realized_pnl: float
-    unrealized_pnl: float | None
+    gross_realized_pnl: str
+    fees: str
+    net_realized_pnl: str
+    realized_pnl: str = Field(description="net realized P&L of all positions")
+    unrealized_pnl: str | None
 
 
 class KillSwitchOut(BaseModel):

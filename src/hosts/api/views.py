@@ -21,7 +21,7 @@ from hosts.api.schemas import (
 )
 from tradingcore.application.position_views import PositionView
 from tradingcore.domain.kill_switch import KillSwitch
-from tradingcore.domain.money import Money
+from tradingcore.domain.money import BRL, Money
 from tradingcore.domain.order import Order
 from tradingcore.domain.signal import Signal
 from tradingcore.risk.limits import RiskLimits
@@ -62,6 +62,7 @@ def order_out(order: Order) -> OrderOut:
         status=order.status.value,
         filled_quantity=order.filled_quantity,
         average_fill_price=float(order.average_fill_price),
+        fees=order.fees.text,
         reason_code=order.reason_code,
         reason=order.reason,
         venue_order_id=order.venue_order_id,
@@ -86,29 +87,39 @@ def signal_out(signal: Signal) -> SignalOut:
 
 def positions_out(account: str, views: Iterable[PositionView]) -> PositionsOut:
     rows = []
-    realized = Money.zero()
+    gross = fees = Money.zero()
     unrealized: Money | None = Money.zero()
     for view in views:
         position = view.position
-        realized += position.realized_pnl
+        gross += position.gross_realized_pnl
+        fees += position.fees
         if unrealized is not None:
             unrealized = None if view.unrealized_pnl is None else unrealized + view.unrealized_pnl
+        net = position.net_realized_pnl
         rows.append(
             PositionOut(
                 symbol=position.symbol.ticker,
                 net_quantity=position.net_quantity,
                 average_price=float(position.average_price),
-                realized_pnl=float(position.realized_pnl.amount),
-                daily_realized_pnl=float(view.daily_realized_pnl.amount),
-                unrealized_pnl=_float(view.unrealized_pnl),
+                currency=BRL,
+                gross_realized_pnl=position.gross_realized_pnl.text,
+                fees=position.fees.text,
+                net_realized_pnl=net.text,
+                realized_pnl=net.text,
+                daily_realized_pnl=view.daily_realized_pnl.text,
+                unrealized_pnl=None if view.unrealized_pnl is None else view.unrealized_pnl.text,
                 last_price=_float(view.last_price),
             )
         )
     return PositionsOut(
         account=account,
+        currency=BRL,
         positions=rows,
-        realized_pnl=float(realized.amount),
-        unrealized_pnl=_float(unrealized),
+        gross_realized_pnl=gross.text,
+        fees=fees.text,
+        net_realized_pnl=(gross - fees).text,
+        realized_pnl=(gross - fees).text,
+        unrealized_pnl=None if unrealized is None else unrealized.text,
     )
 
 
@@ -127,7 +138,5 @@ def limits_out(limits: RiskLimits) -> RiskLimitsOut:
     return RiskLimitsOut(limits=LimitsOut.model_validate(plain, strict=False))
 
 
-def _float(value: Decimal | Money | None) -> float | None:
-    if isinstance(value, Money):
-        return float(value.amount)
+def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)

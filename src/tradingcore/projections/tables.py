@@ -26,6 +26,8 @@ class Kind(StrEnum):
     STRING = "string"
     BOOL = "bool"
     DATE = "date"
+    MONEY = "money"
+    """R$ in whole cents, stored as decimal128(18, 2): sums in SQL stay exact."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,7 @@ FILLS: Final = Table(
         ("price", Kind.FLOAT),
         ("client_order_id", Kind.STRING),
         ("signal_id", Kind.STRING),
+        ("fees", Kind.MONEY),
         ("date", Kind.DATE),
         ("notification_id", Kind.INT64),
     ),
@@ -154,6 +157,10 @@ POSITIONS: Final = Table(
         ("average_price", Kind.FLOAT),
         ("realized_pnl", Kind.FLOAT),
         ("point_value", Kind.FLOAT),
+        ("cost_basis", Kind.FLOAT),
+        ("gross_realized_pnl", Kind.MONEY),
+        ("fees", Kind.MONEY),
+        ("net_realized_pnl", Kind.MONEY),
         ("date", Kind.DATE),
         ("notification_id", Kind.INT64),
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from tradingcore.domain.money import Money
 from tradingcore.domain.order import (
     Order,
     OrderAccepted,
@@ -79,6 +80,7 @@ def fill_row(order: Order, event: OrderFilled, notification_id: int) -> Block:
             "price": _money(event.price),
             "client_order_id": order.client_order_id,
             "signal_id": None if order.signal_id is None else str(order.signal_id),
+            "fees": _cents(event.fees),
             "date": day,
             "notification_id": notification_id,
         },
@@ -104,10 +106,20 @@ def position_row(event: PositionEvent, notification_id: int) -> Block:
         "average_price": _money(event.average_price),
         "realized_pnl": _money(event.realized_pnl),
         "point_value": _money(event.point_value),
+        "cost_basis": _money(event.cost_basis),
+        "gross_realized_pnl": _cents(Money(event.realized_pnl)),
+        "fees": _cents(event.fees),
+        "net_realized_pnl": _cents(Money(event.realized_pnl) - event.fees),
         "date": day,
         "notification_id": notification_id,
     }
     return single_row(POSITIONS, event.symbol.ticker, day, values)
+
+
+def _cents(value: Money) -> Decimal:
+    """Exact cents for a decimal(18, 2) column (events before version 2 may hold more digits:
+    rounded half-even, as everywhere)."""
+    return value.to_cents().amount
 
 
 def _money(value: Decimal) -> float:
