@@ -128,7 +128,7 @@ TRACE: Final = NamedQuery(
     """
 SELECT f.timestamp AS fill_time, f.account, f.symbol, f.side,
        f.quantity AS fill_quantity, f.price AS fill_price, f.trade_id AS fill_trade_id,
-       f.order_id, f.client_order_id,
+       f.order_id, f.client_order_id, f.strategy_id,
        o.price AS order_price, o.status AS order_status,
        f.signal_id, s.direction, s.confidence, s.model_version,
        s.tick_trade_id, s.timestamp AS tick_time, t.price AS tick_price,

@@ -250,4 +250,5 @@ def order_details(order: Order) -> dict[str, Any]:
         "status": order.status.value,
         "reason_code": order.reason_code,
         "signal_id": str(order.signal_id) if order.signal_id else "",
+        "strategy_id": order.strategy_id or "",
     }

@@ -34,6 +34,8 @@ class ExecuteOrder:
     """-1 for a market order."""
     client_order_id: str | None = None
     signal_id: uuid.UUID | None = None
+    strategy_id: str | None = None
+    """The strategy sending it: named on the order, in the causation chain."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,6 +148,7 @@ class OrderManager(RiskControls):
             quantity=Quantity(command.quantity),
             price=Price.of(command.price),
             signal_id=command.signal_id,
+            strategy_id=command.strategy_id,
         )
         order_id = order_id_for(command.account, client_order_id)
         if order_id in self._queued:

@@ -222,6 +222,8 @@ class StoreWatch:
         self.known_orders: set[int] = set()
         """The ids (`UUID.int`) of every order in the store up to `seen`: about 100 bytes each."""
         self.positions: dict[uuid.UUID, Position] = {}
+        self.stale_positions: set[uuid.UUID] = set()
+        """Positions changed in the store since they were read: fast-forwarded on next use."""
         self.kill_switch: KillSwitch | None = None
         self.limits_changed = False
         """Someone stored new limits: the order manager reads them before its next decision."""
@@ -233,6 +235,7 @@ class StoreWatch:
         with self._lock:
             self.seen = seen
             self.positions.clear()
+            self.stale_positions.clear()
             self.kill_switch = None
 
     def sync(self, app: TradingApplication, page: int = 1_000) -> None:
@@ -255,7 +258,8 @@ class StoreWatch:
             if topic == ORDER_SUBMITTED_TOPIC:
                 self.known_orders.add(notification.originator_id.int)
             elif topic in POSITION_TOPICS:
-                self.positions.pop(notification.originator_id, None)
+                if notification.originator_id in self.positions:
+                    self.stale_positions.add(notification.originator_id)
             elif topic == LIMITS_TOPIC:
                 self.limits_changed = True
             else:
@@ -272,6 +276,17 @@ class StoreWatch:
     def position(self, app: TradingApplication, account: str, symbol: Symbol) -> Position:
         position_id = _position_id(account, symbol)
         position = self.positions.get(position_id)
+        if position is not None and position_id in self.stale_positions:
+            # Apply only what was stored since: reloading the whole history on every
+            # decision made each fill cost O(fills so far).
+            try:
+                for event in app.events.get(position_id, gt=position.version):
+                    position._mutate(event)
+                self.stale_positions.discard(position_id)
+            except Exception:
+                self.positions.pop(position_id, None)
+                self.stale_positions.discard(position_id)
+                raise
         if position is None:
             # A copy of our own, not the application's cached object: a command that changes
             # that one and then fails to store must not change what risk decides on.

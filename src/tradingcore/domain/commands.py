@@ -20,6 +20,8 @@ class SubmitOrder:
     quantity: Quantity
     price: Price
     signal_id: uuid.UUID | None = None
+    strategy_id: str | None = None
+    """The strategy that sent it, if one did."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,14 @@ class OrderSubmitted(OrderEvent):
     price: Decimal
     signal_id: uuid.UUID | None
     """The signal that caused this order, if a strategy sent it."""
+    strategy_id: str | None = None
+    """The strategy that sent it (None: a person or the API). Version 1 events lack it."""
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        state["strategy_id"] = None
 
     def apply(self, aggregate: Order) -> None:
         aggregate.client_order_id = self.client_order_id
@@ -102,6 +110,7 @@ class OrderSubmitted(OrderEvent):
         aggregate.quantity = self.quantity
         aggregate.price = self.price
         aggregate.signal_id = self.signal_id
+        aggregate.strategy_id = self.strategy_id
         aggregate.status = OrderStatus.SUBMITTED
         aggregate.submitted_at = self.timestamp
 
@@ -189,6 +198,7 @@ class Order(AggregateRoot[OrderEvent]):
         self.quantity = 0
         self.price = Decimal(0)
         self.signal_id: uuid.UUID | None = None
+        self.strategy_id: str | None = None
         self.status = OrderStatus.SUBMITTED
         self.submitted_at: datetime | None = None
         self.venue_order_id = ""
@@ -223,6 +233,7 @@ class Order(AggregateRoot[OrderEvent]):
             quantity=command.quantity.value,
             price=command.price.value,
             signal_id=command.signal_id,
+            strategy_id=command.strategy_id,
         )
         return order
 

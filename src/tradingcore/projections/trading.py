@@ -44,6 +44,7 @@ def order_row(order: Order, event: OrderEvent, notification_id: int) -> Block:
             "quantity": order.quantity,
             "price": _money(order.price),
             "signal_id": None if order.signal_id is None else str(order.signal_id),
+            "strategy_id": order.strategy_id,
             "venue_order_id": order.venue_order_id or None,
             "reason_code": (
                 event.reason_code if isinstance(event, OrderDenied | OrderRejected) else None
@@ -81,6 +82,7 @@ def fill_row(order: Order, event: OrderFilled, notification_id: int) -> Block:
             "client_order_id": order.client_order_id,
             "signal_id": None if order.signal_id is None else str(order.signal_id),
             "fees": _cents(event.fees),
+            "strategy_id": order.strategy_id,
             "date": day,
             "notification_id": notification_id,
         },

@@ -1,0 +1,1 @@
+"""Strategies as user code: what they see, what they may ask, and the ones that ship."""
