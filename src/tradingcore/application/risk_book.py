@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from eventsourcing.utils import get_topic
 
@@ -281,7 +281,7 @@ class StoreWatch:
             # decision made each fill cost O(fills so far).
             try:
                 for event in app.events.get(position_id, gt=position.version):
-                    position._mutate(event)
+                    position._mutate(cast(PositionEvent, event))
                 self.stale_positions.discard(position_id)
             except Exception:
                 self.positions.pop(position_id, None)
