@@ -19,6 +19,7 @@ from hosts.analytics.backtest import (
     ticks_by_symbol,
 )
 from hosts.analytics.options import add_config_arguments, config_from
+from hosts.strategy.cli import add_strategy_arguments, run_strategy_backtest, wants_strategy
 from tradingcore.domain.errors import DomainError
 from tradingcore.domain.fees import B3FeeModel, FeeSchedule
 
@@ -31,9 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--signals-out", type=Path, help="write every signal here as JSONL")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     add_config_arguments(parser)
+    add_strategy_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if wants_strategy(args):
+        return run_strategy_backtest(args)
     if (args.recording is None) == (args.store is None):
         print("error: give a RECORDING file or --store URL (one of them)", file=sys.stderr)
         return 2

@@ -79,6 +79,10 @@ class BacktestResult:
     closes: dict[tuple[Symbol, date], Decimal]
     """Last price of each symbol on each session day (marks the open position)."""
     columnar: bool
+    first_ms: int = 0
+    last_ms: int = 0
+    day_ends: dict[date, int] = field(default_factory=dict)
+    """Time of the last trade of each session day."""
 
 
 class _FillLedger:
@@ -196,6 +200,9 @@ class Backtest:
             denied=sum(runner.denied for runner in self.runners),
             closes=_closes(tapes),
             columnar=columnar,
+            first_ms=min((int(tape.timestamps_ms[0]) for tape in tapes.values()), default=0),
+            last_ms=max((int(tape.timestamps_ms[-1]) for tape in tapes.values()), default=0),
+            day_ends=_day_ends(tapes),
         )
 
 
@@ -348,3 +355,15 @@ def _closes(tapes: Mapping[Symbol, SymbolTrades]) -> dict[tuple[Symbol, date], D
             day = session_of(int(tape.timestamps_ms[row]))
             closes[symbol, day] = prices(int(tape.price_units[row]))
     return closes
+
+
+def _day_ends(tapes: Mapping[Symbol, SymbolTrades]) -> dict[date, int]:
+    ends: dict[date, int] = {}
+    for tape in tapes.values():
+        sessions = tape.sessions()
+        lasts = np.flatnonzero(np.concatenate((sessions[1:] != sessions[:-1], [True])))
+        for row in lasts:
+            stamp = int(tape.timestamps_ms[row])
+            day = session_of(stamp)
+            ends[day] = max(ends.get(day, 0), stamp)
+    return ends

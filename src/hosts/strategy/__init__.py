@@ -1,0 +1,1 @@
+"""Strategy hosting: load a strategy by import path, and `tradingcore backtest --strategy`."""

@@ -1,0 +1,180 @@
+"""`tradingcore backtest --strategy ...`: replay trades through strategies into a store of its
+own, then write the report (HTML, PNG, JSON)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from adapters.eventstore import open_store
+from adapters.recordings import RecordingError
+from adapters.report import write_report
+from hosts.strategy.loader import (
+    StrategyLoadError,
+    load_strategy,
+    parse_params,
+    strategy_section,
+)
+from hosts.strategy.progress import progress_bar
+from hosts.strategy.sources import (
+    parse_moment,
+    recording_events,
+    split,
+    store_events,
+    synthetic_tapes,
+)
+from tradingcore.application.backtest import Backtest, BacktestConfig
+from tradingcore.application.backtest_costs import PerContractFees
+from tradingcore.application.backtest_report import build_report
+from tradingcore.domain.errors import DomainError
+from tradingcore.ports.clock import ManualClock
+from tradingcore.risk.calendar import SessionCalendar
+from tradingcore.risk.limits import RiskLimits
+from tradingcore.simulation.venue import LIMIT_FILLS, VenueConfig
+from tradingcore.strategy.api import Strategy
+
+
+def add_strategy_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("strategy backtest (orders, fills, fees; docs/backtest.md)")
+    group.add_argument(
+        "--strategy",
+        action="append",
+        help="package.module:Class or a shipped name (ma-cross, volume-breakout, "
+        "position-policy, signal-follower); repeat for several",
+    )
+    group.add_argument("--param", action="append", default=[], help="strategy parameter key=value")
+    group.add_argument("--config", type=Path, help="TOML file: its [strategy] section")
+    group.add_argument(
+        "--synthetic", type=int, metavar="N", help="replay N seeded synthetic trades per symbol"
+    )
+    group.add_argument("--seed", type=int, default=7, help="seed of --synthetic (default 7)")
+    group.add_argument("--symbols", help="only these symbols, comma-separated (WINZ25,WDOF26)")
+    group.add_argument("--from", dest="start", help="from this session day or ISO time")
+    group.add_argument("--to", dest="end", help="up to this session day (included) or ISO time")
+    group.add_argument(
+        "--output",
+        type=Path,
+        default=Path("data/backtest"),
+        help="store and report directory (recreated)",
+    )
+    group.add_argument(
+        "--latency-ms", type=int, default=0, help="order and cancel latency in feed ms"
+    )
+    group.add_argument(
+        "--limit-fill", choices=LIMIT_FILLS, default="touch", help="limit order fill model"
+    )
+    group.add_argument("--fee-per-contract", default="0", help="R$ per contract traded (default 0)")
+    group.add_argument("--account", default="backtest")
+    group.add_argument(
+        "--event-path", action="store_true", help="never take the columnar fast path"
+    )
+    group.add_argument(
+        "--no-png", action="store_true", help="skip the PNG (needs headless Chromium)"
+    )
+    group.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _strategies(args: argparse.Namespace) -> list[Strategy]:
+    section = strategy_section(args.config) if args.config else {}
+    specs = list(args.strategy or [])
+    if not specs and "class" in section:
+        specs = [str(section["class"])]
+    params = {key: value for key, value in section.items() if key not in ("class", "params")}
+    params.update(section.get("params", {}))
+    params.update(parse_params(args.param))
+    return [load_strategy(spec, params) for spec in specs]
+
+
+def wants_strategy(args: argparse.Namespace) -> bool:
+    return bool(args.strategy) or args.config is not None or args.synthetic is not None
+
+
+def run_strategy_backtest(args: argparse.Namespace) -> int:
+    """Run the strategy backtest; exit 2 with a one-line reason on bad input."""
+    try:
+        return _run(args)
+    except (StrategyLoadError, RecordingError, DomainError, ValueError, InvalidOperation) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    strategies = _strategies(args)
+    if not strategies:
+        raise StrategyLoadError("no strategy: give --strategy or a [strategy] class in --config")
+    sources = [args.recording is not None, args.store is not None, args.synthetic is not None]
+    if sum(sources) != 1:
+        raise ValueError("give exactly one source: RECORDING, --store URL or --synthetic N")
+    symbols = None if not args.symbols else [item.strip() for item in args.symbols.split(",")]
+    start_ms = parse_moment(args.start) if args.start else None
+    end_ms = parse_moment(args.end, end=True) if args.end else None
+    signals: list[Any] = []
+    if args.synthetic is not None:
+        tapes = synthetic_tapes(symbols or ["WINZ25"], seed=args.seed, trades=args.synthetic)
+    else:
+        events = recording_events(args.recording) if args.recording else store_events(args.store)
+        tapes, signals = split(events, symbols=symbols, start_ms=start_ms, end_ms=end_ms)
+    if not tapes:
+        raise ValueError("no trades to replay (no TradesRecorded events in the selection)")
+    fee = Decimal(args.fee_per_contract)
+    venue = VenueConfig(latency_ms=args.latency_ms, limit_fill=args.limit_fill)
+    config = BacktestConfig(
+        account=args.account,
+        venue=venue,
+        limits=RiskLimits(duplicate_window=timedelta(0), max_orders_per_window=1_000),
+        calendar=SessionCalendar(always_open=True),
+        columnar=not args.event_path,
+    )
+    output: Path = args.output
+    shutil.rmtree(output / "events.sqlite", ignore_errors=True)
+    for stale in output.glob("events.sqlite*"):
+        stale.unlink()
+    output.mkdir(parents=True, exist_ok=True)
+    store_url = f"sqlite:///{(output / 'events.sqlite').resolve()}?synchronous=normal"
+    first = min(int(tape.timestamps_ms[0]) for tape in tapes.values())
+    clock = ManualClock(datetime.fromtimestamp(first / 1000, UTC))
+    app = open_store(store_url, clock)
+    total = sum(len(tape) for tape in tapes.values())
+    started = time.perf_counter()
+    with progress_bar(total, quiet=args.quiet) as progress:
+        backtest = Backtest(
+            app, clock, strategies, config=config, fees=PerContractFees(fee), progress=progress
+        )
+        result = backtest.run(tapes, signals)
+    seconds = time.perf_counter() - started
+    app.close()
+    run = {
+        "strategies": [strategy.strategy_id for strategy in strategies],
+        "symbols": sorted(symbol.ticker for symbol in tapes),
+        "venue": {"latency_ms": venue.latency_ms, "limit_fill": venue.limit_fill},
+        "fee_per_contract": str(fee),
+        "columnar": result.columnar,
+    }
+    report = build_report(result, run)
+    paths = write_report(report, output, png=not args.no_png)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        summary = report["summary"]
+        print(
+            f"backtest: {result.trades:,} trades in {seconds:.2f} s "
+            f"({result.trades / seconds if seconds else 0:,.0f} trades/s), "
+            f"{result.orders} orders ({result.denied} denied), {len(result.fills)} fills"
+        )
+        print(
+            f"net P&L R$ {summary['net_pnl']} (gross {summary['gross_pnl']}, fees "
+            f"{summary['fees']}), max drawdown R$ {summary['max_drawdown']}, "
+            f"hit rate {summary['hit_rate']}"
+        )
+        print(f"store {store_url}")
+        for path in paths:
+            print(f"report {path}")
+        print(f"report sha256 {report['report_sha256']}")
+    return 0
