@@ -160,6 +160,14 @@ class StrategySection(Section):
     alpha: float = Field(default=0.0001, description="SGD regularisation")
     random_state: int = Field(default=7, description="SGD seed")
     accuracy_batches: int = Field(default=10, description="batches in the rolling accuracy")
+    import_path: str | None = Field(
+        default=None,
+        description="the strategy `backtest` runs: package.module:Class or ma-cross, "
+        "volume-breakout, position-policy, signal-follower (docs/strategies.md)",
+    )
+    params: dict[str, int | float | str | bool] = Field(
+        default_factory=dict, description="keyword arguments of that strategy class"
+    )
 
 
 class ApiSection(Section):

@@ -16,12 +16,7 @@ from typing import Any
 from adapters.eventstore import open_store
 from adapters.recordings import RecordingError
 from adapters.report import write_report
-from hosts.strategy.loader import (
-    StrategyLoadError,
-    load_strategy,
-    parse_params,
-    strategy_section,
-)
+from hosts.strategy.loader import StrategyLoadError, load_strategy, parse_params
 from hosts.strategy.progress import progress_bar
 from hosts.strategy.sources import (
     parse_moment,
@@ -50,7 +45,6 @@ def add_strategy_arguments(parser: argparse.ArgumentParser) -> None:
         "position-policy, signal-follower); repeat for several",
     )
     group.add_argument("--param", action="append", default=[], help="strategy parameter key=value")
-    group.add_argument("--config", type=Path, help="TOML file: its [strategy] section")
     group.add_argument(
         "--synthetic", type=int, metavar="N", help="replay N seeded synthetic trades per symbol"
     )
@@ -82,18 +76,19 @@ def add_strategy_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _strategies(args: argparse.Namespace) -> list[Strategy]:
-    section = strategy_section(args.config) if args.config else {}
-    specs = list(args.strategy or [])
-    if not specs and "class" in section:
-        specs = [str(section["class"])]
-    params = {key: value for key, value in section.items() if key not in ("class", "params")}
-    params.update(section.get("params", {}))
+    """The strategies named by --strategy, else the config file's [strategy] import_path;
+    parameters from [strategy] params, then --param."""
+    configured = getattr(args, "import_path", None)
+    specs = list(args.strategy or ([configured] if configured else []))
+    params = dict(getattr(args, "params", None) or {})
     params.update(parse_params(args.param))
     return [load_strategy(spec, params) for spec in specs]
 
 
 def wants_strategy(args: argparse.Namespace) -> bool:
-    return bool(args.strategy) or args.config is not None or args.synthetic is not None
+    """Whether to run the strategy backtest (else the model-only backtest of the analytics)."""
+    configured = getattr(args, "import_path", None)
+    return bool(args.strategy) or bool(configured) or args.synthetic is not None
 
 
 def run_strategy_backtest(args: argparse.Namespace) -> int:

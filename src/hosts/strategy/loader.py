@@ -6,7 +6,6 @@ import importlib
 import inspect
 import tomllib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Final
 
 from tradingcore.strategy.api import Strategy
@@ -52,19 +51,6 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None) -> Strateg
             "handlers (subclass tradingcore.strategy.api.BaseStrategy)"
         )
     return strategy
-
-
-def strategy_section(path: Path) -> dict[str, Any]:
-    """Return the `[strategy]` table of a TOML config file (empty if it has none)."""
-    try:
-        with path.open("rb") as file:
-            document = tomllib.load(file)
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise StrategyLoadError(f"cannot read config file {path}: {error}") from None
-    section = document.get("strategy", {})
-    if not isinstance(section, dict):
-        raise StrategyLoadError(f"config file {path}: [strategy] must be a table")
-    return section
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:

@@ -1,0 +1,161 @@
+"""`tradingcore backtest --strategy`: a store of its own, a reproducible report, clear errors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from hosts.cli import main
+
+ARGS = ["backtest", "--synthetic", "3000", "--strategy", "ma-cross", "--param", "fast=5"]
+
+
+def run(tmp_path: Path, name: str, *extra: str) -> dict[str, object]:
+    output = tmp_path / name
+    code = main(
+        [
+            *ARGS,
+            "--param",
+            "slow=30",
+            "--output",
+            str(output),
+            "--quiet",
+            "--no-png",
+            "--fee-per-contract",
+            "0.25",
+            *extra,
+        ]
+    )
+    assert code == 0
+    return json.loads((output / "report.json").read_text())  # type: ignore[no-any-return]
+
+
+def events(path: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(
+            "SELECT originator_id, originator_version, topic, state FROM stored_events "
+            "ORDER BY rowid"
+        ).fetchall()
+
+
+def test_the_same_inputs_give_byte_identical_stores_and_the_same_report_hash(
+    tmp_path: Path,
+) -> None:
+    first = run(tmp_path, "a")
+    second = run(tmp_path, "b")
+    assert first["report_sha256"] == second["report_sha256"]
+    assert events(tmp_path / "a" / "events.sqlite") == events(tmp_path / "b" / "events.sqlite")
+    run_facts = first["run"]
+    assert isinstance(run_facts, dict) and run_facts["orders"] > 0 and run_facts["fills"] > 0
+
+
+def test_the_event_path_gives_the_same_report_as_the_columnar_path(tmp_path: Path) -> None:
+    columnar = run(tmp_path, "a")
+    events_path = run(tmp_path, "b", "--event-path")
+    assert columnar["summary"] == events_path["summary"]
+    assert events(tmp_path / "a" / "events.sqlite") == events(tmp_path / "b" / "events.sqlite")
+
+
+def test_a_config_file_names_the_strategy_and_its_parameters(tmp_path: Path) -> None:
+    config = tmp_path / "tradingcore.toml"
+    config.write_text('[strategy]\nimport_path = "ma-cross"\nparams = { fast = 5, slow = 30 }\n')
+    output = tmp_path / "c"
+    code = main(
+        [
+            "backtest",
+            "--config",
+            str(config),
+            "--synthetic",
+            "3000",
+            "--output",
+            str(output),
+            "--quiet",
+            "--no-png",
+            "--fee-per-contract",
+            "0.25",
+        ]
+    )
+    assert code == 0
+    report = json.loads((output / "report.json").read_text())
+    assert report["run"]["strategies"] == ["ma-cross-5-30"]
+    assert report["report_sha256"] == run(tmp_path, "d")["report_sha256"]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "message"),
+    [
+        ("nowhere.module:Thing", "cannot import strategy module 'nowhere.module'"),
+        ("tradingcore.strategy.examples:Nothing", "no class 'Nothing'"),
+        ("tradingcore.domain.values:Symbol", "cannot build strategy"),
+        ("tradingcore.strategy.api:SendOrder", "cannot build strategy"),
+        ("ma-cross-typo", "invalid strategy 'ma-cross-typo'"),
+    ],
+)
+def test_a_bad_strategy_exits_2_with_a_one_line_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], strategy: str, message: str
+) -> None:
+    code = main(
+        [
+            "backtest",
+            "--synthetic",
+            "100",
+            "--strategy",
+            strategy,
+            "--output",
+            str(tmp_path / "x"),
+            "--quiet",
+            "--no-png",
+        ]
+    )
+    error = capsys.readouterr().err.strip()
+    assert code == 2
+    assert message in error and "\n" not in error
+
+
+def test_symbols_and_times_select_what_a_store_replays(tmp_path: Path) -> None:
+    run(tmp_path, "a")
+    code = main(
+        [
+            "backtest",
+            "--store",
+            f"sqlite:///{tmp_path / 'a' / 'events.sqlite'}",
+            "--strategy",
+            "ma-cross",
+            "--param",
+            "fast=5",
+            "--param",
+            "slow=30",
+            "--symbols",
+            "WINZ25",
+            "--from",
+            "2025-12-01",
+            "--to",
+            "2025-12-01",
+            "--output",
+            str(tmp_path / "b"),
+            "--quiet",
+            "--no-png",
+        ]
+    )
+    assert code == 0
+    report = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert report["run"]["trades"] == 3000
+    code = main(
+        [
+            "backtest",
+            "--store",
+            f"sqlite:///{tmp_path / 'a' / 'events.sqlite'}",
+            "--strategy",
+            "ma-cross",
+            "--symbols",
+            "PETR4",
+            "--output",
+            str(tmp_path / "c"),
+            "--quiet",
+            "--no-png",
+        ]
+    )
+    assert code == 2
