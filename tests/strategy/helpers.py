@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import numpy as np
 
 from adapters.eventstore import open_store
 from tradingcore.application.backtest import Backtest, BacktestConfig, BacktestResult
-from tradingcore.application.backtest_costs import PerContractFees
 from tradingcore.application.backtest_tape import SymbolTrades
 from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.fees import B3FeeModel
 from tradingcore.domain.values import PRICE_SCALE, Symbol
 from tradingcore.ports.clock import ManualClock
 from tradingcore.strategy.api import Strategy
@@ -48,9 +47,7 @@ def run_backtest(
 ) -> tuple[TradingApplication, BacktestResult]:
     clock = ManualClock(datetime(2025, 1, 1, tzinfo=UTC))
     app = open_store(url, clock)
-    backtest = Backtest(
-        app, clock, strategies, config=config, fees=PerContractFees(Decimal("0.25"))
-    )
+    backtest = Backtest(app, clock, strategies, config=config, fee_model=B3FeeModel())
     return app, backtest.run(tapes)
 
 

@@ -24,8 +24,6 @@ def run(tmp_path: Path, name: str, *extra: str) -> dict[str, object]:
             str(output),
             "--quiet",
             "--no-png",
-            "--fee-per-contract",
-            "0.25",
             *extra,
         ]
     )
@@ -74,8 +72,6 @@ def test_a_config_file_names_the_strategy_and_its_parameters(tmp_path: Path) -> 
             str(output),
             "--quiet",
             "--no-png",
-            "--fee-per-contract",
-            "0.25",
         ]
     )
     assert code == 0

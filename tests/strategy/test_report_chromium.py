@@ -85,8 +85,6 @@ def test_the_report_renders_a_non_blank_png_and_the_page_shows_the_json_numbers(
             "fast=10",
             "--param",
             "slow=60",
-            "--fee-per-contract",
-            "0.25",
             "--output",
             str(output),
             "--quiet",

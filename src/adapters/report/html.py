@@ -170,7 +170,7 @@ def render_html(report: dict[str, Any]) -> str:
             f'fills <b data-key="run.fills">{run["fills"]}</b>',
             f"latency {run['venue']['latency_ms']} ms, "
             f"limit fill {escape(run['venue']['limit_fill'])}",
-            f"fee R$ {escape(run['fee_per_contract'])}/contract",
+            f"fees {escape(run['fees'])}",
         ]
     )
     day_rows = "".join(

@@ -9,7 +9,7 @@ import shutil
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,9 @@ from hosts.strategy.sources import (
     synthetic_tapes,
 )
 from tradingcore.application.backtest import Backtest, BacktestConfig
-from tradingcore.application.backtest_costs import PerContractFees
 from tradingcore.application.backtest_report import build_report
 from tradingcore.domain.errors import DomainError
+from tradingcore.domain.fees import B3FeeModel, FeeSchedule, NoFees
 from tradingcore.ports.clock import ManualClock
 from tradingcore.risk.calendar import SessionCalendar
 from tradingcore.risk.limits import RiskLimits
@@ -64,7 +64,11 @@ def add_strategy_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--limit-fill", choices=LIMIT_FILLS, default="touch", help="limit order fill model"
     )
-    group.add_argument("--fee-per-contract", default="0", help="R$ per contract traded (default 0)")
+    group.add_argument(
+        "--no-fees",
+        action="store_true",
+        help="charge no fees (default: the B3 fee model, with the config file's [fees])",
+    )
     group.add_argument("--account", default="backtest")
     group.add_argument(
         "--event-path", action="store_true", help="never take the columnar fast path"
@@ -118,7 +122,8 @@ def _run(args: argparse.Namespace) -> int:
         tapes, signals = split(events, symbols=symbols, start_ms=start_ms, end_ms=end_ms)
     if not tapes:
         raise ValueError("no trades to replay (no TradesRecorded events in the selection)")
-    fee = Decimal(args.fee_per_contract)
+    fees = dict(getattr(args, "fees", None) or {})
+    fee_model = NoFees() if args.no_fees else B3FeeModel(FeeSchedule.from_plain(fees))
     venue = VenueConfig(latency_ms=args.latency_ms, limit_fill=args.limit_fill)
     config = BacktestConfig(
         account=args.account,
@@ -140,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with progress_bar(total, quiet=args.quiet) as progress:
         backtest = Backtest(
-            app, clock, strategies, config=config, fees=PerContractFees(fee), progress=progress
+            app, clock, strategies, config=config, fee_model=fee_model, progress=progress
         )
         result = backtest.run(tapes, signals)
     seconds = time.perf_counter() - started
@@ -149,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
         "strategies": [strategy.strategy_id for strategy in strategies],
         "symbols": sorted(symbol.ticker for symbol in tapes),
         "venue": {"latency_ms": venue.latency_ms, "limit_fill": venue.limit_fill},
-        "fee_per_contract": str(fee),
+        "fees": "none" if args.no_fees else "B3",
         "columnar": result.columnar,
     }
     report = build_report(result, run)

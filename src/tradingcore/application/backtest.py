@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from tradingcore.application.backtest_costs import FillFees, PerContractFees
 from tradingcore.application.backtest_tape import (
     Int64s,
     PriceCache,
@@ -30,9 +29,13 @@ from tradingcore.application.backtest_tape import (
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.strategy_runner import ReportingBroker, StrategyRunner
 from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.order import Order
+from tradingcore.domain.position import Position
 from tradingcore.domain.tape import Trade, session_of
 from tradingcore.domain.values import Side, Symbol
 from tradingcore.ports.clock import ManualClock
+from tradingcore.ports.fees import FeeModel
+from tradingcore.ports.order_observer import NullObserver
 from tradingcore.risk.calendar import SessionCalendar
 from tradingcore.risk.limits import RiskLimits
 from tradingcore.simulation.venue import SimulatedVenue, VenueConfig
@@ -85,15 +88,25 @@ class BacktestResult:
     """Time of the last trade of each session day."""
 
 
-class _FillLedger:
-    """Subscribes to the reports: every fill with its strategy and its fees."""
+class _FillLedger(NullObserver):
+    """Every fill with its strategy and the fees the store booked on it.
 
-    def __init__(self, app: TradingApplication, fees: FillFees) -> None:
+    As the order manager's observer it sees the filled order (its fees so far); as a
+    subscriber of the reports, right after, the fill itself (trade, price, quantity).
+    """
+
+    def __init__(self, app: TradingApplication) -> None:
         self.app = app
-        self.fees = fees
         self.runners: list[StrategyRunner] = []
         self.fills: list[Fill] = []
         self.now_ms = 0
+        self._fees_paid: dict[uuid.UUID, Decimal] = {}
+        self._last_fee = Decimal(0)
+
+    def order_filled(self, order: Order, position: Position) -> None:
+        before = self._fees_paid.get(order.id, Decimal(0))
+        self._fees_paid[order.id] = order.fees_paid
+        self._last_fee = order.fees_paid - before
 
     def on_order_filled(
         self, order_id: uuid.UUID, trade_id: int, price: Decimal, quantity: int
@@ -122,7 +135,7 @@ class _FillLedger:
                 quantity,
                 price,
                 trade_id,
-                self.fees.fee(symbol, side, quantity, price),
+                self._last_fee,
                 self.app.instruments(symbol).point_value,
             )
         )
@@ -147,7 +160,7 @@ class Backtest:
         strategies: Sequence[Strategy],
         *,
         config: BacktestConfig | None = None,
-        fees: FillFees | None = None,
+        fee_model: FeeModel | None = None,
         progress: Progress | None = None,
     ) -> None:
         self.app = app
@@ -155,11 +168,17 @@ class Backtest:
         self.config = config or BacktestConfig()
         self.venue = SimulatedVenue(clock, self.config.venue)
         self.reports = ReportingBroker(self.venue)
+        if fee_model is not None:
+            app.fee_model = fee_model  # fills are booked with the fees it prices
+        self.ledger = _FillLedger(app)
         self.orders = OrderManager(
-            app, self.reports, limits=self.config.limits, calendar=self.config.calendar
+            app,
+            self.reports,
+            limits=self.config.limits,
+            calendar=self.config.calendar,
+            observer=self.ledger,
         )
         self.orders.start()
-        self.ledger = _FillLedger(app, fees or PerContractFees())
         self.reports.subscribers.append(self.ledger)
         self.runners = [
             StrategyRunner(strategy, self.orders, self.reports, account=self.config.account)
