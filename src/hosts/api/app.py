@@ -24,6 +24,7 @@ from hosts.api.guards import API_KEY_HEADER, request_guard
 from hosts.api.host import ApiHost
 from hosts.api.metrics import RequestMetrics
 from hosts.api.schemas import FEATURE_NAME, INPUT_MODELS, MAX_FEATURES
+from hosts.api.store_health import STORE_ERRORS, store_error_answer
 
 TITLE: Final = "tradingcore API"
 VERSION: Final = "1.0.0"
@@ -50,6 +51,10 @@ def create_app(host: ApiHost) -> Litestar:
         ],
         guards=[request_guard],
         before_request=check_body,
+        exception_handlers={
+            kind: lambda request, error: store_error_answer(host.store_health, error)
+            for kind in STORE_ERRORS
+        },
         middleware=[prometheus.middleware],
         plugins=[PydanticPlugin(validate_strict=True)],
         openapi_config=OpenAPIConfig(

@@ -15,6 +15,8 @@ from litestar import Request
 from litestar.exceptions import ClientException, HTTPException
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
+from hosts.api.store_health import refuse_while_unavailable, request_store_health
+
 MAX_JSON_DEPTH: Final = 32
 BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 
@@ -45,9 +47,11 @@ def json_depth(body: bytes, limit: int) -> int:
 
 
 async def check_body(request: Request[Any, Any, Any]) -> None:
-    """Refuse a non-JSON body (415) or one nested deeper than MAX_JSON_DEPTH (400)."""
+    """Refuse a write while the store is unreachable (503), a non-JSON body (415) or one
+    nested deeper than MAX_JSON_DEPTH (400)."""
     if request.method not in BODY_METHODS:
         return
+    refuse_while_unavailable(request_store_health(request))
     body = await request.body()
     if not body:
         return

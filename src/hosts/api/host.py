@@ -24,6 +24,7 @@ from hosts.api.metrics import (
     MetricsObserver,
 )
 from hosts.api.ratelimit import FixedWindowLimiter
+from hosts.api.store_health import StoreHealth
 from hosts.api.store_mark import SQLiteMark, store_mark
 from hosts.api.trading_metrics import TradingCollector
 from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult
@@ -113,11 +114,16 @@ class ApiHost:
         self.client_limiter = FixedWindowLimiter(config.requests_per_second_per_client)
         self.key_limiter = FixedWindowLimiter(config.requests_per_second_per_key)
         self.trading_metrics: TradingCollector | None = None
+        self.store_health = StoreHealth(self._probe_store)
+        self.kill_switch_engaged: bool | None = None
+        """As of the last store probe (None before it): /health reads it without the store."""
+        self._probed_position = -1
         self.started = False
 
     def start(self) -> None:
         if self.started:
             return
+        self.store_health.start()
         seen = self.orders.start()
         self.committer.start()
         if isinstance(self.broker, PaperBroker):
@@ -161,6 +167,14 @@ class ApiHost:
         await self.committer.committed(decided.write)
         return self.orders.complete(decided)
 
+    def _probe_store(self) -> int:
+        """Read the store's last notification id, and the kill switch when anything changed."""
+        last = self.app.recorder.max_notification_id() or 0
+        if last != self._probed_position:
+            self.kill_switch_engaged = self.orders.kill_switch().engaged
+            self._probed_position = last
+        return last
+
     def _log_limits(self) -> None:
         """Say which limits are in force and where each came from (a stored admin change wins
         over the configuration)."""
@@ -193,6 +207,7 @@ class ApiHost:
             TRADING.source = None
         self.follower.stop()
         self.committer.stop()
+        self.store_health.stop()
         if self.started:
             self.logger.info("API host stopped")
         self.started = False

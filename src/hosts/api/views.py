@@ -41,9 +41,9 @@ DESCRIPTIONS: Final = {
 
 
 def error_responses(*codes: int) -> dict[int, ResponseSpec]:
-    """Document error answers; 400, 401 and 429 can come from every protected route, 415
-    from every route that takes a body (those document 413)."""
-    chosen = sorted({400, 401, 429, *codes, *((415,) if 413 in codes else ())})
+    """Document error answers; 400, 401 and 429 can come from every protected route, 415 and
+    503 (the store failing) from every route that takes a body (those document 413)."""
+    chosen = sorted({400, 401, 429, *codes, *((415, 503) if 413 in codes else ())})
     return {
         code: ResponseSpec(ErrorOut, generate_examples=False, description=DESCRIPTIONS[code])
         for code in chosen
