@@ -14,12 +14,15 @@ from litestar.plugins.pydantic import PydanticPlugin
 from litestar.routes import HTTPRoute
 
 from hosts.api.bodies import check_body
+from hosts.api.controllers.assets import static_asset
+from hosts.api.controllers.dashboard import DashboardController
 from hosts.api.controllers.health import HealthController
 from hosts.api.controllers.orders import OrderController
 from hosts.api.controllers.positions import PositionController
 from hosts.api.controllers.public import dashboard, metrics
 from hosts.api.controllers.risk import RiskController
 from hosts.api.controllers.signals import SignalController
+from hosts.api.dashboard_service import DashboardService
 from hosts.api.guards import API_KEY_HEADER, request_guard
 from hosts.api.host import ApiHost
 from hosts.api.metrics import RequestMetrics
@@ -28,7 +31,7 @@ from hosts.api.store_health import STORE_ERRORS, store_error_answer
 
 TITLE: Final = "tradingcore API"
 VERSION: Final = "1.0.0"
-PUBLIC_PATHS: Final = ("/health", "/metrics")
+PUBLIC_PATHS: Final = ("/health", "/metrics", "/api/v1/dashboard/stream")
 
 
 def create_app(host: ApiHost) -> Litestar:
@@ -39,6 +42,7 @@ def create_app(host: ApiHost) -> Litestar:
         group_path=True,
         middleware_class=RequestMetrics,
     )
+    service = DashboardService(host)
     app = Litestar(
         route_handlers=[
             SignalController,
@@ -46,8 +50,10 @@ def create_app(host: ApiHost) -> Litestar:
             PositionController,
             RiskController,
             HealthController,
+            DashboardController,
             metrics,
             dashboard,
+            static_asset,
         ],
         guards=[request_guard],
         before_request=check_body,
@@ -73,9 +79,9 @@ def create_app(host: ApiHost) -> Litestar:
             ),
         ),
         request_max_body_size=host.config.max_body_bytes,
-        state=State({"host": host}),
-        on_startup=[host.start],
-        on_shutdown=[host.stop],
+        state=State({"host": host, "dashboard": service}),
+        on_startup=[host.start, service.start],
+        on_shutdown=[service.stop, host.stop],
         debug=False,
     )
     complete_openapi(app.openapi_schema)

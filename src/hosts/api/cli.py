@@ -21,6 +21,7 @@ from tradingcore.risk.calendar import SessionCalendar
 from tradingcore.risk.limits import RiskLimits
 
 DEFAULT_KEYS_FILE: Final = Path("data/api-keys.json")
+STREAM_SHUTDOWN_SECONDS: Final = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,6 +73,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="event loop (auto: uvloop when installed)",
     )
+    parser.add_argument(
+        "--capture-health-url", help="the capture host's /health, for the dashboard"
+    )
+    parser.add_argument(
+        "--analytics-health-url", help="the analytics host's /health, for the dashboard"
+    )
     parser.add_argument("--create-key", metavar="NAME", help="add a key, print it once and exit")
     parser.add_argument("--role", choices=[role.value for role in Role], default="trader")
     parser.add_argument("--account", help="account the new key trades (default: its name)")
@@ -105,6 +112,8 @@ def config_from(args: argparse.Namespace) -> ApiConfig:
         log_dir=args.log_dir,
         requests_per_second_per_client=args.rate_limit_client,
         requests_per_second_per_key=args.rate_limit_key,
+        capture_health_url=args.capture_health_url,
+        analytics_health_url=args.analytics_health_url,
     )
 
 
@@ -197,6 +206,8 @@ def serve(
             loop=loop,
             proxy_headers=bool(trusted_proxies),
             forwarded_allow_ips=list(trusted_proxies) or None,
+            # Open dashboard streams never end by themselves: do not wait on them forever.
+            timeout_graceful_shutdown=STREAM_SHUTDOWN_SECONDS,
         )
     )
     server.run(sockets=[listener])

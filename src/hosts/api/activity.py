@@ -1,0 +1,355 @@
+"""The dashboard's read model: recent orders, fills, signals and P&L, followed from the store.
+
+A thread reads the notification log (orders, positions, signals, kill switch) from the start,
+keeps bounded recent lists and running series, and wakes the dashboard streams on each change.
+Series are kept per account so a trader's key never sees another account's numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Final, TypeVar
+
+from eventsourcing.utils import get_topic
+
+from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.kill_switch import KillSwitchEngaged, KillSwitchReleased
+from tradingcore.domain.order import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderDenied,
+    OrderFilled,
+    OrderRejected,
+    OrderSubmitted,
+)
+from tradingcore.domain.position import PositionChanged, PositionClosed, PositionOpened
+from tradingcore.domain.signal import SignalGenerated
+
+T = TypeVar("T")
+
+ALL: Final = "*"
+"""The key of series over every account."""
+KEPT: Final = 500
+"""Recent orders, fills and signals kept (per kind), newest last."""
+SERIES_POINTS: Final = 2_000
+"""Points kept per chart series (older ones drop)."""
+LATENCY_WINDOW: Final = 200
+"""Samples each latency percentile is computed over."""
+ORDER_EVENTS: Final = (
+    OrderSubmitted,
+    OrderAccepted,
+    OrderDenied,
+    OrderRejected,
+    OrderFilled,
+    OrderCanceled,
+)
+POSITION_EVENTS: Final = (PositionOpened, PositionChanged, PositionClosed)
+KILL_SWITCH_EVENTS: Final = (KillSwitchEngaged, KillSwitchReleased)
+TOPICS: Final = tuple(
+    get_topic(kind)
+    for kind in (*ORDER_EVENTS, *POSITION_EVENTS, *KILL_SWITCH_EVENTS, SignalGenerated)
+)
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@dataclass
+class OrderRow:
+    order_id: uuid.UUID
+    account: str
+    symbol: str
+    side: str
+    quantity: int
+    price: Decimal
+    status: str
+    submitted_ms: int
+    updated_ms: int
+    signal_id: uuid.UUID | None
+    filled_quantity: int = 0
+    fill_notional: Decimal = Decimal(0)
+    reason_code: str = ""
+    reason: str = ""
+    ack_ms: float | None = None
+    """Submission to the first answer (accepted, denied or rejected), in ms."""
+
+
+@dataclass(frozen=True, slots=True)
+class FillRow:
+    at_ms: int
+    order_id: uuid.UUID
+    account: str
+    symbol: str
+    side: str
+    quantity: int
+    price: Decimal
+    trade_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRow:
+    signal_id: uuid.UUID
+    at_ms: int
+    symbol: str
+    direction: str
+    confidence: float
+    model_version: str
+    price: float
+    tick_timestamp_ms: int
+    latency_ms: float
+
+
+@dataclass
+class AccountSeries:
+    """One account's realized P&L changes (from position events), newest last."""
+
+    dropped: Decimal = Decimal(0)
+    """Realized P&L of the changes that fell out of `changes`."""
+    changes: deque[tuple[int, Decimal]] = field(default_factory=lambda: deque(maxlen=SERIES_POINTS))
+    """(time ms, realized P&L of that fill): closing fills are the nonzero ones."""
+
+    def add(self, at_ms: int, realized: Decimal) -> None:
+        if len(self.changes) == self.changes.maxlen:
+            self.dropped += self.changes[0][1]
+        self.changes.append((at_ms, realized))
+
+
+@dataclass
+class LatencySeries:
+    """Samples in ms and, at each, the p50/p95/p99 of the last LATENCY_WINDOW samples."""
+
+    window: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
+    points: deque[tuple[int, float, float, float]] = field(
+        default_factory=lambda: deque(maxlen=SERIES_POINTS)
+    )
+
+    def add(self, at_ms: int, sample_ms: float) -> None:
+        self.window.append(sample_ms)
+        ordered = sorted(self.window)
+        self.points.append(
+            (at_ms, percentile(ordered, 50), percentile(ordered, 95), percentile(ordered, 99))
+        )
+
+
+def percentile(ordered: list[float], rank: int) -> float:
+    """Nearest-rank percentile of sorted samples."""
+    index = max(0, -(-rank * len(ordered) // 100) - 1)
+    return ordered[min(index, len(ordered) - 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class KillSwitchNote:
+    engaged: bool
+    actor: str
+    reason: str
+    at_ms: int
+
+
+class Activity:
+    """Follows the store in a thread; `version` grows on every applied event."""
+
+    def __init__(
+        self,
+        app: TradingApplication,
+        logger: logging.Logger,
+        *,
+        interval: float = 0.1,
+        page: int = 500,
+    ) -> None:
+        self.app = app
+        self.logger = logger
+        self.interval = interval
+        self.page = page
+        self.position = 0
+        self.version = 0
+        self.lock = threading.Lock()
+        self.orders: dict[uuid.UUID, OrderRow] = {}
+        self.fills: deque[FillRow] = deque(maxlen=KEPT)
+        self.signals: deque[SignalRow] = deque(maxlen=KEPT)
+        self.series: dict[str, AccountSeries] = defaultdict(AccountSeries)
+        self.order_latency: dict[str, LatencySeries] = defaultdict(LatencySeries)
+        """Submission to answer, per account and over all of them (ALL)."""
+        self.signal_latency = LatencySeries()
+        self.kill_switch: KillSwitchNote | None = None
+        self.errors = 0
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # Life ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.poll()
+        self._thread = threading.Thread(target=self._run, name="dashboard-activity", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.poll()
+            except Exception:
+                self.errors += 1
+                self.logger.exception("Dashboard activity poll failed")
+
+    # Change notification -------------------------------------------------------------------
+
+    def subscribe(self) -> asyncio.Event:
+        """Return an event set (on the caller's loop) whenever something new is applied."""
+        changed = asyncio.Event()
+        self._waiters.add((asyncio.get_running_loop(), changed))
+        return changed
+
+    def unsubscribe(self, changed: asyncio.Event) -> None:
+        self._waiters = {waiter for waiter in self._waiters if waiter[1] is not changed}
+
+    def _notify(self) -> None:
+        for loop, changed in list(self._waiters):
+            try:
+                loop.call_soon_threadsafe(changed.set)
+            except RuntimeError:  # that loop is closed: its stream is gone
+                self._waiters.discard((loop, changed))
+
+    # Following -----------------------------------------------------------------------------
+
+    def poll(self) -> int:
+        """Apply every new notification of the watched topics; return how many."""
+        recorder = self.app.recorder
+        latest = recorder.max_notification_id() or 0
+        applied = 0
+        while True:
+            batch = recorder.select_notifications(
+                start=self.position + 1, limit=self.page, stop=latest, topics=TOPICS
+            )
+            with self.lock:
+                for notification in batch:
+                    try:
+                        self.apply(self.app.mapper.to_domain_event(notification))
+                    except Exception:
+                        self.errors += 1
+                        self.logger.exception(
+                            "Dashboard could not apply a notification",
+                            extra={"context": {"notification_id": notification.id}},
+                        )
+                    self.position = notification.id
+                    applied += 1
+                if len(batch) < self.page:
+                    self.position = max(self.position, latest)
+                    if applied:
+                        self.version += 1
+                    break
+        if applied:
+            self._notify()
+        return applied
+
+    def apply(self, event: object) -> None:
+        """Fold one stored event into the read model (under `lock`)."""
+        if isinstance(event, ORDER_EVENTS):
+            self._apply_order(event)
+        elif isinstance(event, POSITION_EVENTS):
+            self._apply_position(event)
+        elif isinstance(event, SignalGenerated):
+            at = epoch_ms(event.timestamp)
+            latency = max(0.0, float(at - event.tick_timestamp_ms))
+            self.signals.append(
+                SignalRow(
+                    event.originator_id,
+                    at,
+                    event.symbol.ticker,
+                    event.direction.value,
+                    event.confidence,
+                    event.model_version,
+                    event.price,
+                    event.tick_timestamp_ms,
+                    latency,
+                )
+            )
+            self.signal_latency.add(at, latency)
+        elif isinstance(event, KILL_SWITCH_EVENTS):
+            self.kill_switch = KillSwitchNote(
+                isinstance(event, KillSwitchEngaged),
+                event.actor,
+                event.reason,
+                epoch_ms(event.timestamp),
+            )
+
+    def _apply_order(self, event: object) -> None:
+        if isinstance(event, OrderSubmitted):
+            at = epoch_ms(event.timestamp)
+            self.orders[event.originator_id] = OrderRow(
+                event.originator_id,
+                event.account,
+                event.symbol.ticker,
+                event.side.value,
+                event.quantity,
+                event.price,
+                "SUBMITTED",
+                at,
+                at,
+                event.signal_id,
+            )
+            while len(self.orders) > KEPT:
+                del self.orders[next(iter(self.orders))]
+            return
+        assert isinstance(event, ORDER_EVENTS)
+        row = self.orders.get(event.originator_id)
+        if row is None:  # older than what is kept
+            return
+        at = epoch_ms(event.timestamp)
+        row.updated_ms = at
+        if isinstance(event, OrderAccepted | OrderDenied | OrderRejected) and row.ack_ms is None:
+            row.ack_ms = float(max(0, at - row.submitted_ms))
+            self.order_latency[row.account].add(at, row.ack_ms)
+            self.order_latency[ALL].add(at, row.ack_ms)
+        if isinstance(event, OrderAccepted):
+            row.status = "ACCEPTED"
+        elif isinstance(event, OrderDenied | OrderRejected):
+            row.status = "DENIED" if isinstance(event, OrderDenied) else "REJECTED"
+            row.reason_code, row.reason = event.reason_code, event.reason
+        elif isinstance(event, OrderCanceled):
+            row.status = "CANCELED"
+            row.reason = event.reason
+        elif isinstance(event, OrderFilled):
+            row.filled_quantity += event.quantity
+            row.fill_notional += event.price * event.quantity
+            row.status = "FILLED" if row.filled_quantity >= row.quantity else "PARTIALLY_FILLED"
+            self.fills.append(
+                FillRow(
+                    at,
+                    row.order_id,
+                    row.account,
+                    row.symbol,
+                    event.side.value,
+                    event.quantity,
+                    event.price,
+                    event.trade_id,
+                )
+            )
+
+    def _apply_position(self, event: PositionOpened | PositionChanged | PositionClosed) -> None:
+        self.series[event.account].add(epoch_ms(event.timestamp), event.realized_pnl)
+
+    # Reading -------------------------------------------------------------------------------
+
+    def accounts(self) -> list[str]:
+        with self.lock:
+            seen = {row.account for row in self.orders.values()} | set(self.series)
+        return sorted(seen)
+
+    def read(self, reader: Callable[[Activity], T]) -> T:
+        """Run `reader` under the lock: a consistent view while the thread applies events."""
+        with self.lock:
+            return reader(self)

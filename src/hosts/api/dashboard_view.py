@@ -1,0 +1,288 @@
+"""Build the dashboard's body for one key: its accounts only (an admin: all, or one filtered)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Final
+
+from adapters.jsonlog import iso_ms
+from hosts.api.activity import ALL, Activity, LatencySeries, OrderRow
+from hosts.api.auth import Principal
+from hosts.api.dashboard_schemas import (
+    ChartsOut,
+    DashboardFillOut,
+    DashboardOrderOut,
+    DashboardOut,
+    DashboardPositionOut,
+    DashboardSignalOut,
+    HitRateSeriesOut,
+    HostHealthOut,
+    LatencySeriesOut,
+    PnlSeriesOut,
+    TotalsOut,
+    ViewerOut,
+)
+from hosts.api.host import ApiHost
+from hosts.api.peers import PeerHealth, summarize
+from hosts.api.views import kill_switch_out
+from tradingcore.application.position_views import positions_of
+from tradingcore.domain.errors import DomainError
+from tradingcore.domain.instruments import infer_instrument
+from tradingcore.domain.values import Symbol
+
+ROWS: Final = 100
+"""Signals, orders and fills sent per list."""
+CENT: Final = Decimal("0.01")
+MARKET: Final = Decimal(-1)
+
+
+def money_text(value: Any) -> str:
+    """R$ to the cent as a decimal string; accepts a Decimal or a Money (its `amount`)."""
+    amount = Decimal(getattr(value, "amount", value)).quantize(CENT, ROUND_HALF_EVEN)
+    return str(amount if amount != 0 else Decimal("0.00"))
+
+
+def price_text(symbol: str, value: Decimal | float | None) -> str | None:
+    """A price to the decimals of the instrument's tick (2 when the instrument is unknown)."""
+    if value is None:
+        return None
+    try:
+        exponent = int(infer_instrument(Symbol(symbol)).tick_size.as_tuple().exponent)
+    except (DomainError, ValueError):
+        exponent = -2
+    quantum = Decimal(1).scaleb(min(0, exponent))
+    return str(Decimal(str(value)).quantize(quantum, ROUND_HALF_EVEN))
+
+
+def _iso(at_ms: int) -> str:
+    return iso_ms(datetime.fromtimestamp(at_ms / 1000, UTC))
+
+
+def _order_out(row: OrderRow) -> DashboardOrderOut:
+    average = row.fill_notional / row.filled_quantity if row.filled_quantity else None
+    return DashboardOrderOut(
+        order_id=str(row.order_id),
+        time=_iso(row.submitted_ms),
+        account=row.account,
+        symbol=row.symbol,
+        side=row.side,
+        quantity=row.quantity,
+        price="MKT" if row.price == MARKET else price_text(row.symbol, row.price) or "",
+        status=row.status,
+        filled_quantity=row.filled_quantity,
+        average_fill_price=price_text(row.symbol, average),
+        reason_code=row.reason_code,
+        reason=row.reason,
+        latency_ms=row.ack_ms,
+    )
+
+
+def _latency_out(series: LatencySeries | None) -> LatencySeriesOut:
+    points = list(series.points) if series is not None else []
+    return LatencySeriesOut(
+        t=[point[0] for point in points],
+        p50=[point[1] for point in points],
+        p95=[point[2] for point in points],
+        p99=[point[3] for point in points],
+    )
+
+
+def _charts(activity: Activity, accounts: Iterable[str], merged: bool) -> ChartsOut:
+    changes: list[tuple[int, Decimal]] = []
+    start = Decimal(0)
+    for account in accounts:
+        series = activity.series.get(account)
+        if series is not None:
+            start += series.dropped
+            changes.extend(series.changes)
+    changes.sort(key=lambda change: change[0])
+    times: list[int] = []
+    cumulative: list[float] = []
+    drawdown: list[float] = []
+    rate_times: list[int] = []
+    rates: list[float] = []
+    total, peak, wins, closes = start, max(start, Decimal(0)), 0, 0
+    for at, realized in changes:
+        total += realized
+        peak = max(peak, total)
+        times.append(at)
+        cumulative.append(float(total))
+        drawdown.append(float(total - peak))
+        if realized != 0:
+            closes += 1
+            wins += realized > 0
+            rate_times.append(at)
+            rates.append(wins / closes)
+    chosen = list(accounts)
+    latency_key = ALL if merged else (chosen[0] if chosen else "")
+    return ChartsOut(
+        pnl=PnlSeriesOut(t=times, cumulative=cumulative, drawdown=drawdown),
+        hit_rate=HitRateSeriesOut(t=rate_times, rate=rates, wins=wins, closes=closes),
+        signal_latency=_latency_out(activity.signal_latency),
+        order_latency=_latency_out(activity.order_latency.get(latency_key)),
+    )
+
+
+def api_health(host: ApiHost) -> HostHealthOut:
+    """This host's own health, as /health computes it (store, broker, freshest trade)."""
+    orders = host.orders
+    report: dict[str, Any] = {}
+    try:
+        last = host.app.recorder.max_notification_id()
+        report["store"] = {"ok": True, "last_notification_id": last}
+    except Exception as error:
+        report["store"] = {"ok": False, "detail": type(error).__name__}
+    now = orders.clock.now()
+    ages = [
+        (now - at).total_seconds()
+        for symbol in list(orders.book.last_trades)
+        if (at := orders.book.last_trade_at(symbol)) is not None
+    ]
+    age = min(ages) if ages else None
+    connected = bool(host.broker.is_connected)
+    report["broker"] = {"kind": host.config.broker, "connected": connected}
+    healthy = bool(report["store"]["ok"]) and connected
+    report["status"] = "ok" if healthy else "degraded"
+    return HostHealthOut(
+        name="api",
+        state=report["status"],
+        detail="" if healthy else "store or broker down",
+        checked_age_seconds=0.0,
+        status=report["status"],
+        connected=connected,
+        connection=host.config.broker,
+        store_ok=bool(report["store"]["ok"]),
+        last_tick_age_seconds=age,
+        restarts=None,
+        report=report,
+    )
+
+
+def peers_health(peers: PeerHealth) -> list[HostHealthOut]:
+    now = time.time()
+    answers = []
+    for report in peers.reports.values():
+        summary = summarize(report.report)
+        answers.append(
+            HostHealthOut(
+                name=report.name,
+                state=report.state,
+                detail=report.detail,
+                checked_age_seconds=None if report.checked_at is None else now - report.checked_at,
+                report=dict(report.report),
+                **summary,
+            )
+        )
+    return answers
+
+
+def visible_accounts(host: ApiHost, activity: Activity, principal: Principal) -> list[str]:
+    if not principal.is_admin:
+        return [principal.account]
+    with host.orders.lock:
+        booked = set(host.orders.book.symbols)
+    return sorted(booked | set(activity.accounts()))
+
+
+def dashboard_view(
+    host: ApiHost,
+    activity: Activity,
+    peers: PeerHealth,
+    principal: Principal,
+    account: str | None,
+) -> DashboardOut:
+    """The whole dashboard for `principal`; `account` filters an admin's view (a trader's is
+    always their own account)."""
+    accounts = visible_accounts(host, activity, principal)
+    if not principal.is_admin:
+        account = principal.account
+    chosen = [account] if account is not None else accounts
+    wanted = set(chosen)
+    positions: list[DashboardPositionOut] = []
+    gross = fees = Decimal(0)
+    unrealized: Decimal | None = Decimal(0)
+    for name in chosen:
+        for view in positions_of(host.orders, name):
+            position = view.position
+            row_gross = Decimal(getattr(position, "realized_pnl", 0))
+            row_fees = Decimal(getattr(getattr(position, "fees", 0), "amount", 0) or 0)
+            gross += row_gross
+            fees += row_fees
+            if unrealized is not None:
+                marked = view.unrealized_pnl
+                unrealized = None if marked is None else unrealized + marked
+            ticker = position.symbol.ticker
+            positions.append(
+                DashboardPositionOut(
+                    account=name,
+                    symbol=ticker,
+                    net_quantity=position.net_quantity,
+                    average_price=price_text(ticker, position.average_price) or "",
+                    last_price=price_text(ticker, view.last_price),
+                    gross_realized=money_text(row_gross),
+                    fees=money_text(row_fees),
+                    net_realized=money_text(row_gross - row_fees),
+                    unrealized=(
+                        None if view.unrealized_pnl is None else money_text(view.unrealized_pnl)
+                    ),
+                )
+            )
+    with host.orders.lock:
+        switch = kill_switch_out(host.orders.kill_switch())
+
+    def read(model: Activity) -> DashboardOut:
+        signals = sorted(model.signals, key=lambda row: (row.at_ms, row.tick_timestamp_ms))
+        orders = [row for row in model.orders.values() if row.account in wanted]
+        orders.sort(key=lambda row: row.submitted_ms)
+        fills = [row for row in model.fills if row.account in wanted]
+        return DashboardOut(
+            generated_at=iso_ms(datetime.now(UTC)),
+            viewer=ViewerOut(
+                name=principal.name, role=principal.role.value, account=principal.account
+            ),
+            accounts=accounts,
+            account=account,
+            kill_switch=switch,
+            health=[api_health(host), *peers_health(peers)],
+            signals=[
+                DashboardSignalOut(
+                    signal_id=str(row.signal_id),
+                    time=_iso(row.at_ms),
+                    time_ms=row.at_ms,
+                    symbol=row.symbol,
+                    direction=row.direction,
+                    confidence=row.confidence,
+                    model_version=row.model_version,
+                    price=price_text(row.symbol, row.price) or "",
+                    latency_ms=row.latency_ms,
+                )
+                for row in reversed(signals[-ROWS:])
+            ],
+            orders=[_order_out(row) for row in reversed(orders[-ROWS:])],
+            fills=[
+                DashboardFillOut(
+                    time=_iso(row.at_ms),
+                    order_id=str(row.order_id),
+                    account=row.account,
+                    symbol=row.symbol,
+                    side=row.side,
+                    quantity=row.quantity,
+                    price=price_text(row.symbol, row.price) or "",
+                    trade_id=row.trade_id,
+                )
+                for row in reversed(fills[-ROWS:])
+            ],
+            positions=positions,
+            totals=TotalsOut(
+                gross_realized=money_text(gross),
+                fees=money_text(fees),
+                net_realized=money_text(gross - fees),
+                unrealized=None if unrealized is None else money_text(unrealized),
+            ),
+            charts=_charts(model, chosen, merged=account is None and principal.is_admin),
+        )
+
+    return activity.read(read)

@@ -1,0 +1,129 @@
+"""The other hosts' health (capture, analytics), polled from their `/health` URLs for the dashboard.
+
+Their reports differ; `summarize` picks what an operator scans for (state, last tick age,
+connection, store, restarts) from known keys and keeps the whole report beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+POLL_SECONDS: Final = 2.0
+TIMEOUT_SECONDS: Final = 1.5
+AGE_KEYS: Final = (
+    "last_tick_age_seconds",
+    "newest_trade_age_seconds",
+    "last_trade_age_seconds",
+    "tick_age_seconds",
+    "age_seconds",
+)
+RESTART_KEYS: Final = ("restarts", "restart_count")
+
+
+@dataclass
+class PeerReport:
+    name: str
+    url: str
+    state: str = "unknown"
+    """ok, degraded, unreachable or unknown (not polled yet)."""
+    checked_at: float | None = None
+    """Wall-clock seconds of the last poll."""
+    detail: str = ""
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def _find(report: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    """Return the first of `keys` found in the report or its nested objects (breadth first)."""
+    queue: list[Mapping[str, Any]] = [report]
+    while queue:
+        current = queue.pop(0)
+        for key in keys:
+            if key in current and not isinstance(current[key], Mapping):
+                return current[key]
+        queue.extend(value for value in current.values() if isinstance(value, Mapping))
+    return None
+
+
+def summarize(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Pick state, last tick age, connection, store and restarts from a health report."""
+    status = report.get("status")
+    connected = _find(report, ("connected", "market_data", "login"))
+    store = report.get("store")
+    store_ok = store.get("ok") if isinstance(store, Mapping) else None
+    age = _find(report, AGE_KEYS)
+    restarts = _find(report, RESTART_KEYS)
+    feed = report.get("feed")
+    phase = feed.get("phase") if isinstance(feed, Mapping) else None
+    return {
+        "status": str(status) if status is not None else None,
+        "connected": connected if isinstance(connected, bool) else None,
+        "connection": str(phase) if phase is not None else None,
+        "store_ok": store_ok if isinstance(store_ok, bool) else None,
+        "last_tick_age_seconds": float(age) if isinstance(age, int | float) else None,
+        "restarts": int(restarts) if isinstance(restarts, int) else None,
+    }
+
+
+class PeerHealth:
+    """A thread that polls each configured peer's health URL every POLL_SECONDS."""
+
+    def __init__(self, urls: Mapping[str, str | None]) -> None:
+        self.reports = {
+            name: PeerReport(name, url or "", "not configured" if not url else "unknown")
+            for name, url in urls.items()
+        }
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.changed = 0
+
+    def start(self) -> None:
+        if not any(report.url for report in self.reports.values()):
+            return
+        self._thread = threading.Thread(target=self._run, name="peer-health", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for report in self.reports.values():
+                if report.url:
+                    self.poll(report)
+            self._stop.wait(POLL_SECONDS)
+
+    def poll(self, report: PeerReport) -> None:
+        state, detail, body = fetch(report.url)
+        if (state, detail, body) != (report.state, report.detail, report.report):
+            self.changed += 1
+        report.state, report.detail, report.report = state, detail, body
+        report.checked_at = time.time()
+
+
+def fetch(url: str) -> tuple[str, str, dict[str, Any]]:
+    """GET a health URL: (state, why when not ok, the JSON body or {})."""
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:  # 503 carries the report too
+        status, raw = error.code, error.read()
+    except (OSError, ValueError) as error:
+        return "unreachable", f"{type(error).__name__}: {error}"[:200], {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    if status == 200:
+        return "ok", "", body
+    return "degraded", f"HTTP {status}", body

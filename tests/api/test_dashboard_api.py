@@ -1,0 +1,187 @@
+"""The dashboard's routes in process: one body per key, account scoping, formats, tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import TestClient
+
+from hosts.api.dashboard_service import StreamTokens
+from hosts.api.dashboard_view import money_text, price_text
+from hosts.api.host import ApiHost
+from hosts.api.peers import fetch, summarize
+from tests.api.conftest import ALICE, BOB, ROOT, Tape, headers
+
+
+def execute(client: TestClient[Any], key: str, **changes: Any) -> Any:
+    body = {"symbol": "WINZ25", "side": "BUY", "quantity": 2, "price": -1, **changes}
+    response = client.post("/api/v1/execute", json=body, headers=headers(key))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def dashboard(client: TestClient[Any], key: str, **params: str) -> Any:
+    response = client.get("/api/v1/dashboard", headers=headers(key), params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def trade_round_trip(client: TestClient[Any], host: ApiHost, tape: Tape) -> None:
+    """alice buys 2 and sells them 10 points higher (R$ 4 on WIN); bob sells 2; one denial."""
+    tape.print(127_850)
+    execute(client, ALICE)
+    execute(client, BOB, side="SELL")
+    tape.print(127_855)
+    execute(client, ALICE, side="SELL")
+    tape.print(127_865)
+    execute(client, ALICE, quantity=500)
+    client.app.state["dashboard"].activity.poll()
+
+
+def test_an_admin_sees_every_account_and_can_filter_one(
+    client: TestClient[Any], host: ApiHost, tape: Tape
+) -> None:
+    trade_round_trip(client, host, tape)
+
+    everything = dashboard(client, ROOT)
+    only_bob = dashboard(client, ROOT, account="bob")
+
+    assert everything["accounts"] == ["alice", "bob"]
+    assert {order["account"] for order in everything["orders"]} == {"alice", "bob"}
+    assert {order["account"] for order in only_bob["orders"]} == {"bob"}
+    assert [p["account"] for p in only_bob["positions"]] == ["bob"]
+    assert everything["viewer"] == {"name": "root", "role": "admin", "account": "ops"}
+
+
+def test_a_trader_sees_their_own_account_only(
+    client: TestClient[Any], host: ApiHost, tape: Tape
+) -> None:
+    trade_round_trip(client, host, tape)
+
+    body = dashboard(client, BOB)
+    other = client.get("/api/v1/dashboard", headers=headers(BOB), params={"account": "alice"})
+
+    assert body["accounts"] == ["bob"]
+    assert {order["account"] for order in body["orders"]} == {"bob"}
+    assert body["charts"]["pnl"]["cumulative"] == [0.0]
+    assert other.status_code == 403
+
+
+def test_orders_fills_positions_and_charts_are_formatted_for_people(
+    client: TestClient[Any], host: ApiHost, tape: Tape
+) -> None:
+    trade_round_trip(client, host, tape)
+
+    body = dashboard(client, ALICE)
+
+    denied, sold, bought = body["orders"]
+    assert (denied["status"], denied["reason_code"]) == ("DENIED", "MAX_ORDER_QUANTITY")
+    assert (sold["status"], sold["price"], sold["average_fill_price"]) == (
+        "FILLED",
+        "MKT",
+        "127865",
+    )
+    assert bought["average_fill_price"] == "127855"
+    assert [fill["price"] for fill in body["fills"]] == ["127865", "127855"]
+    assert body["totals"] == {
+        "gross_realized": "4.00",
+        "fees": "0.00",
+        "net_realized": "4.00",
+        "unrealized": "0.00",
+    }
+    charts = body["charts"]
+    assert charts["pnl"]["cumulative"][-1] == 4.0
+    assert (charts["hit_rate"]["wins"], charts["hit_rate"]["closes"]) == (1, 1)
+    assert len(charts["order_latency"]["p99"]) == 3
+
+
+def test_signals_come_newest_first_with_their_time_and_tick_price(
+    client: TestClient[Any], host: ApiHost
+) -> None:
+    for tick, model in ((1, "m-old"), (2, "m-new")):
+        response = client.post(
+            "/api/v1/signals",
+            headers=headers(ALICE),
+            json={
+                "symbol": "WINZ25",
+                "direction": "BUY",
+                "confidence": 0.8,
+                "features": {},
+                "model_version": model,
+                "tick_trade_id": tick,
+                "tick_timestamp_ms": 1_764_601_199_000 + tick,
+                "price": 131367.14285714287,
+            },
+        )
+        assert response.status_code == 201, response.text
+    client.app.state["dashboard"].activity.poll()
+
+    signals = dashboard(client, ALICE)["signals"]
+
+    assert [signal["model_version"] for signal in signals] == ["m-new", "m-old"]
+    assert signals[0]["price"] == "131367"
+    assert signals[0]["time"] == "2025-12-01T15:00:00.000Z"
+
+
+def test_prices_keep_the_decimals_of_their_tick_and_money_has_cents() -> None:
+    assert price_text("WINZ25", 131367.14285714287) == "131367"
+    assert price_text("WDOF26", 5432.5) == "5432.5"
+    assert price_text("PETR4", 31.4) == "31.40"
+    assert price_text("XYZW3", 1.005) == "1.00"
+    assert money_text(-0.001) == "0.00"
+    assert money_text(1234.5) == "1234.50"
+
+
+def test_the_stream_needs_a_token_minted_with_a_key(client: TestClient[Any]) -> None:
+    no_key = client.post("/api/v1/dashboard/stream-token")
+    minted = client.post("/api/v1/dashboard/stream-token", headers=headers(ALICE))
+    unknown = client.get("/api/v1/dashboard/stream", params={"token": "x" * 32})
+
+    assert no_key.status_code == 401
+    assert minted.status_code == 200 and minted.json()["expires_in_seconds"] == 60
+    assert ALICE not in minted.json()["token"]
+    assert unknown.status_code == 401
+
+
+def test_a_stream_token_expires() -> None:
+    from hosts.api.auth import Principal, Role
+
+    principal = Principal("alice", Role.TRADER, "alice")
+    lasting, expired = StreamTokens(60), StreamTokens(0)
+
+    assert lasting.redeem(lasting.mint(principal)) == principal
+    assert expired.redeem(expired.mint(principal)) is None
+    assert lasting.redeem("never-minted-token") is None
+
+
+def test_peer_reports_are_summarized_and_an_unreachable_peer_says_so() -> None:
+    report = {
+        "status": "ok",
+        "feed": {"phase": "connected", "market_data": True, "last_tick_age_seconds": 0.4},
+        "store": {"ok": True},
+        "supervisor": {"restarts": 2},
+    }
+
+    summary = summarize(report)
+    state, detail, body = fetch("http://127.0.0.1:9/health")
+
+    assert summary == {
+        "status": "ok",
+        "connected": True,
+        "connection": "connected",
+        "store_ok": True,
+        "last_tick_age_seconds": 0.4,
+        "restarts": 2,
+    }
+    assert (state, body) == ("unreachable", {}) and "refused" in detail.lower()
+
+
+def test_static_files_are_served_and_nothing_else(client: TestClient[Any]) -> None:
+    script = client.get("/static/dashboard.js")
+    chart = client.get("/static/vendor/uplot/uPlot.iife.min.js")
+    outside = client.get("/static/../app.py")
+    python = client.get("/static/activity.py")
+
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javasc")
+    assert chart.status_code == 200 and b"uPlot" in chart.content
+    assert outside.status_code == 404 and python.status_code == 404
