@@ -138,3 +138,12 @@ class DashboardOut(BaseModel):
 class StreamTokenOut(BaseModel):
     token: str = Field(description="opens GET /api/v1/dashboard/stream?token=... once or more")
     expires_in_seconds: int
+
+
+class StreamEventOut(BaseModel):
+    """One Server-Sent Event of the dashboard stream, as its fields arrive."""
+
+    event: str = Field(description="snapshot")
+    data: str = Field(description="a getDashboard body as JSON")
+    retry: int | None = Field(default=None, description="reconnect delay, ms (first event)")
+    id: str | None = None

@@ -9,12 +9,13 @@ from typing import Annotated, Any, Final
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_200_OK
 
 from hosts.api.auth import Principal
-from hosts.api.dashboard_schemas import DashboardOut, StreamTokenOut
+from hosts.api.dashboard_schemas import DashboardOut, StreamEventOut, StreamTokenOut
 from hosts.api.dashboard_service import TOKEN_SECONDS, DashboardService
 from hosts.api.dashboard_view import dashboard_view
 from hosts.api.guards import host_of, principal_of
@@ -86,8 +87,15 @@ class DashboardController(Controller):
         operation_id="streamDashboard",
         summary="Server-Sent Events: a `snapshot` event (the getDashboard body) on every change",
         opt={"public": True},  # the token authenticates it, not the header
-        responses=error_responses(403),
-        media_type="text/event-stream",
+        responses={
+            **error_responses(403),
+            200: ResponseSpec(
+                StreamEventOut,
+                media_type="text/event-stream",
+                generate_examples=False,
+                description="`event: snapshot` messages whose data is a getDashboard body",
+            ),
+        },
     )
     async def stream(
         self,
