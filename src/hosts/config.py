@@ -185,6 +185,12 @@ class ApiSection(Section):
         default="auto", description="uvicorn HTTP parser"
     )
     loop: Literal["auto", "asyncio", "uvloop"] = Field(default="auto", description="event loop")
+    capture_health_url: str | None = Field(
+        default=None, description="the capture host's /health, shown on the dashboard"
+    )
+    analytics_health_url: str | None = Field(
+        default=None, description="the analytics host's /health, shown on the dashboard"
+    )
 
 
 class RiskSection(Section):

@@ -113,6 +113,8 @@ def api_defaults(config: TradingConfig) -> dict[str, Any]:
         "rate_limit_key": api.rate_limit_key,
         "http": api.http,
         "loop": api.loop,
+        "capture_health_url": api.capture_health_url,
+        "analytics_health_url": api.analytics_health_url,
     }
 
 
