@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from litestar.testing import TestClient
@@ -128,8 +129,8 @@ def test_prices_keep_the_decimals_of_their_tick_and_money_has_cents() -> None:
     assert price_text("WDOF26", 5432.5) == "5432.5"
     assert price_text("PETR4", 31.4) == "31.40"
     assert price_text("XYZW3", 1.005) == "1.00"
-    assert money_text(-0.001) == "0.00"
-    assert money_text(1234.5) == "1234.50"
+    assert money_text(Decimal("-0.001")) == "0.00"
+    assert money_text(Decimal("1234.5")) == "1234.50"
 
 
 def test_the_stream_needs_a_token_minted_with_a_key(client: TestClient[Any]) -> None:

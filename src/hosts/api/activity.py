@@ -93,6 +93,7 @@ class FillRow:
     quantity: int
     price: Decimal
     trade_id: int
+    fees: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,19 +109,31 @@ class SignalRow:
     latency_ms: float
 
 
+@dataclass(frozen=True, slots=True)
+class PnlChange:
+    """What one position event did to realized P&L."""
+
+    at_ms: int
+    net: Decimal
+    """Gross realized minus this event's share of the fill's fees."""
+    closed: bool
+    """It closed quantity (a round trip ended, in part or whole)."""
+    won: bool
+    """It closed quantity at a gross profit."""
+
+
 @dataclass
 class AccountSeries:
     """One account's realized P&L changes (from position events), newest last."""
 
     dropped: Decimal = Decimal(0)
-    """Realized P&L of the changes that fell out of `changes`."""
-    changes: deque[tuple[int, Decimal]] = field(default_factory=lambda: deque(maxlen=SERIES_POINTS))
-    """(time ms, realized P&L of that fill): closing fills are the nonzero ones."""
+    """Net realized P&L of the changes that fell out of `changes`."""
+    changes: deque[PnlChange] = field(default_factory=lambda: deque(maxlen=SERIES_POINTS))
 
-    def add(self, at_ms: int, realized: Decimal) -> None:
+    def add(self, change: PnlChange) -> None:
         if len(self.changes) == self.changes.maxlen:
-            self.dropped += self.changes[0][1]
-        self.changes.append((at_ms, realized))
+            self.dropped += self.changes[0].net
+        self.changes.append(change)
 
 
 @dataclass
@@ -336,11 +349,18 @@ class Activity:
                     event.quantity,
                     event.price,
                     event.trade_id,
+                    event.fees.amount,
                 )
             )
 
     def _apply_position(self, event: PositionOpened | PositionChanged | PositionClosed) -> None:
-        self.series[event.account].add(epoch_ms(event.timestamp), event.realized_pnl)
+        before = event.net_quantity - event.side.sign * event.quantity
+        closed = abs(event.net_quantity) < abs(before) or (
+            before != 0 and (before > 0) != (event.net_quantity > 0)
+        )
+        net = event.realized_pnl - event.fees.amount
+        change = PnlChange(epoch_ms(event.timestamp), net, closed, event.realized_pnl > 0)
+        self.series[event.account].add(change)
 
     # Reading -------------------------------------------------------------------------------
 

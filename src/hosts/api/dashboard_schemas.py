@@ -70,6 +70,7 @@ class DashboardFillOut(BaseModel):
     quantity: int
     price: str
     trade_id: int
+    fees: str = Field(description="R$ charged on this fill")
 
 
 class DashboardPositionOut(BaseModel):
@@ -93,13 +94,13 @@ class TotalsOut(BaseModel):
 
 class PnlSeriesOut(BaseModel):
     t: list[int] = Field(description="epoch ms")
-    cumulative: list[float] = Field(description="cumulative realized P&L, R$")
+    cumulative: list[float] = Field(description="cumulative net realized P&L (after fees), R$")
     drawdown: list[float] = Field(description="below the running peak, R$ (<= 0)")
 
 
 class HitRateSeriesOut(BaseModel):
     t: list[int]
-    rate: list[float] = Field(description="share of closing fills that made money so far")
+    rate: list[float] = Field(description="share of closing fills at a gross profit so far")
     wins: int
     closes: int
 

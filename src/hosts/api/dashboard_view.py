@@ -6,10 +6,11 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
 from typing import Any, Final
 
 from adapters.jsonlog import iso_ms
-from hosts.api.activity import ALL, Activity, LatencySeries, OrderRow
+from hosts.api.activity import ALL, Activity, LatencySeries, OrderRow, PnlChange
 from hosts.api.auth import Principal
 from hosts.api.dashboard_schemas import (
     ChartsOut,
@@ -31,6 +32,7 @@ from hosts.api.views import kill_switch_out
 from tradingcore.application.position_views import positions_of
 from tradingcore.domain.errors import DomainError
 from tradingcore.domain.instruments import infer_instrument
+from tradingcore.domain.money import Money
 from tradingcore.domain.values import Symbol
 
 ROWS: Final = 100
@@ -39,13 +41,13 @@ CENT: Final = Decimal("0.01")
 MARKET: Final = Decimal(-1)
 
 
-def money_text(value: Any) -> str:
-    """R$ to the cent as a decimal string; accepts a Decimal or a Money (its `amount`)."""
-    amount = Decimal(getattr(value, "amount", value)).quantize(CENT, ROUND_HALF_EVEN)
-    return str(amount if amount != 0 else Decimal("0.00"))
+def money_text(value: Money | Decimal) -> str:
+    """R$ to the cent as a decimal string ("-12.30"), never "-0.00"."""
+    money = value if isinstance(value, Money) else Money(value)
+    return money.text
 
 
-def price_text(symbol: str, value: Decimal | float | None) -> str | None:
+def price_text(symbol: str, value: Decimal | Fraction | float | None) -> str | None:
     """A price to the decimals of the instrument's tick (2 when the instrument is unknown)."""
     if value is None:
         return None
@@ -54,7 +56,11 @@ def price_text(symbol: str, value: Decimal | float | None) -> str | None:
     except (DomainError, ValueError):
         exponent = -2
     quantum = Decimal(1).scaleb(min(0, exponent))
-    return str(Decimal(str(value)).quantize(quantum, ROUND_HALF_EVEN))
+    if isinstance(value, Fraction):
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+    else:
+        exact = Decimal(str(value))
+    return str(exact.quantize(quantum, ROUND_HALF_EVEN))
 
 
 def _iso(at_ms: int) -> str:
@@ -91,30 +97,30 @@ def _latency_out(series: LatencySeries | None) -> LatencySeriesOut:
 
 
 def _charts(activity: Activity, accounts: Iterable[str], merged: bool) -> ChartsOut:
-    changes: list[tuple[int, Decimal]] = []
+    changes: list[PnlChange] = []
     start = Decimal(0)
     for account in accounts:
         series = activity.series.get(account)
         if series is not None:
             start += series.dropped
             changes.extend(series.changes)
-    changes.sort(key=lambda change: change[0])
+    changes.sort(key=lambda change: change.at_ms)
     times: list[int] = []
     cumulative: list[float] = []
     drawdown: list[float] = []
     rate_times: list[int] = []
     rates: list[float] = []
     total, peak, wins, closes = start, max(start, Decimal(0)), 0, 0
-    for at, realized in changes:
-        total += realized
+    for change in changes:
+        total += change.net
         peak = max(peak, total)
-        times.append(at)
+        times.append(change.at_ms)
         cumulative.append(float(total))
         drawdown.append(float(total - peak))
-        if realized != 0:
+        if change.closed:
             closes += 1
-            wins += realized > 0
-            rate_times.append(at)
+            wins += change.won
+            rate_times.append(change.at_ms)
             rates.append(wins / closes)
     chosen = list(accounts)
     latency_key = ALL if merged else (chosen[0] if chosen else "")
@@ -202,15 +208,13 @@ def dashboard_view(
     chosen = [account] if account is not None else accounts
     wanted = set(chosen)
     positions: list[DashboardPositionOut] = []
-    gross = fees = Decimal(0)
-    unrealized: Decimal | None = Decimal(0)
+    gross, fees = Money.zero(), Money.zero()
+    unrealized: Money | None = Money.zero()
     for name in chosen:
         for view in positions_of(host.orders, name):
             position = view.position
-            row_gross = Decimal(getattr(position, "realized_pnl", 0))
-            row_fees = Decimal(getattr(getattr(position, "fees", 0), "amount", 0) or 0)
-            gross += row_gross
-            fees += row_fees
+            row_gross, row_fees = position.gross_realized_pnl, position.fees
+            gross, fees = gross + row_gross, fees + row_fees
             if unrealized is not None:
                 marked = view.unrealized_pnl
                 unrealized = None if marked is None else unrealized + marked
@@ -224,7 +228,7 @@ def dashboard_view(
                     last_price=price_text(ticker, view.last_price),
                     gross_realized=money_text(row_gross),
                     fees=money_text(row_fees),
-                    net_realized=money_text(row_gross - row_fees),
+                    net_realized=money_text(position.net_realized_pnl),
                     unrealized=(
                         None if view.unrealized_pnl is None else money_text(view.unrealized_pnl)
                     ),
@@ -272,6 +276,7 @@ def dashboard_view(
                     quantity=row.quantity,
                     price=price_text(row.symbol, row.price) or "",
                     trade_id=row.trade_id,
+                    fees=money_text(row.fees),
                 )
                 for row in reversed(fills[-ROWS:])
             ],
