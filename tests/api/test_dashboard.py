@@ -194,7 +194,8 @@ def test_every_panel_shows_the_seeded_session_and_an_update_arrives_within_a_sec
         assert any(row.startswith("bob WINZ25 -2 ") for row in positions), positions
         assert "R$ 20,00" in text_of(driver, "#positions-table")  # 2 x 50 points x R$ 0.20
         assert "127.900" in text_of(driver, "#positions-table")
-        assert "R$ 20,00" in text_of(driver, "#kpi-net")
+        assert text_of(driver, "#total-gross") == "R$ 20,00"
+        assert text_of(driver, "#kpi-net") == text_of(driver, "#total-net") != "R$ 20,00"  # fees
 
         # Signals newest first, with time and model; orders with the denial's reason; fills.
         signals = rows(driver, "signals")

@@ -64,7 +64,7 @@ def test_a_trader_sees_their_own_account_only(
 
     assert body["accounts"] == ["bob"]
     assert {order["account"] for order in body["orders"]} == {"bob"}
-    assert body["charts"]["pnl"]["cumulative"] == [0.0]
+    assert body["charts"]["pnl"]["cumulative"] == [-0.5]  # the opening fill's fees
     assert other.status_code == 403
 
 
@@ -86,12 +86,13 @@ def test_orders_fills_positions_and_charts_are_formatted_for_people(
     assert [fill["price"] for fill in body["fills"]] == ["127865", "127855"]
     assert body["totals"] == {
         "gross_realized": "4.00",
-        "fees": "0.00",
-        "net_realized": "4.00",
+        "fees": "1.00",
+        "net_realized": "3.00",
         "unrealized": "0.00",
     }
     charts = body["charts"]
-    assert charts["pnl"]["cumulative"][-1] == 4.0
+    assert charts["pnl"]["cumulative"][-1] == 3.0
+    assert [fill["fees"] for fill in body["fills"]] == ["0.50", "0.50"]
     assert (charts["hit_rate"]["wins"], charts["hit_rate"]["closes"]) == (1, 1)
     assert len(charts["order_latency"]["p99"]) == 3
 
