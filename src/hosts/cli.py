@@ -30,6 +30,7 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
         "each host of the running system and its health",
     ),
     "config": ("hosts.config_cli", "check, show or create the tradingcore.toml config file"),
+    "credentials": ("hosts.credentials_cli", "store ProfitDLL credentials encrypted at rest"),
 }
 
 CONFIGURED: Final = frozenset({"capture", "analytics", "api", "backtest"})

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from adapters.broker.paper import PaperBroker
+from adapters.credentials import with_stored_credentials
 from adapters.eventstore import DEFAULT_STORE_URL, open_store
 from adapters.jsonlog import DEFAULT_LOG_DIR, AuditTrail, configure_logging
 from hosts.api.auth import KeyRing
@@ -230,8 +233,10 @@ def build_broker(kind: str) -> Broker:
     if kind == "profitdll":
         try:
             module = importlib.import_module("adapters.profitdll.broker")
-            # Library path, credentials and routing account come from PROFITDLL_* variables.
-            broker: Broker = module.ProfitDLLBroker()
+            # Library path, credentials and routing account come from PROFITDLL_* variables;
+            # the credential store fills the secrets the environment does not set.
+            environment = with_stored_credentials(os.environ, prompt=sys.stdin.isatty())
+            broker: Broker = module.ProfitDLLBroker(environment=environment)
         except Exception as error:
             raise ValueError(f"broker 'profitdll' cannot start: {error}") from None
         return broker

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.clock import SystemClock
+from adapters.credentials import PASSPHRASE_VARIABLE, CredentialError, with_stored_credentials
 from adapters.feeds import AsFastAsPossible, FixedRate, Pacer, RecordedPace
 from adapters.feeds.recording import RecordingFeed
 from adapters.feeds.synthetic import SyntheticFeed
@@ -81,13 +83,21 @@ def _profitdll(args: argparse.Namespace, symbols: list[Symbol]) -> Source:
         raise SourceError(f"ProfitDLL library not found at {args.dll}: check --dll")
     if not symbols:
         raise SourceError("--source profitdll needs --symbols, e.g. --symbols WINZ25,WDOF26")
-    missing = [name for name in CREDENTIAL_VARIABLES if not os.environ.get(name)]
+    try:
+        environment = with_stored_credentials(
+            os.environ, ("activation_key", "user", "password"), prompt=sys.stdin.isatty()
+        )
+    except CredentialError as error:
+        raise SourceError(f"ProfitDLL credentials: {error}") from None
+    os.environ.pop(PASSPHRASE_VARIABLE, None)  # not inherited by anything this host starts
+    missing = [name for name in CREDENTIAL_VARIABLES if not environment.get(name)]
     if missing:
         raise SourceError(
-            f"ProfitDLL credentials missing: set {', '.join(missing)} in the environment "
+            f"ProfitDLL credentials missing: store them with `tradingcore credentials set` "
+            f"or set {', '.join(missing)} in the environment "
             "(credentials are never taken from the command line)"
         )
-    key, user, password = (os.environ[name] for name in CREDENTIAL_VARIABLES)
+    key, user, password = (environment[name] for name in CREDENTIAL_VARIABLES)
     clock = SystemClock()
     feed = ProfitDLLFeed(
         args.dll, Credentials(key, user, password), routing=args.routing, clock=clock
