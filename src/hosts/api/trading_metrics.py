@@ -37,14 +37,18 @@ class AccountPnL:
     wins: int = 0
     losses: int = 0
 
-    def apply(self, realized_by_event: Decimal) -> None:
-        if not realized_by_event:
-            return
-        self.realized += realized_by_event
+    def apply(self, gross: Decimal, fees: Decimal) -> None:
+        """Book one event: its gross realized P&L less its fees (an opening fill's fees too,
+        so the sum is the positions' net realized P&L); a fill that realized is a win or a
+        loss by its net result."""
+        net = gross - fees
+        self.realized += net
         self.peak = max(self.peak, self.realized)
-        if realized_by_event > 0:
+        if not gross:
+            return
+        if net > 0:
             self.wins += 1
-        else:
+        elif net < 0:
             self.losses += 1
 
     @property
@@ -78,7 +82,7 @@ class TradingCollector(Collector):
             for notification in batch:
                 event = app.mapper.to_domain_event(notification)
                 if isinstance(event, PositionEvent):
-                    self.accounts[event.account].apply(event.realized_pnl)
+                    self.accounts[event.account].apply(event.realized_pnl, event.fees.amount)
                 self._next_id = notification.id + 1
             if len(batch) < PAGE:
                 return
@@ -101,17 +105,17 @@ class TradingCollector(Collector):
             self.refresh()
         realized = GaugeMetricFamily(
             "account_pnl_realized",
-            "Cumulative realized P&L in R$ of the account, over every stored fill",
+            "Cumulative net realized P&L (after fees) in R$ of the account, over every stored fill",
             labels=["account"],
         )
         drawdown = GaugeMetricFamily(
             "account_pnl_drawdown",
-            "Cumulative realized P&L in R$ below its running peak (0 at a new high)",
+            "Cumulative net realized P&L in R$ below its running peak (0 at a new high)",
             labels=["account"],
         )
         closing = CounterMetricFamily(
             "account_closing_fills",
-            "Fills that realized P&L, by result: win (> 0) or loss (< 0)",
+            "Fills that realized P&L, by result after fees: win (> 0) or loss (< 0)",
             labels=["account", "result"],
         )
         daily = GaugeMetricFamily(
