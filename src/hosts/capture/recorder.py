@@ -29,6 +29,9 @@ from tradingcore.ports.clock import ManualClock
 
 DEFAULT_BATCH_SIZE: Final = 1_000
 DEFAULT_MAX_AGE: Final = 0.075
+DEFAULT_STALL_AFTER: Final = 2.0
+"""A store write that has not returned after this many seconds makes the store not ok: a
+database that went away without closing its connections hangs writes instead of failing them."""
 STORE_REJECTED: Final = "store_rejected"
 
 Key = tuple[Symbol, date]
@@ -63,6 +66,7 @@ class TapeRecorder:
         on_rejected: Callable[[Rejection], None] = lambda rejection: None,
         logger: logging.Logger | None = None,
         wall_clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        stall_after: float = DEFAULT_STALL_AFTER,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch size {batch_size} must be >= 1")
@@ -95,6 +99,8 @@ class TapeRecorder:
         self._pending_trades = 0
         self._store_ok = True
         self._last_error = ""
+        self.stall_after = stall_after
+        self._writing_since: float | None = None
 
     # Feed thread ---------------------------------------------------------------------------
 
@@ -179,12 +185,17 @@ class TapeRecorder:
 
     def status(self) -> RecorderStatus:
         with self._lock:
+            store_ok, last_error = self._store_ok, self._last_error
+            since = self._writing_since
+            if since is not None and time.monotonic() - since > self.stall_after:
+                store_ok = False
+                last_error = f"a store write has not returned for {time.monotonic() - since:.1f} s"
             return RecorderStatus(
                 self._recorded_trades,
                 self._recorded_batches,
                 self._pending_trades,
-                self._store_ok,
-                self._last_error,
+                store_ok,
+                last_error,
             )
 
     def _run(self) -> None:
@@ -217,12 +228,17 @@ class TapeRecorder:
         """Record the batches; give failed ones back; False when the store failed."""
         ok = True
         for index, (key, pending) in enumerate(ready):
+            with self._lock:
+                self._writing_since = time.monotonic()
             try:
                 self._record(key, pending.columns)
             except Exception as error:
                 self._give_back(ready[index:], error)
                 ok = False
                 break
+            finally:
+                with self._lock:
+                    self._writing_since = None
         return ok
 
     def _record(self, key: Key, columns: TradeColumns) -> None:
