@@ -29,6 +29,10 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
         "hosts.supervisor.status_cli",
         "each host of the running system and its health",
     ),
+    "service": (
+        "hosts.supervisor.service_cli",
+        "the hosts as Windows services or systemd units",
+    ),
     "config": ("hosts.config_cli", "check, show or create the tradingcore.toml config file"),
     "credentials": ("hosts.credentials_cli", "store ProfitDLL credentials encrypted at rest"),
 }

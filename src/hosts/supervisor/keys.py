@@ -33,19 +33,38 @@ def ensure_operator_key(keys_file: Path, key_file: Path) -> str:
         return f"operator API key: in {key_file}"
     if _has_keys(keys_file):
         return f"API keys: your own, in {keys_file}"
+    key = create_key(keys_file, "operator", "admin")
+    write_private(key_file, key + "\n")
+    return f"operator API key (admin, created now): in {key_file}; keep it private"
+
+
+def ensure_service_key(keys_file: Path, environment_file: Path, variable: str) -> str:
+    """Give the analytics service a key of its own, as `VARIABLE=KEY` in a private file."""
+    if environment_file.exists():
+        return f"analytics service API key: in {environment_file}"
+    key = create_key(keys_file, f"analytics-service-{secrets.token_hex(3)}", "trader")
+    write_private(environment_file, f"{variable}={key}\n")
+    return f"analytics service API key (created now): in {environment_file}"
+
+
+def create_key(keys_file: Path, name: str, role: str) -> str:
+    """Add a key to the keys file with `tradingcore api --create-key`; return the key."""
     result = subprocess.run(
         [sys.executable, "-m", "hosts.cli", "api", "--keys-file", str(keys_file),
-         "--create-key", "operator", "--role", "admin", "--account", ACCOUNT],
+         "--create-key", name, "--role", role, "--account", ACCOUNT],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if result.returncode != 0:
         raise KeySetupError(result.stderr.strip() or "tradingcore api --create-key failed")
-    key = result.stdout.strip().splitlines()[-1]
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return result.stdout.strip().splitlines()[-1]
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (mode 0600 where modes exist)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(key + "\n")
-    return f"operator API key (admin, created now): in {key_file}; keep it private"
+        handle.write(text)
 
 
 def analytics_key(environ: Mapping[str, str]) -> tuple[str, str]:
