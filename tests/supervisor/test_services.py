@@ -18,6 +18,7 @@ from hosts.config import TradingConfig, parse_config
 from hosts.supervisor import winservice
 from hosts.supervisor.services import service_definitions
 from hosts.supervisor.systemd import render_unit, unit_name
+from tests.supervisor.system import free_ports
 
 
 def tradingcore(folder: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -124,8 +125,10 @@ def health_server() -> Iterator[int]:
 
 
 def test_wait_healthy_returns_once_the_host_answers(tmp_path: Path, health_server: int) -> None:
+    nobody = free_ports(1)[0]  # the api's: nothing listens there
     (tmp_path / "tradingcore.toml").write_text(
-        f"[capture]\nmetrics_port = {health_server}\n[supervisor]\nhealth_timeout = 5\n"
+        f"[capture]\nmetrics_port = {health_server}\n[api]\nport = {nobody}\n"
+        "[supervisor]\nhealth_timeout = 5\n"
     )
     assert tradingcore(tmp_path, "service", "wait-healthy", "capture").returncode == 0
     late = tradingcore(tmp_path, "service", "wait-healthy", "api")
