@@ -1,4 +1,11 @@
-"""Signals in, orders out: record each signal once and optionally execute it through risk."""
+"""Signals in, orders out: record each signal once and optionally trade it as a position target.
+
+Auto-execution is a position policy: BUY sets the target position of the signal's symbol to long
+N, SELL to short N, HOLD to flat (or leaves it, `hold_closes=False`); the desk sends the one
+order that moves the position to its target. While an order of that account and symbol is in
+flight (open at the venue) it sends nothing: the signal is recorded and skipped (`ORDER_IN_FLIGHT`),
+and the next signal sets the target again, so orders never stack.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult
+from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult, OrderNotFound
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.domain.audit import AuditEntry, audit_id_for
 from tradingcore.domain.errors import InvalidSignal
+from tradingcore.domain.order import order_id_for
 from tradingcore.domain.signal import Direction, Signal, SignalGenerated, signal_id_for
 from tradingcore.domain.values import MARKET_PRICE_MARKER, Side, Symbol
 
@@ -25,14 +33,32 @@ class AutoExecution:
 
     enabled: bool = False
     quantity: int = 1
+    """N: the size of the target position a BUY (long N) or SELL (short N) asks for."""
     min_confidence: float = 0.6
+    """BUY/SELL signals below it leave the position as it is."""
     scale_by_confidence: bool = False
-    """Send round(quantity × confidence) contracts (at least one) instead of `quantity`."""
+    """Target round(quantity × confidence) contracts (at least one) instead of `quantity`."""
+    hold_closes: bool = True
+    """A HOLD signal targets a flat position; False: a HOLD leaves the position as it is."""
 
     def quantity_for(self, confidence: float) -> int:
         if not self.scale_by_confidence:
             return self.quantity
         return max(1, round(self.quantity * confidence))
+
+    def target_for(self, direction: Direction, confidence: float) -> int | None:
+        """Return the target net position a signal asks for; None: leave it as it is."""
+        if direction is Direction.HOLD:
+            return 0 if self.hold_closes else None
+        if confidence < self.min_confidence:
+            return None
+        size = self.quantity_for(confidence)
+        return size if direction is Direction.BUY else -size
+
+
+ORDER_IN_FLIGHT: Final = "ORDER_IN_FLIGHT"
+AT_TARGET: Final = "AT_TARGET"
+NO_TARGET: Final = "NO_TARGET"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +82,9 @@ class SignalResult:
     signal: Signal
     created: bool
     execution: ExecutionResult | None
+    skipped: str = ""
+    """Why no order was sent: ORDER_IN_FLIGHT, AT_TARGET, NO_TARGET, or the feed cursor's
+    SIGNAL_LATE / TAPE_NOT_SEEN; empty when an order was sent or auto-execution is off."""
 
 
 class SignalDesk:
@@ -68,8 +97,11 @@ class SignalDesk:
         self.recent: deque[Signal] = deque(maxlen=RECENT_SIGNALS_KEPT)
         self._recent_ids: set[uuid.UUID] = set()
 
-    def receive(self, received: SignalReceived, actor: str, account: str) -> SignalResult:
-        """Record a signal once; when auto-execution is on, trade it for `account`."""
+    def receive(
+        self, received: SignalReceived, actor: str, account: str, *, execute: bool = True
+    ) -> SignalResult:
+        """Record a signal once; when auto-execution is on (and `execute`), trade it for
+        `account`."""
         expected = signal_id_for(
             received.model_version,
             received.symbol,
@@ -84,7 +116,10 @@ class SignalDesk:
         with self.orders.lock:
             signal, created = self._record(received, expected, actor)
             self.remember(signal)
-            return SignalResult(signal, created, self._execute(signal, actor, account))
+            if not execute or not self.auto.enabled:
+                return SignalResult(signal, created, None)
+            execution, skipped = self._execute(signal, actor, account)
+            return SignalResult(signal, created, execution, skipped)
 
     def _record(
         self, received: SignalReceived, signal_id: uuid.UUID, actor: str
@@ -123,24 +158,45 @@ class SignalDesk:
             self.orders.observer.audited(audit)
         return stored, created
 
-    def _execute(self, signal: Signal, actor: str, account: str) -> ExecutionResult | None:
-        auto = self.auto
-        if not auto.enabled or signal.direction is Direction.HOLD:
-            return None
-        if signal.confidence < auto.min_confidence:
-            return None
-        # The client order id is the signal's: a re-posted signal finds its order again.
+    def _execute(
+        self, signal: Signal, actor: str, account: str
+    ) -> tuple[ExecutionResult | None, str]:
+        """Send the order that moves the position to the signal's target, or say why not."""
+        # A re-posted signal finds its order again: the client order id is the signal's.
+        client_order_id = f"signal-{signal.id.hex}"
+        try:
+            sent = self.orders.find_order(order_id_for(account, client_order_id), account)
+        except OrderNotFound:
+            pass
+        else:
+            return ExecutionResult(sent, created=False), ""
+        target = self.auto.target_for(signal.direction, signal.confidence)
+        if target is None:
+            return None, NO_TARGET
+        book = self.orders.book
+        if book.open_quantity(account, signal.symbol, Side.BUY) or book.open_quantity(
+            account, signal.symbol, Side.SELL
+        ):
+            return None, ORDER_IN_FLIGHT
+        held = self.app.position(account, signal.symbol).net_quantity
+        if held == target:
+            return None, AT_TARGET
+        side = Side.BUY if target > held else Side.SELL
         return self.orders.execute(
-            ExecuteOrder(
-                actor=f"auto-execution:{actor}",
-                account=account,
-                symbol=signal.symbol,
-                side=Side(signal.direction.value),
-                quantity=auto.quantity_for(signal.confidence),
-                price=Decimal(MARKET_PRICE_MARKER),
-                client_order_id=f"signal-{signal.id.hex}",
-                signal_id=signal.id,
-            )
+            self._order(signal, actor, account, side, abs(target - held))
+        ), ""
+
+    @staticmethod
+    def _order(signal: Signal, actor: str, account: str, side: Side, quantity: int) -> ExecuteOrder:
+        return ExecuteOrder(
+            actor=f"auto-execution:{actor}",
+            account=account,
+            symbol=signal.symbol,
+            side=side,
+            quantity=quantity,
+            price=Decimal(MARKET_PRICE_MARKER),
+            client_order_id=f"signal-{signal.id.hex}",
+            signal_id=signal.id,
         )
 
     def remember(self, signal: Signal) -> None:

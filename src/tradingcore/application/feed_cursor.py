@@ -1,0 +1,171 @@
+"""Trading on feed time: each signal is decided on the tape as it stood at its own tick.
+
+The tape arrives in one order (the store's trades) and the signals in another (the analytics
+host's POSTs, a little ahead of or behind the tape). The cursor applies trades, one symbol's in
+tape order, to the market data risk reads, the feed clock and the paper venue's fills; with
+`hold` it keeps the trades it has seen but not applied, so a signal at tick T is decided once
+every trade up to T is applied and none after it. The result depends on feed order only, never
+on which process was faster: the same ticks give the same orders and fills as a backtest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from tradingcore.application.order_manager import OrderManager
+from tradingcore.application.signal_desk import SignalDesk, SignalReceived, SignalResult
+from tradingcore.domain.tape import Trade
+from tradingcore.domain.values import Symbol
+
+TAPE_NOT_SEEN: Final = "TAPE_NOT_SEEN"
+"""A signal's tick never reached this process's tape within the wait: recorded, not traded."""
+SIGNAL_LATE: Final = "SIGNAL_LATE"
+"""A signal came after the tape had moved past its tick: recorded, not traded."""
+
+TapeKey = tuple[int, int]
+"""(timestamp_ms, trade_id): the order of prints on one symbol's tape."""
+
+
+class FollowsTape(Protocol):
+    """A clock that the applied trades move forward (the feed clock)."""
+
+    def follow(self, timestamp_ms: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CursorResult:
+    """A signal taken at its tick: recorded (`result`), or not executed and why (`skipped`)."""
+
+    result: SignalResult
+    skipped: str = ""
+
+
+def key_of(trade: Trade) -> TapeKey:
+    return (trade.timestamp_ms, trade.trade_id)
+
+
+class FeedCursor:
+    """Applies trades and takes signals in feed order (see the module docstring)."""
+
+    def __init__(
+        self,
+        orders: OrderManager,
+        desk: SignalDesk,
+        *,
+        fill: Callable[[Trade], object] | None = None,
+        clock: FollowsTape | None = None,
+        hold: bool = False,
+    ) -> None:
+        """`fill`: the paper venue's trade handler (None for a real venue); `clock`: moved to
+        each applied trade's time (None: the host runs on the wall clock); `hold`: keep seen
+        trades until a signal or `release` applies them (else apply each trade at once)."""
+        self.orders = orders
+        self.desk = desk
+        self.fill = fill
+        self.clock = clock
+        self.hold = hold
+        self._pending: dict[Symbol, deque[tuple[Trade, float]]] = {}
+        self._seen: dict[Symbol, TapeKey] = {}
+        self._applied: dict[Symbol, TapeKey] = {}
+        self._condition = threading.Condition()
+        self.late = 0
+        self.unseen = 0
+
+    # The tape ------------------------------------------------------------------------------
+
+    def on_trade(self, trade: Trade, *, seen_at: float = 0.0, live: bool = True) -> None:
+        """Take the next trade of its symbol's tape; `live` False: a trade from before this
+        process started (it sets prices and time, it fills nothing)."""
+        if not self.hold or not live:
+            with self.orders.lock:
+                self._apply(trade, fill=live)
+            with self._condition:
+                self._seen[trade.symbol] = key_of(trade)
+                self._condition.notify_all()
+            return
+        with self._condition:
+            self._pending.setdefault(trade.symbol, deque()).append((trade, seen_at))
+            self._seen[trade.symbol] = key_of(trade)
+            self._condition.notify_all()
+
+    def release(self, seen_before: float | None = None) -> int:
+        """Apply the held trades seen before `seen_before` (None: all); return how many."""
+        applied = 0
+        with self.orders.lock:
+            for symbol in list(self._pending):
+                applied += self._apply_pending(symbol, None, seen_before)
+        return applied
+
+    def pending(self) -> int:
+        with self._condition:
+            return sum(len(queue) for queue in self._pending.values())
+
+    # Signals -------------------------------------------------------------------------------
+
+    def take_signal(
+        self,
+        received: SignalReceived,
+        actor: str,
+        account: str,
+        *,
+        wait: Callable[[threading.Condition, Callable[[], bool]], bool] | None = None,
+    ) -> CursorResult:
+        """Record a signal and, on the tape as it stood at its tick, execute it.
+
+        `wait(condition, ready)` waits (bounded) for this process to see the signal's tick;
+        None: do not wait. A tick never seen, or already passed, records the signal without
+        executing it (fail closed, the reason in `skipped`).
+        """
+        symbol = received.symbol
+        tick: TapeKey = (received.tick_timestamp_ms, received.tick_trade_id)
+        if self.hold:
+            with self._condition:
+
+                def ready() -> bool:
+                    return self._seen.get(symbol, (-1, -1)) >= tick
+
+                if not ready() and (wait is None or not wait(self._condition, ready)):
+                    self.unseen += 1
+                    recorded = self.desk.receive(received, actor, account, execute=False)
+                    return CursorResult(recorded, TAPE_NOT_SEEN)
+        with self.orders.lock:
+            if self.hold:
+                self._apply_pending(symbol, tick, None)
+            if self.hold and self._applied.get(symbol, (-1, -1)) > tick:
+                self.late += 1
+                recorded = self.desk.receive(received, actor, account, execute=False)
+                return CursorResult(recorded, SIGNAL_LATE)
+            return CursorResult(self.desk.receive(received, actor, account))
+
+    # Applying ------------------------------------------------------------------------------
+
+    def _apply_pending(
+        self, symbol: Symbol, upto: TapeKey | None, seen_before: float | None
+    ) -> int:
+        """Apply the held trades of `symbol` up to `upto` (inclusive); call under the lock."""
+        taken: list[Trade] = []
+        with self._condition:
+            queue = self._pending.get(symbol)
+            while queue:
+                trade, seen_at = queue[0]
+                if upto is not None and key_of(trade) > upto:
+                    break
+                if seen_before is not None and seen_at >= seen_before:
+                    break
+                queue.popleft()
+                taken.append(trade)
+        for trade in taken:
+            self._apply(trade, fill=True)
+        return len(taken)
+
+    def _apply(self, trade: Trade, *, fill: bool) -> None:
+        if self.clock is not None:
+            self.clock.follow(trade.timestamp_ms)
+        self.orders.on_trade(trade)
+        if fill and self.fill is not None:
+            self.fill(trade)
+        self._applied[trade.symbol] = key_of(trade)
