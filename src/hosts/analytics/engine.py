@@ -31,7 +31,7 @@ from tradingcore.analytics.pipeline import SymbolPipeline, Trainer
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.errors import DomainError
 from tradingcore.domain.instruments import infer_instrument
-from tradingcore.domain.signal import Direction, Signal
+from tradingcore.domain.signal import Signal
 from tradingcore.domain.tape import session_of
 from tradingcore.domain.timestamps import TIMESTAMP_IMPLAUSIBLE, implausible_time
 from tradingcore.domain.values import PRICE_SCALE, Symbol, price_to_units, to_decimal
@@ -256,7 +256,8 @@ class AnalyticsEngine:
 
     def _stored(self, signal: Signal) -> None:
         """Called by the writer thread once a signal is in the store."""
-        if self.on_signal is not None and signal.direction is not Direction.HOLD:
+        if self.on_signal is not None:
+            # HOLD too: auto-execution closes the position when the model loses its view.
             self.on_signal(signal)  # forward before logging: the API host should not wait
         self.metrics.signals.labels(direction=signal.direction.value).inc()
         self.logger.info(

@@ -13,7 +13,7 @@ from typing import Final, Literal
 from adapters.eventstore import DEFAULT_STORE_URL
 from adapters.jsonlog import DEFAULT_LOG_DIR
 from hosts.api.auth import KeyFileError, KeyRing, Role, create_key
-from hosts.api.host import BROKERS, ApiConfig, ApiHost
+from hosts.api.host import BROKERS, CLOCKS, ApiConfig, ApiHost
 from tradingcore.application.signal_desk import AutoExecution
 from tradingcore.domain.errors import DomainError
 from tradingcore.domain.fees import FeeSchedule
@@ -36,12 +36,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--broker", choices=BROKERS, default="paper")
     parser.add_argument(
+        "--clock",
+        choices=CLOCKS,
+        help="feed: trade on the tape's time (paper on a synthetic or recorded feed); wall: the "
+        "system clock (live); default: feed with --broker paper, wall with --broker profitdll",
+    )
+    parser.add_argument(
+        "--feed-hold",
+        type=float,
+        default=10.0,
+        help="feed clock, auto-execution: seconds a seen trade waits for an earlier tick's signal",
+    )
+    parser.add_argument(
+        "--signal-wait",
+        type=float,
+        default=4.0,
+        help="seconds a signal waits for its tick to reach the tape before it is not traded",
+    )
+    parser.add_argument(
         "--auto-execute", action="store_true", help="trade received BUY/SELL signals"
     )
-    parser.add_argument("--auto-quantity", type=int, default=1, help="contracts per signal")
+    parser.add_argument(
+        "--auto-quantity", type=int, default=1, help="target position N: BUY long N, SELL short N"
+    )
+    parser.add_argument(
+        "--auto-hold",
+        choices=("close", "keep"),
+        default="close",
+        help="what a HOLD signal does to the position: close it (flat) or keep it",
+    )
     parser.add_argument("--auto-min-confidence", type=float, default=0.6)
     parser.add_argument(
-        "--auto-scale", action="store_true", help="send round(quantity x confidence) contracts"
+        "--auto-scale", action="store_true", help="target round(quantity x confidence) contracts"
     )
     parser.add_argument("--risk-config", type=Path, help="JSON object of risk limits to override")
     parser.add_argument(
@@ -107,8 +133,12 @@ def config_from(args: argparse.Namespace) -> ApiConfig:
             quantity=args.auto_quantity,
             min_confidence=args.auto_min_confidence,
             scale_by_confidence=args.auto_scale,
+            hold_closes=args.auto_hold == "close",
         ),
         fees=fees,
+        clock=args.clock or ("feed" if args.broker == "paper" else "wall"),
+        feed_hold=args.feed_hold,
+        signal_wait=args.signal_wait,
         log_dir=args.log_dir,
         requests_per_second_per_client=args.rate_limit_client,
         requests_per_second_per_key=args.rate_limit_key,

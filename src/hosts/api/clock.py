@@ -1,5 +1,5 @@
-"""The wall clock, for live hosts only: the core takes time from whatever clock it is given."""
+"""The clocks a host may run on: the wall clock (live) or the feed clock (replay, paper)."""
 
-from adapters.clock import SystemClock
+from adapters.clock import FeedClock, SystemClock
 
-__all__ = ["SystemClock"]
+__all__ = ["FeedClock", "SystemClock"]

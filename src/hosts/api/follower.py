@@ -1,23 +1,26 @@
-"""Follow the store's notification log: trades feed risk and the paper broker, signals the desk.
+"""Follow the store's notification log: trades go to the feed cursor, signals to the desk.
 
-SQLite cannot push, so this polls. Trades stored before the host started only set last prices;
-the paper broker fills on trades stored after it started (the "next" trades).
+SQLite cannot push, so this polls. Trades stored before the host started only set last prices
+(and the feed clock); the paper broker fills on trades stored after it started. The cursor may
+hold live trades for a signal at an earlier tick; each poll applies those held `hold` seconds.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Final
 
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
+from tradingcore.application.feed_cursor import FeedCursor
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.signal_desk import SignalDesk
 from tradingcore.domain.signal import SignalGenerated
-from tradingcore.domain.tape import Trade, TradesRecorded
+from tradingcore.domain.tape import TradesRecorded
 
 TOPICS: Final = (get_topic(TradesRecorded), get_topic(SignalGenerated))
 WARM_UP_NOTIFICATIONS: Final = 5_000
@@ -31,16 +34,18 @@ class StoreFollower:
         self,
         orders: OrderManager,
         signals: SignalDesk,
-        fill_on_trade: Callable[[Trade], object] | None,
+        cursor: FeedCursor,
         logger: logging.Logger,
         *,
         interval: float = 0.05,
+        hold: float = 0.5,
         page: int = 200,
         on_error: Callable[[], None] = lambda: None,
     ) -> None:
         self.orders = orders
         self.signals = signals
-        self.fill_on_trade = fill_on_trade
+        self.cursor = cursor
+        self.hold = hold
         self.logger = logger
         self.interval = interval
         self.page = page
@@ -78,6 +83,8 @@ class StoreFollower:
         trade or a signal, so a poll never rescans the orders stored since the last trade.
         """
         applied = 0
+        if self.cursor.hold:
+            self.cursor.release(seen_before=time.monotonic() - self.hold)
         recorder = self.orders.app.recorder
         latest = recorder.max_notification_id() or 0
         while True:
@@ -97,10 +104,9 @@ class StoreFollower:
             event = self.orders.app.mapper.to_domain_event(notification)
             if isinstance(event, TradesRecorded):
                 live = notification.id > self.started_at
+                seen_at = time.monotonic()
                 for trade in event.trades():
-                    self.orders.on_trade(trade)
-                    if live and self.fill_on_trade is not None:
-                        self.fill_on_trade(trade)
+                    self.cursor.on_trade(trade, seen_at=seen_at, live=live)
             elif isinstance(event, SignalGenerated):
                 with self.orders.lock:
                     self.signals.on_signal_event(event)

@@ -7,6 +7,8 @@ import importlib
 import logging
 import os
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -16,13 +18,14 @@ from adapters.credentials import with_stored_credentials
 from adapters.eventstore import DEFAULT_STORE_URL, open_store
 from adapters.jsonlog import DEFAULT_LOG_DIR, AuditTrail, configure_logging
 from hosts.api.auth import KeyRing
-from hosts.api.clock import SystemClock
+from hosts.api.clock import FeedClock, SystemClock
 from hosts.api.committer import Committer
 from hosts.api.follower import StoreFollower
 from hosts.api.metrics import (
     FOLLOWER_ERRORS,
     KILL_SWITCH_ENGAGED,
     POSITION_PNL_REALIZED,
+    SIGNALS_SKIPPED,
     TRADING,
     MetricsObserver,
 )
@@ -30,9 +33,15 @@ from hosts.api.ratelimit import FixedWindowLimiter
 from hosts.api.store_health import StoreHealth
 from hosts.api.store_mark import SQLiteMark, store_mark
 from hosts.api.trading_metrics import TradingCollector
+from tradingcore.application.feed_cursor import (
+    SIGNAL_LATE,
+    TAPE_NOT_SEEN,
+    CursorResult,
+    FeedCursor,
+)
 from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult
 from tradingcore.application.order_manager import OrderManager
-from tradingcore.application.signal_desk import AutoExecution, SignalDesk
+from tradingcore.application.signal_desk import AutoExecution, SignalDesk, SignalReceived
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.fees import B3_DEFAULTS, B3FeeModel, FeeSchedule
 from tradingcore.ports.broker import Broker
@@ -41,6 +50,7 @@ from tradingcore.risk.calendar import SessionCalendar
 from tradingcore.risk.limits import RiskLimits
 
 BROKERS: Final = ("paper", "profitdll")
+CLOCKS: Final = ("feed", "wall")
 LOG_FLUSH_SECONDS: Final = 0.2
 """The longest a JSONL log or audit line waits in memory before it is written out."""
 
@@ -63,6 +73,27 @@ class ApiConfig:
     capture_health_url: str | None = None
     """The capture host's /health, shown on the dashboard (None: not shown as polled)."""
     analytics_health_url: str | None = None
+    clock: str = "feed"
+    """feed: time is the latest applied trade's (paper on a synthetic or recorded feed);
+    wall: the operating system's clock (live, ProfitDLL)."""
+    feed_hold: float = 10.0
+    """Feed clock with auto-execution: a seen trade is applied (fills, prices, time) when a
+    signal at a later tick of its symbol arrives (the analytics host posts in tick order), or
+    after this many wall seconds without one; a signal that comes later than that is recorded,
+    not traded (SIGNAL_LATE)."""
+    signal_wait: float = 4.0
+    """How long (wall seconds) a signal waits for its tick to reach this host's tape."""
+
+    def __post_init__(self) -> None:
+        if self.clock not in CLOCKS:
+            raise ValueError(f"unknown clock {self.clock!r}: use one of {', '.join(CLOCKS)}")
+        if self.clock == "feed" and self.broker != "paper":
+            raise ValueError(
+                f"clock 'feed' needs the paper broker (broker {self.broker!r} is live: "
+                "use --clock wall)"
+            )
+        if self.feed_hold < 0 or self.signal_wait < 0:
+            raise ValueError("feed hold and signal wait must not be negative")
 
 
 class ApiHost:
@@ -80,7 +111,8 @@ class ApiHost:
         self.config = config
         self.keys = keys
         self.owns_store = app is None
-        self.app = app or open_store(config.store_url, clock or SystemClock())
+        self.feed_clock = FeedClock() if config.clock == "feed" and clock is None else None
+        self.app = app or open_store(config.store_url, clock or self.feed_clock or SystemClock())
         self.app.fee_model = B3FeeModel(config.fees)
         self.broker = broker or build_broker(config.broker)
         self.store_mark = store_mark(self.app)
@@ -109,12 +141,21 @@ class ApiHost:
         self.committer = Committer(self.orders.writes)
         self.signals = SignalDesk(self.orders, config.auto_execution)
         paper = self.broker if isinstance(self.broker, PaperBroker) else None
+        feed = config.clock == "feed"
+        self.cursor = FeedCursor(
+            self.orders,
+            self.signals,
+            fill=paper.on_trade if paper is not None else None,
+            clock=self.feed_clock,
+            hold=feed and config.auto_execution.enabled,
+        )
         self.follower = StoreFollower(
             self.orders,
             self.signals,
-            paper.on_trade if paper is not None else None,
+            self.cursor,
             self.logger,
             interval=config.poll_interval,
+            hold=config.feed_hold,
             on_error=FOLLOWER_ERRORS.inc,
         )
         self.client_limiter = FixedWindowLimiter(config.requests_per_second_per_client)
@@ -154,9 +195,35 @@ class ApiHost:
                     "orders_recovered": seen,
                     "open_orders": len(self.orders.book.open_orders),
                     "broker": self.config.broker,
+                    "clock": self.config.clock,
                 }
             },
         )
+
+    def take_signal(self, received: SignalReceived, actor: str, account: str) -> CursorResult:
+        """Record a signal; with auto-execution, trade it on the tape as it stood at its tick
+        (waiting up to `signal_wait` for that tick to reach this host)."""
+        timeout = self.config.signal_wait
+
+        def wait(condition: threading.Condition, ready: Callable[[], bool]) -> bool:
+            return condition.wait_for(ready, timeout)
+
+        taken = self.cursor.take_signal(received, actor, account, wait=wait)
+        skipped = taken.skipped or taken.result.skipped
+        if skipped:
+            SIGNALS_SKIPPED.labels(reason=skipped).inc()
+            if skipped in (TAPE_NOT_SEEN, SIGNAL_LATE):
+                self.logger.warning(
+                    "Signal not traded",
+                    extra={
+                        "context": {
+                            "signal_id": str(taken.result.signal.id),
+                            "reason": skipped,
+                            "tick_trade_id": received.tick_trade_id,
+                        }
+                    },
+                )
+        return taken
 
     async def execute(self, command: ExecuteOrder) -> ExecutionResult:
         """Execute an order from the event loop without blocking it.
@@ -212,6 +279,14 @@ class ApiHost:
         if TRADING.source is self.trading_metrics:
             TRADING.source = None
         self.follower.stop()
+        if self.started and self.cursor.hold:
+            # No signal can be taken any more: apply the held trades (their fills) now, as a
+            # backtest of the same ticks would, rather than leave them to a restart's warm-up.
+            try:
+                self.follower.poll()
+                self.cursor.release()
+            except Exception:
+                self.logger.exception("Could not apply the held trades on stop")
         self.committer.stop()
         self.store_health.stop()
         if self.started:

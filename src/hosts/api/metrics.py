@@ -44,6 +44,11 @@ TRADING: Final = CurrentTrading()
 """Account P&L, drawdown and win/loss of the started host (`hosts.api.trading_metrics`)."""
 REGISTRY.register(TRADING)
 register_process_metrics(REGISTRY)
+SIGNALS_SKIPPED: Final = Counter(
+    "api_signals_skipped",
+    "Signals auto-execution recorded without sending an order, by reason",
+    ["reason"],
+)
 
 
 class RequestMetrics(PrometheusMiddleware):

@@ -165,6 +165,11 @@ class SignalRecordedOut(BaseModel):
     signal: SignalOut
     created: bool
     order: OrderOut | None = Field(description="the order auto-execution sent, if any")
+    skipped: str | None = Field(
+        default=None,
+        description="why auto-execution sent no order: ORDER_IN_FLIGHT, AT_TARGET, NO_TARGET, "
+        "SIGNAL_LATE (the tape had passed its tick) or TAPE_NOT_SEEN (its tick never arrived)",
+    )
 
 
 class SignalsOut(BaseModel):

@@ -72,6 +72,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_RETRY_INTERVAL,
         help="seconds between WebSocket reconnection attempts",
     )
+    out.add_argument(
+        "--no-books",
+        action="store_true",
+        help="publish trades only: the store keeps no book tops, so a backtest of the stored "
+        "trades then gives the analytics host's signals bit for bit",
+    )
     out.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     out.add_argument("--batch-age-ms", type=float, default=DEFAULT_MAX_AGE * 1000)
     out.add_argument(
@@ -121,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         symbols=source.symbols,
         supervision=None if source.finite else Supervision(after=args.reconnect_after),
         logger=logger,
+        publish_books=not args.no_books,
     )
     status = None
     if args.metrics_port >= 0:

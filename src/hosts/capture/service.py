@@ -46,8 +46,10 @@ class CaptureService:
         symbols: Sequence[Symbol] = (),
         supervision: Supervision | None = None,
         logger: logging.Logger | None = None,
+        publish_books: bool = True,
     ) -> None:
         self.feed = feed
+        self.publish_books = publish_books
         self.recorder = recorder
         self.publisher = publisher
         self.metrics = metrics
@@ -83,7 +85,8 @@ class CaptureService:
 
     def on_book(self, book: BookTop) -> None:
         self.metrics.book_updates.inc()
-        self.publisher.publish(book_json(book))
+        if self.publish_books:
+            self.publisher.publish(book_json(book))
 
     def on_state(self, state: ConnectionState) -> None:
         health = self.monitor.update(state)

@@ -53,7 +53,7 @@ class SignalController(Controller):
         if implausible is not None:
             raise ApiError(422, f"{TIMESTAMP_IMPLAUSIBLE}: {implausible}", "tick_timestamp_ms")
         with domain_errors(InvalidSignal="signal_id"):
-            result = host_of(request).signals.receive(
+            taken = host_of(request).take_signal(
                 SignalReceived(
                     symbol=Symbol(data.symbol),
                     direction=Direction(data.direction),
@@ -68,10 +68,12 @@ class SignalController(Controller):
                 actor=principal.name,
                 account=principal.account,
             )
+        result = taken.result
         body = SignalRecordedOut(
             signal=signal_out(result.signal),
             created=result.created,
             order=order_out(result.execution.order) if result.execution else None,
+            skipped=taken.skipped or result.skipped or None,
         )
         return Response(body, status_code=HTTP_201_CREATED if result.created else HTTP_200_OK)
 
