@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from adapters.eventstore import StoreUrlError
 from adapters.models import ModelFileError, load_models, save_models
@@ -18,10 +20,20 @@ from hosts.analytics.backtest import (
     store_trades,
     ticks_by_symbol,
 )
+from hosts.analytics.backtest_trading import (
+    TradingConfig,
+    TradingRecord,
+    feed_order,
+    run_pipeline,
+    trading_record,
+)
 from hosts.analytics.options import add_config_arguments, config_from
 from hosts.strategy.cli import add_strategy_arguments, run_strategy_backtest, wants_strategy
+from tradingcore.application.signal_desk import AutoExecution
 from tradingcore.domain.errors import DomainError
 from tradingcore.domain.fees import B3FeeModel, FeeSchedule
+from tradingcore.risk.calendar import SessionCalendar
+from tradingcore.risk.limits import RiskLimits
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +45,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     add_config_arguments(parser)
     add_strategy_arguments(parser)
+    trading = parser.add_argument_group(
+        "trading (--trade): the API host's auto-execution, risk and paper broker, in process"
+    )
+    trading.add_argument(
+        "--trade",
+        action="store_true",
+        help="trade the signals as `tradingcore api --auto-execute` would, on feed time",
+    )
+    trading.add_argument("--auto-quantity", type=int, default=1, help="target position N")
+    trading.add_argument("--auto-min-confidence", type=float, default=0.6)
+    trading.add_argument("--auto-scale", action="store_true")
+    trading.add_argument("--auto-hold", choices=("close", "keep"), default="close")
+    trading.add_argument("--risk-config", type=Path, help="JSON object of risk limits")
+    trading.add_argument("--trading-hours", default="09:00-18:25")
+    trading.add_argument("--holiday", action="append", default=[])
+    trading.add_argument(
+        "--events-out", type=Path, help="write every signal, order, fill, position as JSONL"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,11 +92,87 @@ def run(args: argparse.Namespace) -> int:
         write_signals(report, args.signals_out)
     if args.save_model:
         save_models(args.save_model, {item.symbol: item.model for item in report.symbols})
+    record: TradingRecord | None = None
+    if args.trade:
+        try:
+            trading = trading_config(args)
+            events = (
+                recording_trades(args.recording) if args.recording else store_trades(args.store)
+            )
+            signals = {item.symbol: item.replay.signals for item in report.symbols}
+            app = run_pipeline(feed_order(events), signals, trading, fees=fees)
+            record = trading_record(app)
+            app.close()
+        except (ValueError, DomainError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        if args.events_out:
+            args.events_out.parent.mkdir(parents=True, exist_ok=True)
+            with args.events_out.open("w", encoding="utf-8") as file:
+                for row in record.events():
+                    file.write(json.dumps(row) + "\n")
     if args.json:
-        print(json.dumps(report_json(report), indent=2))
+        body = report_json(report)
+        if record is not None:
+            body["trading"] = trading_json(record)
+        print(json.dumps(body, indent=2))
     else:
-        print("\n".join(report_lines(report)))
+        print("\n".join(report_lines(report) + (trading_lines(record) if record else [])))
     return 0
+
+
+def trading_config(args: argparse.Namespace) -> TradingConfig:
+    limits = RiskLimits()
+    if args.risk_config is not None:
+        try:
+            plain = json.loads(args.risk_config.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ValueError(f"risk config {args.risk_config}: unreadable ({error})") from None
+        if not isinstance(plain, dict):
+            raise ValueError(f"risk config {args.risk_config}: expected a JSON object")
+        limits = RiskLimits.from_plain(plain)
+    return TradingConfig(
+        account=args.account,
+        auto=AutoExecution(
+            enabled=True,
+            quantity=args.auto_quantity,
+            min_confidence=args.auto_min_confidence,
+            scale_by_confidence=args.auto_scale,
+            hold_closes=args.auto_hold == "close",
+        ),
+        limits=limits,
+        calendar=SessionCalendar.parse(args.trading_hours, args.holiday),
+    )
+
+
+def trading_json(record: TradingRecord) -> dict[str, Any]:
+    filled = {row["order_id"] for row in record.fills}
+    return {
+        "signals": len(record.signals),
+        "orders": len(record.orders),
+        "denied": sum(1 for row in record.orders if row["denied"]),
+        "orders_filled": len(filled),
+        "fills": len(record.fills),
+        "positions": record.positions,
+        "realized_pnl": str(record.realized_pnl),
+        "sha256": record.sha256(),
+    }
+
+
+def trading_lines(record: TradingRecord) -> list[str]:
+    plain = trading_json(record)
+    lines = [
+        f"trading: {plain['signals']} signals, {plain['orders']} orders "
+        f"({plain['denied']} denied by risk, {plain['orders_filled']} filled), "
+        f"{plain['fills']} fills, realized P&L R$ {record.realized_pnl:,.2f}"
+    ]
+    for row in record.positions:
+        lines.append(
+            f"{row['symbol']}: net {row['net_quantity']}, "
+            f"realized R$ {Decimal(row['realized_pnl']):,.2f}"
+        )
+    lines.append(f"trading sha256 {plain['sha256']}")
+    return lines
 
 
 def write_signals(report: BacktestReport, path: Path) -> None:
