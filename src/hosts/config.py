@@ -179,6 +179,19 @@ class ApiSection(Section):
         default=Path("data/api-keys.json"), description="API key digests (JSON)"
     )
     broker: Literal["paper", "profitdll"] = Field(default="paper", description="where orders go")
+    clock: Literal["feed", "wall"] | None = Field(
+        default=None,
+        description="feed: trade on the tape's time (paper on a synthetic or recorded feed); "
+        "wall: the system clock (live); unset: feed with the paper broker, wall with profitdll",
+    )
+    feed_hold: float = Field(
+        default=10.0,
+        ge=0,
+        description="feed clock: seconds a seen trade waits for a signal at an earlier tick",
+    )
+    signal_wait: float = Field(
+        default=4.0, ge=0, description="seconds a signal waits for its tick to reach the tape"
+    )
     rate_limit_client: int = Field(default=200, ge=1, description="requests/s per client address")
     rate_limit_key: int = Field(default=100, ge=1, description="requests/s per API key")
     http: Literal["auto", "h11", "httptools"] = Field(

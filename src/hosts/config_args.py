@@ -99,6 +99,9 @@ def api_defaults(config: TradingConfig) -> dict[str, Any]:
         "port": api.port,
         "keys_file": api.keys_file,
         "broker": api.broker,
+        "clock": api.clock,
+        "feed_hold": api.feed_hold,
+        "signal_wait": api.signal_wait,
         "auto_execute": execution.enabled,
         "auto_quantity": execution.quantity,
         "auto_min_confidence": execution.min_confidence,
@@ -119,7 +122,19 @@ def api_defaults(config: TradingConfig) -> dict[str, Any]:
 
 
 def backtest_defaults(config: TradingConfig) -> dict[str, Any]:
-    return {**strategy_defaults(config), "fees": dict(config.fees)}
+    risk, execution = config.risk, config.execution
+    return {
+        **strategy_defaults(config),
+        "fees": dict(config.fees),
+        # --trade runs the API host's auto-execution and risk: the same keys.
+        "auto_quantity": execution.quantity,
+        "auto_min_confidence": execution.min_confidence,
+        "auto_scale": execution.scale_by_confidence,
+        "auto_hold_closes": execution.hold_closes,
+        "risk_limits": risk.limits(),
+        "trading_hours": risk.trading_hours,
+        "holiday": [day.isoformat() for day in risk.holidays],
+    }
 
 
 HOST_DEFAULTS: Final[dict[str, Callable[[TradingConfig], dict[str, Any]]]] = {

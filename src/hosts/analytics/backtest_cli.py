@@ -56,7 +56,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     trading.add_argument("--auto-quantity", type=int, default=1, help="target position N")
     trading.add_argument("--auto-min-confidence", type=float, default=0.6)
     trading.add_argument("--auto-scale", action="store_true")
-    trading.add_argument("--auto-hold", choices=("close", "keep"), default="close")
+    trading.add_argument(
+        "--auto-hold",
+        dest="auto_hold_closes",
+        type=hold_closes,
+        default=True,
+        metavar="{close,keep}",
+        help="a HOLD signal closes the position (flat) or keeps it",
+    )
     trading.add_argument("--risk-config", type=Path, help="JSON object of risk limits")
     trading.add_argument("--trading-hours", default="09:00-18:25")
     trading.add_argument("--holiday", action="append", default=[])
@@ -121,8 +128,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def hold_closes(value: str) -> bool:
+    if value not in ("close", "keep"):
+        raise argparse.ArgumentTypeError(f"invalid choice {value!r}: use close or keep")
+    return value == "close"
+
+
 def trading_config(args: argparse.Namespace) -> TradingConfig:
-    limits = RiskLimits()
+    limits = RiskLimits.from_plain(getattr(args, "risk_limits", None) or {})  # [risk] of --config
     if args.risk_config is not None:
         try:
             plain = json.loads(args.risk_config.read_text(encoding="utf-8"))
@@ -130,7 +143,7 @@ def trading_config(args: argparse.Namespace) -> TradingConfig:
             raise ValueError(f"risk config {args.risk_config}: unreadable ({error})") from None
         if not isinstance(plain, dict):
             raise ValueError(f"risk config {args.risk_config}: expected a JSON object")
-        limits = RiskLimits.from_plain(plain)
+        limits = limits.updated(plain)
     return TradingConfig(
         account=args.account,
         auto=AutoExecution(
@@ -138,7 +151,7 @@ def trading_config(args: argparse.Namespace) -> TradingConfig:
             quantity=args.auto_quantity,
             min_confidence=args.auto_min_confidence,
             scale_by_confidence=args.auto_scale,
-            hold_closes=args.auto_hold == "close",
+            hold_closes=args.auto_hold_closes,
         ),
         limits=limits,
         calendar=SessionCalendar.parse(args.trading_hours, args.holiday),

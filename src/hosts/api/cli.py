@@ -61,8 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--auto-hold",
-        choices=("close", "keep"),
-        default="close",
+        dest="auto_hold_closes",
+        type=hold_closes,
+        default=True,
+        metavar="{close,keep}",
         help="what a HOLD signal does to the position: close it (flat) or keep it",
     )
     parser.add_argument("--auto-min-confidence", type=float, default=0.6)
@@ -111,6 +113,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--export-openapi", type=Path, metavar="PATH", help="write and exit")
 
 
+def hold_closes(value: str) -> bool:
+    """`--auto-hold close|keep` as the HOLD policy's flag."""
+    if value not in ("close", "keep"):
+        raise argparse.ArgumentTypeError(f"invalid choice {value!r}: use close or keep")
+    return value == "close"
+
+
 def config_from(args: argparse.Namespace) -> ApiConfig:
     """Build the host configuration from the command line; raise on bad values."""
     limits = RiskLimits.from_plain(getattr(args, "risk_limits", None) or {})  # [risk] of --config
@@ -133,7 +142,7 @@ def config_from(args: argparse.Namespace) -> ApiConfig:
             quantity=args.auto_quantity,
             min_confidence=args.auto_min_confidence,
             scale_by_confidence=args.auto_scale,
-            hold_closes=args.auto_hold == "close",
+            hold_closes=args.auto_hold_closes,
         ),
         fees=fees,
         clock=args.clock or ("feed" if args.broker == "paper" else "wall"),
