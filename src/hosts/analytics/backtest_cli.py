@@ -182,7 +182,8 @@ def trading_lines(record: TradingRecord) -> list[str]:
     for row in record.positions:
         lines.append(
             f"{row['symbol']}: net {row['net_quantity']}, "
-            f"realized R$ {Decimal(row['realized_pnl']):,.2f}"
+            f"realized R$ {Decimal(row['net_realized']):,.2f} net of R$ "
+            f"{Decimal(row['fees']):,.2f} fees"
         )
     lines.append(f"trading sha256 {plain['sha256']}")
     return lines

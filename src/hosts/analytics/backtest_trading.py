@@ -75,7 +75,8 @@ class TradingRecord:
 
     @property
     def realized_pnl(self) -> Decimal:
-        return sum((Decimal(row["realized_pnl"]) for row in self.positions), Decimal(0))
+        """Net realized P&L (gross minus fees) of every position."""
+        return sum((Decimal(row["net_realized"]) for row in self.positions), Decimal(0))
 
 
 def feed_order(events: Iterable[TradesRecorded]) -> Iterator[Trade]:
@@ -183,6 +184,7 @@ def trading_record(app: TradingApplication) -> TradingRecord:
                         "side": event.side.value,
                         "price": str(event.price),
                         "quantity": event.quantity,
+                        "fees": str(event.fees.amount),
                         "filled_at": event.timestamp.isoformat(),
                     }
                 )
@@ -196,7 +198,9 @@ def trading_record(app: TradingApplication) -> TradingRecord:
                 "account": account,
                 "symbol": ticker,
                 "net_quantity": current.net_quantity,
-                "realized_pnl": str(current.realized_pnl),
+                "gross_realized": str(current.gross_realized_pnl.amount),
+                "fees": str(current.fees.amount),
+                "net_realized": str(current.net_realized_pnl.amount),
             }
         )
     signals.sort(key=lambda row: (row["symbol"], row["tick_trade_id"], row["signal_id"]))
