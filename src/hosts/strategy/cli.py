@@ -25,7 +25,7 @@ from hosts.strategy.sources import (
     store_events,
     synthetic_tapes,
 )
-from tradingcore.application.backtest import Backtest, BacktestConfig
+from tradingcore.application.backtest import Backtest, BacktestConfig, copy_store
 from tradingcore.application.backtest_report import build_report
 from tradingcore.domain.errors import DomainError
 from tradingcore.domain.fees import B3FeeModel, FeeSchedule, NoFees
@@ -140,7 +140,7 @@ def _run(args: argparse.Namespace) -> int:
     store_url = f"sqlite:///{(output / 'events.sqlite').resolve()}?synchronous=normal"
     first = min(int(tape.timestamps_ms[0]) for tape in tapes.values())
     clock = ManualClock(datetime.fromtimestamp(first / 1000, UTC))
-    app = open_store(store_url, clock)
+    app = open_store("memory://", clock)  # written to the file once, at the end
     total = sum(len(tape) for tape in tapes.values())
     started = time.perf_counter()
     with progress_bar(total, quiet=args.quiet) as progress:
@@ -148,8 +148,13 @@ def _run(args: argparse.Namespace) -> int:
             app, clock, strategies, config=config, fee_model=fee_model, progress=progress
         )
         result = backtest.run(tapes, signals)
+    store = open_store(store_url, clock)
+    try:
+        copy_store(app, store)
+    finally:
+        store.close()
+        app.close()
     seconds = time.perf_counter() - started
-    app.close()
     run = {
         "strategies": [strategy.strategy_id for strategy in strategies],
         "symbols": sorted(symbol.ticker for symbol in tapes),

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from eventsourcing.persistence import StoredEvent
 
 from tradingcore.application.backtest_tape import (
     Int64s,
@@ -386,3 +387,25 @@ def _day_ends(tapes: Mapping[Symbol, SymbolTrades]) -> dict[date, int]:
             day = session_of(stamp)
             ends[day] = max(ends.get(day, 0), stamp)
     return ends
+
+
+def copy_store(source: TradingApplication, target: TradingApplication) -> int:
+    """Append every event of `source` to `target` in one transaction; return how many.
+
+    A backtest runs on an in-memory store (no commit per order or fill) and is written to
+    its file once at the end: the same events, in the same order, a third less CPU.
+    """
+    events: list[StoredEvent] = []
+    start = 1
+    while True:
+        page = source.recorder.select_notifications(start=start, limit=10_000)
+        if not page:
+            break
+        events.extend(
+            StoredEvent(item.originator_id, item.originator_version, item.topic, item.state)
+            for item in page
+        )
+        start = page[-1].id + 1
+    if events:
+        target.recorder.insert_events(events)
+    return len(events)
