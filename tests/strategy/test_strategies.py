@@ -64,32 +64,44 @@ def test_strategies_satisfy_the_protocol() -> None:
 
 def test_position_policy_goes_long_short_and_flat_on_signals() -> None:
     policy = PositionPolicy(quantity=2)
-    assert policy.on_signal(signal(Direction.BUY), View()) == (SendOrder(WIN, Side.BUY, 2),)
-    assert policy.on_signal(signal(Direction.SELL), View(position=2)) == (
-        SendOrder(WIN, Side.SELL, 4),
-    )
-    assert policy.on_signal(signal(Direction.HOLD), View(position=-2)) == (
-        SendOrder(WIN, Side.BUY, 2),
-    )
+    buy, sell, hold = (signal(item) for item in (Direction.BUY, Direction.SELL, Direction.HOLD))
+    assert policy.on_signal(buy, View()) == (SendOrder(WIN, Side.BUY, 2),)
+    assert policy.on_signal(sell, View(position=2)) == (SendOrder(WIN, Side.SELL, 4),)
+    assert policy.on_signal(hold, View(position=-2)) == (SendOrder(WIN, Side.BUY, 2),)
+    assert policy.on_signal(buy, View(position=2)) == ()
 
 
-def test_position_policy_never_stacks_while_an_order_is_in_flight_then_catches_up() -> None:
+def test_position_policy_never_stacks_while_an_order_is_in_flight() -> None:
     policy = PositionPolicy(quantity=1)
     in_flight = WorkingOrder("t1", WIN, Side.BUY, 1, None)
-    policy.on_signal(signal(Direction.BUY), View())
     assert policy.on_signal(signal(Direction.SELL), View(working=[in_flight])) == ()
     fill = OrderExecuted("t1", ORDER_ID, WIN, Side.BUY, 1, Decimal(127_000), 20)
-    assert policy.on_fill(fill, View(position=1)) == (SendOrder(WIN, Side.SELL, 2),)
+    assert policy.on_fill(fill, View(position=1)) == ()  # no catch-up: the next signal decides
 
 
-def test_a_denied_order_is_not_retried_until_the_target_changes() -> None:
-    policy = PositionPolicy(quantity=1)
-    policy.on_signal(signal(Direction.BUY), View())
+def test_position_policy_ignores_weak_signals_and_keeps_on_hold_if_asked() -> None:
+    policy = PositionPolicy(quantity=1, min_confidence=0.7, hold_closes=False)
+    assert policy.on_signal(signal(Direction.BUY, 0.5), View()) == ()
+    assert policy.on_signal(signal(Direction.HOLD), View(position=1)) == ()
+
+
+def test_a_denied_target_order_is_not_retried_until_the_target_changes() -> None:
+    strategy = MovingAverageCross(1, 2)
+    strategy.want(WIN, 1, View())
     denied = OrderUpdated("t1", ORDER_ID, WIN, Side.BUY, OrderStatus.DENIED, 0, 1)
-    assert policy.on_order(denied, View()) == ()
+    assert strategy.on_order(denied, View()) == ()
     fill = OrderExecuted("t0", ORDER_ID, WIN, Side.SELL, 1, Decimal(127_000), 20)
-    assert policy.on_fill(fill, View()) == ()
-    assert policy.on_signal(signal(Direction.SELL), View()) == (SendOrder(WIN, Side.SELL, 1),)
+    assert strategy.on_fill(fill, View()) == ()
+    assert strategy.want(WIN, -1, View()) == (SendOrder(WIN, Side.SELL, 1),)
+
+
+def test_a_target_strategy_catches_up_once_its_order_in_flight_completes() -> None:
+    strategy = MovingAverageCross(1, 2)
+    strategy.want(WIN, 1, View())
+    in_flight = WorkingOrder("t1", WIN, Side.BUY, 1, None)
+    assert strategy.want(WIN, -1, View(working=[in_flight])) == ()
+    fill = OrderExecuted("t1", ORDER_ID, WIN, Side.BUY, 1, Decimal(127_000), 20)
+    assert strategy.on_fill(fill, View(position=1)) == (SendOrder(WIN, Side.SELL, 2),)
 
 
 def test_signal_follower_sends_each_confident_signal_as_the_spec_model_did() -> None:

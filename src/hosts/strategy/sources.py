@@ -100,6 +100,8 @@ def split(
                     event.tick_trade_id,
                     event.tick_timestamp_ms,
                     event.originator_id,
+                    event.model_version,
+                    dict(event.features),
                 )
             )
     tapes = of_recorded(batches, symbols=symbols, start_ms=start_ms, end_ms=end_ms)

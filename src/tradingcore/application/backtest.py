@@ -288,11 +288,28 @@ class _Replay:
                 runner.trade(trade)
             if signals:
                 for signal in signals.pop((trade.symbol, trade.trade_id), ()):
+                    self._record(signal)
                     for runner in backtest.runners:
                         runner.signal(signal)
             self._store_through(position)
             if backtest.progress is not None and position & 0xFFFF == 0:
                 backtest.progress(position, total)
+
+    def _record(self, signal: SignalSeen) -> None:
+        """Store the signal in the backtest's store (its id is the original's), so the
+        orders it causes trace back to it."""
+        if not signal.model_version:
+            return
+        self.backtest.app.record_signal(
+            symbol=signal.symbol,
+            direction=signal.direction,
+            confidence=signal.confidence,
+            features=signal.features,
+            model_version=signal.model_version,
+            tick_trade_id=signal.tick_trade_id,
+            tick_timestamp_ms=signal.tick_timestamp_ms,
+            price=signal.price,
+        )
 
     def run_columnar(self) -> None:
         backtest = self.backtest

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, TypeAlias, runtime_checkable
@@ -65,6 +65,9 @@ class SignalSeen:
     tick_trade_id: int
     tick_timestamp_ms: int
     signal_id: uuid.UUID | None = None
+    model_version: str = ""
+    features: Mapping[str, float] = field(default_factory=dict)
+    """The model and features behind it (a replay stores the signal again with them)."""
 
 
 @dataclass(frozen=True, slots=True)

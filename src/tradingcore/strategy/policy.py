@@ -88,25 +88,43 @@ class TargetStrategy(BaseStrategy):
         return toward(target, symbol, view)
 
 
-class PositionPolicy(TargetStrategy):
-    """Auto-execution as a position policy: BUY → long N, SELL → short N, HOLD → flat."""
+class PositionPolicy(BaseStrategy):
+    """Auto-execution as a position policy: BUY → long N, SELL → short N, HOLD → flat.
 
-    def __init__(self, quantity: int = 1, min_confidence: float = 0.0) -> None:
-        super().__init__()
+    The live API host's rule, signal by signal: a BUY/SELL below `min_confidence` leaves the
+    position as it is; while an order is in flight nothing is sent (no stacking, no catch-up
+    later); at the target nothing is sent; else one market order for the difference.
+    """
+
+    def __init__(
+        self,
+        quantity: int = 1,
+        min_confidence: float = 0.6,
+        scale_by_confidence: bool = False,
+        hold_closes: bool = True,
+    ) -> None:
         self.strategy_id = "position-policy"
         self.quantity = quantity
         self.min_confidence = min_confidence
+        self.scale_by_confidence = scale_by_confidence
+        self.hold_closes = hold_closes
 
-    def target_after(self, trade: Trade) -> int | None:
-        return None
+    def target_for(self, signal: SignalSeen) -> int | None:
+        """Return the position a signal asks for; None: leave it as it is."""
+        if signal.direction is Direction.HOLD:
+            return 0 if self.hold_closes else None
+        if signal.confidence < self.min_confidence:
+            return None
+        size = self.quantity
+        if self.scale_by_confidence:
+            size = max(1, round(self.quantity * signal.confidence))
+        return size if signal.direction is Direction.BUY else -size
 
     def on_signal(self, signal: SignalSeen, view: StrategyView) -> Commands:
-        if signal.direction is not Direction.HOLD and signal.confidence < self.min_confidence:
+        target = self.target_for(signal)
+        if target is None:
             return NOTHING
-        target = {Direction.BUY: self.quantity, Direction.SELL: -self.quantity}.get(
-            signal.direction, 0
-        )
-        return self.want(signal.symbol, target, view)
+        return toward(target, signal.symbol, view, signal_id=signal.signal_id)
 
 
 class SignalFollower(BaseStrategy):
