@@ -37,6 +37,20 @@ def test_probes_use_the_configured_ports() -> None:
     assert capture.probes[0].url == "http://127.0.0.1:9101/health"
     assert api.probes[0].url == "http://127.0.0.1:8123/health"
     assert analytics.extra_arguments == ("--api-url", "http://127.0.0.1:8123")
+    assert api.extra_arguments == (
+        "--capture-health-url",
+        "http://127.0.0.1:9101/health",
+        "--analytics-health-url",
+        "http://127.0.0.1:9102/metrics",
+    )
+
+
+def test_hosts_without_metrics_are_probed_on_what_they_serve() -> None:
+    config = parse_config({"analytics": {"metrics_port": -1}, "capture": {"metrics_port": -1}})
+    analytics, capture, api = system_plan(config)
+    assert [probe.url for probe in analytics.probes] == [None]
+    assert capture.probes == ()
+    assert api.extra_arguments == ()
 
 
 def test_a_capture_without_health_port_has_no_probe_and_a_live_feed_is_not_finite() -> None:
@@ -51,6 +65,7 @@ def test_a_capture_without_health_port_has_no_probe_and_a_live_feed_is_not_finit
     [
         ({"api": {"port": 0}}, "api.port = 0"),
         ({"capture": {"metrics_port": 0}}, "capture.metrics_port = 0"),
+        ({"analytics": {"metrics_port": 0}}, "analytics.metrics_port = 0"),
         ({"api": {"port": 9001}}, "api.port and analytics.port are both port 9001"),
     ],
 )

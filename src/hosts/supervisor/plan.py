@@ -115,11 +115,17 @@ def system_plan(config: TradingConfig, *, forward_signals: bool | None = None) -
     analytics, capture = config.analytics, config.capture
     ends = endpoints(config)
     forward = analytics.forward_signals if forward_signals is None else forward_signals
-    capture_probes = (
-        (Probe(url=f"http://{metrics_host}:{capture.metrics_port}/health"),)
-        if capture.metrics_port > 0
-        else ()
-    )
+    capture_health = f"http://{metrics_host}:{capture.metrics_port}/health"
+    capture_probes = (Probe(url=capture_health),) if capture.metrics_port > 0 else ()
+    analytics_metrics = f"http://{metrics_host}:{analytics.metrics_port}/metrics"
+    analytics_probes = [Probe(tcp=(reachable(analytics.host).strip("[]"), analytics.port))]
+    if analytics.metrics_port > 0:
+        analytics_probes.append(Probe(url=analytics_metrics))
+    peers: list[str] = []  # the dashboard's health panel polls the other hosts
+    if config.api.capture_health_url is None and capture.metrics_port > 0:
+        peers += ["--capture-health-url", capture_health]
+    if config.api.analytics_health_url is None and analytics.metrics_port > 0:
+        peers += ["--analytics-health-url", analytics_metrics]
     return [
         HostPlan(
             name=ANALYTICS,
@@ -127,13 +133,10 @@ def system_plan(config: TradingConfig, *, forward_signals: bool | None = None) -
             description="tradingcore Analytics: features, online model and signals",
             requires=(),
             after=(),
-            probes=(
-                Probe(tcp=(reachable(analytics.host).strip("[]"), analytics.port)),
-                Probe(url=f"http://{metrics_host}:{analytics.metrics_port}/metrics"),
-            ),
+            probes=tuple(analytics_probes),
             listens=(
                 f"WebSocket {ends.analytics_ws}",
-                f"metrics http://{metrics_host}:{analytics.metrics_port}/metrics",
+                *((f"metrics {analytics_metrics}",) if analytics.metrics_port > 0 else ()),
             ),
             extra_arguments=("--api-url", ends.api_url) if forward else (),
         ),
@@ -144,11 +147,7 @@ def system_plan(config: TradingConfig, *, forward_signals: bool | None = None) -
             requires=(ANALYTICS,),
             after=(ANALYTICS,),
             probes=capture_probes,
-            listens=(
-                (f"health http://{metrics_host}:{capture.metrics_port}/health",)
-                if capture.metrics_port > 0
-                else ()
-            ),
+            listens=(f"health {capture_health}",) if capture.metrics_port > 0 else (),
             finite=capture.source != "profitdll",
         ),
         HostPlan(
@@ -159,6 +158,7 @@ def system_plan(config: TradingConfig, *, forward_signals: bool | None = None) -
             after=(ANALYTICS, CAPTURE),
             probes=(Probe(url=f"{ends.api_url}/health"),),
             listens=(f"REST {ends.api_url}", f"dashboard {ends.api_url}/dashboard"),
+            extra_arguments=tuple(peers),
         ),
     ]
 
@@ -169,18 +169,22 @@ def stop_order(plan: Sequence[HostPlan]) -> list[HostPlan]:
 
 
 def _check_ports(config: TradingConfig) -> None:
-    fixed = {
-        "analytics.port": config.analytics.port,
-        "analytics.metrics_port": config.analytics.metrics_port,
-        "api.port": config.api.port,
-    }
+    fixed = {"analytics.port": config.analytics.port, "api.port": config.api.port}
     for key, port in fixed.items():
         if port == 0:
             raise PlanError(f"{key} = 0: a supervised host needs a fixed port to be probed")
-    if config.capture.metrics_port == 0:
-        raise PlanError("capture.metrics_port = 0: use a fixed port, or -1 for no health probe")
+    for key, port in (
+        ("capture.metrics_port", config.capture.metrics_port),
+        ("analytics.metrics_port", config.analytics.metrics_port),
+    ):
+        if port == 0:
+            raise PlanError(f"{key} = 0: use a fixed port, or -1 for no metrics and probe")
     seen: dict[int, str] = {}
-    ports = {**fixed, "capture.metrics_port": config.capture.metrics_port}
+    ports = {
+        **fixed,
+        "analytics.metrics_port": config.analytics.metrics_port,
+        "capture.metrics_port": config.capture.metrics_port,
+    }
     ports["supervisor.metrics_port"] = config.supervisor.metrics_port
     for key, port in ports.items():
         if port <= 0:
