@@ -79,6 +79,11 @@ class CaptureSection(Section):
         default=False, description="ProfitDLL: initialise market data and routing"
     )
     buffer: int = Field(default=10_000, ge=1, description="WebSocket FIFO capacity (ticks)")
+    books: bool = Field(
+        default=True,
+        description="publish book tops too (false: trades only, so a backtest of the store "
+        "gives the analytics host's signals bit for bit)",
+    )
     retry_interval: float = Field(
         default=5.0, gt=0, description="seconds between WebSocket reconnection attempts"
     )

@@ -1,88 +1,80 @@
-"""Acceptance: a seeded synthetic session through capture -> analytics -> api trades on feed time
-and equals `tradingcore backtest --trade` on the same ticks (signals, orders, fills, positions)."""
+"""Acceptance: `tradingcore up` on a seeded synthetic session trades on feed time and equals
+`tradingcore backtest --trade` on the same ticks (signals, orders, fills, positions)."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
 from adapters.eventstore import open_store
-from hosts.analytics.backtest_trading import trading_record
-from tests.system.harness import System, wait_until
+from hosts.analytics.backtest_trading import TradingRecord, trading_record
+from tests.supervisor.system import System, write_config
 from tradingcore.ports.clock import ManualClock
 
 TRADES = 40_000
 
 
-def test_a_seeded_session_trades_like_the_backtest_of_its_ticks(tmp_path: Path) -> None:
+def metric(port: int, name: str) -> float | None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+        text = reply.read().decode()
+    match = re.search(rf"^{name} ([0-9.e+-]+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else None
+
+
+def test_up_trades_a_seeded_session_like_the_backtest_of_its_ticks(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        # Trades only: the store keeps no book tops, so the backtest sees what analytics saw.
+        capture={"trades": TRADES, "rate": 8_000.0, "seed": 11, "books": False},
+        # A long hold: on a loaded machine the analytics host may lag the tape by seconds.
+        api={"feed_hold": 300.0},
+    )
+    analytics_metrics = int(re.findall(r"metrics_port = (\d+)", config.read_text())[1])
     system = System(tmp_path)
     try:
-        # A long hold: on a loaded machine the analytics host may lag the tape by seconds, and
-        # a trade applied before a lagging signal's tick would make that signal late.
-        api = system.api("--feed-hold", "300")
-        analytics = system.analytics(api)
-        system.capture(
-            analytics,
-            "--source",
-            "synthetic",
-            "--seed",
-            "11",
-            "--trades",
-            str(TRADES),
-            "--rate",
-            "8000",
-            "--no-books",  # the store keeps trades only: the backtest sees what analytics saw
-        )
-        wait_until(
+        system.wait_started()
+        system.wait_for(
+            "every tick processed and every signal delivered",
             lambda: (
-                analytics.metric("analytics_ticks_processed_total") == TRADES
-                and analytics.metric("analytics_signals_forward_queue") == 0
+                metric(analytics_metrics, "analytics_ticks_processed_total") == TRADES
+                and metric(analytics_metrics, "analytics_signals_forward_queue") == 0
             ),
-            timeout=300,
-            what="the analytics host to process every tick and deliver every signal",
         )
-        assert analytics.stop() == 0
-        # uvicorn shuts down gracefully (the host stops) and then re-raises SIGTERM.
-        assert api.stop() in (0, -15)
+        down = system.tradingcore("down")
+        assert down.returncode == 0, down.stderr
+        assert system.process.wait(120) == 0
     finally:
-        system.stop_all()
-    app = open_store(system.store, ManualClock())
+        system.close()
+    store = f"sqlite:///{tmp_path / 'data' / 'events.sqlite'}"
+    app = open_store(store, ManualClock())
     live = trading_record(app)
     app.close()
     events = tmp_path / "backtest.jsonl"
     backtest = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "hosts",
-            "backtest",
-            "--store",
-            system.store,
-            "--trade",
-            "--account",
-            "bot",
-            "--json",
-            "--events-out",
-            str(events),
+            sys.executable, "-m", "hosts", "backtest", "--config", str(config), "--store", store,
+            "--trade", "--account", "operator", "--json", "--events-out", str(events),
         ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
     expected = [json.loads(line) for line in events.read_text().splitlines()]
 
-    fills = live.fills
-    assert fills, "no order was filled"
-    net, seen = 0, set()
-    sides = {row["order_id"]: row["side"] for row in live.orders}
-    for fill in fills:
-        net += fill["quantity"] if sides[fill["order_id"]] == "BUY" else -fill["quantity"]
-        seen.add((net > 0) - (net < 0))
-    assert seen == {1, 0, -1}, "the position did not go long, short and back to flat"
+    assert live.fills, "no order was filled"
+    assert went_long_short_and_flat(live)
     assert live.realized_pnl != Decimal(0)
     assert list(live.events()) == expected
     assert json.loads(backtest.stdout)["trading"]["sha256"] == live.sha256()
+
+
+def went_long_short_and_flat(record: TradingRecord) -> bool:
+    sides = {row["order_id"]: row["side"] for row in record.orders}
+    net, seen = 0, set()
+    for fill in record.fills:
+        net += fill["quantity"] if sides[fill["order_id"]] == "BUY" else -fill["quantity"]
+        seen.add((net > 0) - (net < 0))
+    return seen == {1, 0, -1}

@@ -19,10 +19,12 @@ from eventsourcing.utils import get_topic
 from tradingcore.application.feed_cursor import FeedCursor
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.signal_desk import SignalDesk
+from tradingcore.domain.order import OrderFilled, OrderSubmitted
 from tradingcore.domain.signal import SignalGenerated
 from tradingcore.domain.tape import TradesRecorded
 
 TOPICS: Final = (get_topic(TradesRecorded), get_topic(SignalGenerated))
+ORDER_TOPICS: Final = tuple(get_topic(cls) for cls in (OrderSubmitted, OrderFilled))
 WARM_UP_NOTIFICATIONS: Final = 5_000
 """How far back the follower reads at start to learn last prices and recent signals."""
 
@@ -52,6 +54,11 @@ class StoreFollower:
         self.on_error = on_error
         self.position = 0
         self.started_at = 0
+        self.traded_until_ms: int | None = None
+        """Feed time with auto-execution: the last order event's time before this start. A
+        stored trade after it is one no process has traded on yet (e.g. the capture host ran
+        ahead of this host's start, and the analytics host's queued signals wait for us): it
+        is taken as live, so those signals are decided at their ticks, as a backtest would."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -59,9 +66,26 @@ class StoreFollower:
         recorder = self.orders.app.recorder
         self.started_at = recorder.max_notification_id() or 0
         self.position = max(0, self.started_at - WARM_UP_NOTIFICATIONS)
+        self.traded_until_ms = self._last_order_time() if self.cursor.hold else None
         self.poll()
         self._thread = threading.Thread(target=self._run, name="store-follower", daemon=True)
         self._thread.start()
+
+    def _last_order_time(self) -> int:
+        """Return the time (epoch ms) of the last order event in the warm-up window, or -1."""
+        app = self.orders.app
+        last = -1
+        position = self.position
+        while page := app.recorder.select_notifications(
+            start=position + 1, limit=self.page, stop=self.started_at, topics=ORDER_TOPICS
+        ):
+            event = app.mapper.to_domain_event(page[-1])
+            if isinstance(event, OrderSubmitted | OrderFilled):
+                last = max(last, int(event.timestamp.timestamp() * 1000))
+            position = page[-1].id
+            if len(page) < self.page:
+                break
+        return last
 
     def stop(self) -> None:
         self._stop.set()
@@ -105,8 +129,10 @@ class StoreFollower:
             if isinstance(event, TradesRecorded):
                 live = notification.id > self.started_at
                 seen_at = time.monotonic()
+                since = self.traded_until_ms
                 for trade in event.trades():
-                    self.cursor.on_trade(trade, seen_at=seen_at, live=live)
+                    fresh = live or (since is not None and trade.timestamp_ms > since)
+                    self.cursor.on_trade(trade, seen_at=seen_at, live=fresh)
             elif isinstance(event, SignalGenerated):
                 with self.orders.lock:
                     self.signals.on_signal_event(event)
