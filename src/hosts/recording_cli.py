@@ -28,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
             info = verify_recording(args.path)
             print(f"{info.path}: {info.events} events, sha256 {info.sha256}: OK")
             return 0
+        if args.action == "import":
+            verify_recording(args.path)  # a bad file is refused before a store file is made
         app = open_store(args.store, ManualClock(), existing=args.action == "export")
         if args.action == "export":
             info = export_recording(app, args.path)

@@ -111,7 +111,7 @@ def _insert_raw(app: TradingApplication, topic: str, state: bytes) -> tuple[int,
 @pytest.mark.parametrize(
     ("topic", "state", "cause"),
     [
-        ("tradingcore.domain.gone:VanishedEvent", b"\x80", "TopicError"),
+        ("tradingcore.domain.gone:VanishedEvent", b"\x80", "UnknownEventTopic"),
         ("tradingcore.domain.tape:TradesRecorded", b"\xc1\xc1 not msgpack", "Deserialisation"),
     ],
 )
@@ -249,24 +249,23 @@ def _rebuilt_rows(factory: pytest.TempPathFactory) -> dict[str, list[tuple[objec
     return _REBUILT["rows"]
 
 
-def test_recording_with_an_unknown_event_imported_then_projected_stops_at_it(
+def test_recording_with_an_unknown_event_is_refused_at_import_naming_it(
     clock: ManualClock, tmp_path: Path
 ) -> None:
     from datetime import date
 
-    from adapters.recordings import export_recording, import_recording
+    from adapters.recordings import RecordingError, export_recording, import_recording
 
     source = open_store("memory://", clock)
     populate(source, clock, trades=300, sessions=(date(2025, 12, 1),))
     bad, _ = _insert_raw(source, "tradingcore.domain.gone:VanishedEvent", b"\x80")
     export_recording(source, tmp_path / "session.tcrec")
     target = open_store(f"sqlite:///{tmp_path / 'events.sqlite'}", clock)
-    import_recording(target, tmp_path / "session.tcrec")
 
-    with pytest.raises(ProjectionHalted, match=f"notification {bad} .*VanishedEvent"):
-        project(target, tmp_path / "parquet", strict=True)
+    with pytest.raises(RecordingError, match=f"notification {bad} .*VanishedEvent"):
+        import_recording(target, tmp_path / "session.tcrec")
 
-    assert ParquetOutput(tmp_path / "parquet").read_checkpoint().position == bad - 1
+    assert target.recorder.max_notification_id() in (None, 0)
     target.close()
 
 

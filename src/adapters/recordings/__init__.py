@@ -20,6 +20,7 @@ from typing import Any, Final
 import msgpack
 from eventsourcing.persistence import StoredEvent
 
+from tradingcore.application.topics import UnknownEventTopic, resolve_event_topic
 from tradingcore.application.trading import TradingApplication
 
 MAGIC: Final = b"TCREC1\n"
@@ -110,9 +111,24 @@ def read_recording(path: Path) -> Iterator[tuple[int, StoredEvent]]:
         yield notification_id, StoredEvent(uuid.UUID(bytes=originator_id), version, topic, state)
 
 
+def _check_topics(path: Path, records: list[list[Any]]) -> None:
+    """Refuse a recording with an event that is not one of ours (its topic is never imported)."""
+    for notification_id, originator_id, version, topic, _ in records:
+        try:
+            resolve_event_topic(str(topic))
+        except UnknownEventTopic:
+            raise RecordingError(
+                f"recording {path}: the event at notification {notification_id} (aggregate "
+                f"{uuid.UUID(bytes=originator_id)} version {version}) has topic {topic!r}, "
+                "not one of tradingcore's event classes; nothing imported"
+            ) from None
+
+
 def verify_recording(path: Path) -> RecordingInfo:
-    """Check a recording's format, codec, completeness and checksum; raise RecordingError."""
-    info, _ = _load(Path(path))
+    """Check a recording's format, codec, completeness, checksum and event topics; raise
+    RecordingError."""
+    info, records = _load(Path(path))
+    _check_topics(Path(path), records)
     return info
 
 
@@ -188,7 +204,12 @@ def _check_header(path: Path, header: dict[str, Any]) -> None:
 
 def import_recording(app: TradingApplication, path: Path) -> int:
     """Append a recording's events to a store atomically; return how many were inserted."""
-    events = [stored for _, stored in read_recording(path)]
+    _, records = _load(Path(path))
+    _check_topics(Path(path), records)
+    events = [
+        StoredEvent(uuid.UUID(bytes=originator_id), version, topic, state)
+        for _, originator_id, version, topic, state in records
+    ]
     if events:
         app.recorder.insert_events(events)
     return len(events)

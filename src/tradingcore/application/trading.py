@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Transcoder
+from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
 
 from tradingcore.application.codec import MsgpackTranscoder, encode
 from tradingcore.application.errors import (
@@ -19,6 +19,7 @@ from tradingcore.application.errors import (
     ConcurrencyConflict,
     IdempotencyConflict,
 )
+from tradingcore.application.topics import EventMapper
 from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
 from tradingcore.domain.commands import SubmitOrder
 from tradingcore.domain.errors import DomainError
@@ -69,6 +70,10 @@ class TradingApplication(Application[uuid.UUID]):
 
     def construct_transcoder(self) -> Transcoder:
         return MsgpackTranscoder()
+
+    def construct_mapper(self) -> Mapper[uuid.UUID]:
+        """A mapper that resolves stored topics only to our own event classes."""
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=EventMapper)
 
     # Persistence ---------------------------------------------------------------------------
 
