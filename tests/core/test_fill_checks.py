@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import random
+import decimal
+import itertools
 import shutil
 from decimal import Decimal
 from fractions import Fraction
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters.eventstore import open_store
 from tests.core.factories import submit_order
@@ -145,20 +148,39 @@ def test_non_domain_error_in_any_command_leaves_memory_equal_to_the_store(
     app.close()
 
 
+EXAMPLES = itertools.count()
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    fills=st.lists(
+        st.tuples(st.sampled_from(list(Side)), st.integers(1, 6), st.integers(0, 200)),
+        min_size=1,
+        max_size=15,
+    ),
+    precision=st.sampled_from([6, 50]),
+)
 def test_random_fills_with_fees_rebuilt_from_the_store_equal_memory(
-    app: TradingApplication,
+    app: TradingApplication, fills: list[tuple[Side, int, int]], precision: int
 ) -> None:
     app.fee_model = B3FeeModel()
-    rng = random.Random(13)
-    for index in range(40):
-        side = rng.choice(list(Side))
-        quantity = rng.randint(1, 6)
-        price = 127_000 + 5 * rng.randint(0, 200)
-        order = accepted(app, f"r-{index}", side=side, quantity=quantity, price=price)
-        app.fill_order(order.id, index, Decimal(price), quantity)
-    position_id = position_id_for("acct", Symbol("WINZ25"))
-    live = app.load(Position, position_id)
-    rebuilt = app.load_fresh(Position, position_id)
+    example = next(EXAMPLES)  # one store for every example: fresh accounts keep them apart
+    account = f"acct-{example}"
+    cash = Fraction(0)
+    with decimal.localcontext(prec=precision):
+        for index, (side, quantity, step) in enumerate(fills):
+            price = 127_000 + 5 * step
+            command = submit_order(
+                f"r-{index}", side=side, quantity=quantity, price=price, account=account
+            )
+            order = app.accept_order(app.submit_order(command).id, f"v-{index}")
+            order, live = app.fill_order(order.id, index, Decimal(price), quantity)
+            cash += -side.sign * quantity * price * Fraction(1, 5) - order.fees.fraction()
+            marked = live.realized_pnl + live.unrealized_pnl(Decimal(price))
+            assert marked.fraction() == cash + live.net_quantity * price * Fraction(1, 5)
+    rebuilt = app.load_fresh(Position, live.id)
     assert state_hash(rebuilt) == state_hash(live)
     assert live.fees.amount > 0 and live.realized_pnl.is_whole_cents
 

@@ -51,7 +51,7 @@ def _default(obj: Any) -> msgpack.ExtType:
     if isinstance(obj, Symbol):
         return msgpack.ExtType(_SYMBOL, obj.full_symbol.encode())
     if isinstance(obj, Money):
-        return msgpack.ExtType(_MONEY, msgpack.packb((str(obj.amount), obj.currency)))
+        return msgpack.ExtType(_MONEY, f"{obj.currency} {obj.amount}".encode())
     raise EncodingError(f"cannot encode {type(obj).__name__} value {obj!r} in an event")
 
 
@@ -62,7 +62,7 @@ def _symbol(data: bytes) -> Symbol:
 
 
 def _money(data: bytes) -> Money:
-    amount, currency = msgpack.unpackb(data)
+    currency, _, amount = data.decode().rpartition(" ")  # amounts hold no space
     return Money(Decimal(amount), currency)
 
 

@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any, Final
 
 from tradingcore.domain.errors import DomainError
 from tradingcore.domain.instruments import Instrument
-from tradingcore.domain.money import BRL, Money
+from tradingcore.domain.money import BRL, EXACT, Money
 from tradingcore.domain.values import Side, SymbolKind
 
 B3_TIME: Final = timezone(timedelta(hours=-3), "BRT")
@@ -162,23 +161,24 @@ class B3FeeModel:
         carried = charge.quantity - day
         instrument = charge.instrument
         kind = instrument.symbol.kind
-        exchange = Fraction(0)
+        # Sums and products in the EXACT context: exact whatever the caller's decimal context.
+        add, multiply = EXACT.add, EXACT.multiply
+        total = multiply(schedule.broker_per_contract, Decimal(charge.quantity))
+        if charge.first_fill_of_order:
+            total = add(total, schedule.broker_per_order)
         if kind in (SymbolKind.FUTURE, SymbolKind.GENERIC_FUTURE):
             rates = schedule.futures.get(instrument.symbol.root)
             if rates is not None:
-                exchange = (
-                    Fraction(rates.day_trade) * day + Fraction(rates.position_trade) * carried
-                )
+                total = add(total, _weighted(rates, day, carried))
         else:
-            unit = Fraction(charge.price) * Fraction(instrument.point_value)
-            stocks = schedule.stocks
-            exchange = unit * (
-                Fraction(stocks.day_trade) * day + Fraction(stocks.position_trade) * carried
-            )
-        broker = Fraction(schedule.broker_per_contract) * charge.quantity
-        if charge.first_fill_of_order:
-            broker += Fraction(schedule.broker_per_order)
-        return Money.rounded(exchange + broker, BRL)
+            notional = multiply(charge.price, instrument.point_value)
+            total = add(total, multiply(notional, _weighted(schedule.stocks, day, carried)))
+        return Money.rounded(total, BRL)
+
+
+def _weighted(rates: Rates, day: int, carried: int) -> Decimal:
+    day_part = EXACT.multiply(rates.day_trade, Decimal(day))
+    return EXACT.add(day_part, EXACT.multiply(rates.position_trade, Decimal(carried)))
 
 
 class NoFees:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from typing import Final
 
 from tradingcore.domain.errors import InvalidPrice, InvalidQuantity, UnknownInstrument
+from tradingcore.domain.money import EXACT
 from tradingcore.domain.values import Price, Quantity, Symbol, SymbolKind
 
 
@@ -37,7 +37,7 @@ class Instrument:
 
     def on_grid(self, price: Decimal) -> bool:
         """Return True if the price is a whole number of ticks (exact, any decimal context)."""
-        return Fraction(price) % Fraction(self.tick_size) == 0
+        return EXACT.remainder(price, self.tick_size).is_zero()
 
     def check_quantity(self, quantity: Quantity) -> Quantity:
         """Return the quantity if it is a whole number of lots within the bound; raise otherwise."""

@@ -52,9 +52,28 @@ def exact_decimal(value: Fraction) -> Decimal:
     return Decimal((sign, digits, -exponent))
 
 
+def divide_half_even(numerator: int, denominator: int) -> int:
+    """Return numerator / denominator rounded half-even to an integer (exact, integers only)."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    quotient, rest = divmod(numerator, denominator)
+    twice = 2 * rest
+    if twice > denominator or (twice == denominator and quotient % 2 == 1):
+        quotient += 1
+    return quotient
+
+
 def round_cents(value: Decimal | Fraction | int) -> int:
     """Return a value in currency units rounded half-even to a whole number of cents."""
-    return round(Fraction(value) * 100)
+    if isinstance(value, int):
+        return value * 100
+    numerator, denominator = value.as_integer_ratio()
+    return divide_half_even(numerator * 100, denominator)
+
+
+def cents_decimal(cents: int) -> Decimal:
+    """Return a whole number of cents as an exact Decimal of currency units."""
+    return Decimal(cents).scaleb(-2, EXACT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +110,7 @@ class Money:
     @classmethod
     def cents(cls, cents: int, currency: str = BRL) -> Money:
         """Return the money of a whole number of cents."""
-        return cls(Decimal(cents).scaleb(-2, EXACT), currency)
+        return cls(cents_decimal(cents), currency)
 
     @classmethod
     def zero(cls, currency: str = BRL) -> Money:
@@ -109,7 +128,8 @@ class Money:
 
     @property
     def is_whole_cents(self) -> bool:
-        return Fraction(self.amount) * 100 == self.in_cents
+        scaled = self.amount.scaleb(2, EXACT)
+        return scaled == scaled.to_integral_value()
 
     def to_cents(self) -> Money:
         """Return this amount rounded half-even to the cent."""
@@ -192,5 +212,8 @@ class Money:
         """Split whole cents pro rata: (part/whole of it rounded half-even, the remainder)."""
         if not 0 <= part <= whole or whole <= 0:
             raise InvalidMoney(f"invalid split {part}/{whole}: need 0 <= part <= whole, whole > 0")
-        share = Money.rounded(Fraction(self.amount) * part / whole, self.currency)
+        numerator, denominator = self.amount.as_integer_ratio()
+        share = Money.cents(
+            divide_half_even(numerator * 100 * part, denominator * whole), self.currency
+        )
         return share, self - share

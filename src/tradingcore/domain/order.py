@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from fractions import Fraction
 from typing import Any, ClassVar, Final
 
 from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
@@ -20,7 +19,7 @@ from tradingcore.domain.errors import (
     OverFill,
 )
 from tradingcore.domain.instruments import Instrument
-from tradingcore.domain.money import EXACT, Money
+from tradingcore.domain.money import EXACT, Money, divide_half_even
 from tradingcore.domain.values import Price, Side, Symbol, SymbolKind, deterministic_id
 
 
@@ -246,8 +245,9 @@ class Order(AggregateRoot[OrderEvent]):
         """Return the average fill price rounded half-even to 10 decimals (0 before a fill)."""
         if self.filled_quantity == 0:
             return Decimal(0)
-        exact = Fraction(self.filled_notional) / self.filled_quantity
-        return Decimal(round(exact * 10**10)).scaleb(-10, EXACT)
+        top, bottom = self.filled_notional.as_integer_ratio()
+        scaled = divide_half_even(top * 10**10, bottom * self.filled_quantity)
+        return Decimal(scaled).scaleb(-10, EXACT)
 
     @property
     def fees(self) -> Money:

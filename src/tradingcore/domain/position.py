@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
 from tradingcore.domain.errors import InvalidPositionFill
 from tradingcore.domain.fees import FillCharge, session_of
 from tradingcore.domain.instruments import Instrument
-from tradingcore.domain.money import EXACT, Money, exact_decimal, round_cents
+from tradingcore.domain.money import EXACT, Money, cents_decimal, divide_half_even
 from tradingcore.domain.values import Side, Symbol, deterministic_id
 
-AVERAGE_PLACES = 10
+ZERO: Final = Decimal(0)
+AVERAGE_PLACES: Final = 10
 """Decimal places of the average price stored in events for display (the cost basis is exact)."""
 
 
@@ -178,8 +179,8 @@ class Position(AggregateRoot[PositionEvent]):
 
     def unrealized_pnl(self, mark: Decimal) -> Money:
         """Return the money gained or lost if the position were closed at `mark`, in cents."""
-        value = Fraction(mark) * self.net_quantity * Fraction(self.point_value)
-        return Money.rounded(value - Fraction(self.cost_basis))
+        value = EXACT.multiply(EXACT.multiply(mark, self.point_value), Decimal(self.net_quantity))
+        return Money.rounded(EXACT.subtract(value, self.cost_basis))
 
     @property
     def is_flat(self) -> bool:
@@ -235,7 +236,7 @@ class Position(AggregateRoot[PositionEvent]):
         if self.has_applied(order_id, trade_id):
             return []
         session = session_of(at)
-        legs = self._legs(side, quantity, Fraction(price), fees, session)
+        legs = self._legs(side, quantity, price, fees, session)
         return [
             self._trigger(
                 leg.kind,
@@ -260,58 +261,48 @@ class Position(AggregateRoot[PositionEvent]):
         ]
 
     def _legs(
-        self, side: Side, quantity: int, price: Fraction, fees: Money, session: date
+        self, side: Side, quantity: int, price: Decimal, fees: Money, session: date
     ) -> list[_Leg]:
+        # Sums and products of Decimals in the EXACT context are exact; the one division
+        # (the cost a partial close releases) is done on integers and rounded once, to cents.
         net = self.net_quantity
-        cost = Fraction(self.cost_basis)
-        point_value = Fraction(self.point_value)
+        cost = self.cost_basis
+        unit = EXACT.multiply(price, self.point_value)
         closing, day_trade, opened = self._split(side, quantity, session)
         if closing == 0:
             kind: type[PositionEvent] = PositionOpened if net == 0 else PositionChanged
-            cost += side.sign * price * quantity * point_value
+            cost = EXACT.add(cost, EXACT.multiply(unit, Decimal(side.sign * quantity)))
             return [
                 _Leg(
-                    kind,
-                    quantity,
-                    net + side.sign * quantity,
-                    exact_decimal(cost),
-                    Decimal(0),
-                    fees,
-                    opened + quantity,
+                    kind, quantity, net + side.sign * quantity, cost, ZERO, fees, opened + quantity
                 )
             ]
-        # The fill's signed cash cost of the closing quantity, and the exact cost it releases.
-        paid = side.sign * price * closing * point_value
-        released = cost * closing / abs(net)
-        booked = round_cents(-paid - released)
-        realized = Fraction(booked, 100)
+        # The fill's signed cash cost of the closing quantity; realized = -paid - released,
+        # with released = cost * closing / |net|, so realized = numerator / |net|.
+        paid = EXACT.multiply(unit, Decimal(side.sign * closing))
+        numerator = EXACT.subtract(
+            EXACT.multiply(EXACT.minus(paid), Decimal(abs(net))),
+            EXACT.multiply(cost, Decimal(closing)),
+        )
+        top, bottom = numerator.as_integer_ratio()
+        realized = cents_decimal(divide_half_even(top * 100, bottom * abs(net)))
         # What is not booked (the sub-cent remainder) stays in the cost of what stays open.
-        cost += paid + realized
+        cost = EXACT.add(EXACT.add(cost, paid), realized)
         after = net + side.sign * closing
         close_fees, open_fees = fees.split(closing, quantity)
         close_kind = PositionClosed if after == 0 else PositionChanged
-        legs = [
-            _Leg(
-                close_kind,
-                closing,
-                after,
-                exact_decimal(cost),
-                exact_decimal(realized),
-                close_fees,
-                opened - day_trade,
-            )
-        ]
+        legs = [_Leg(close_kind, closing, after, cost, realized, close_fees, opened - day_trade)]
         if quantity > closing:
             rest = quantity - closing
-            cost += side.sign * price * rest * point_value
+            cost = EXACT.add(cost, EXACT.multiply(unit, Decimal(side.sign * rest)))
             # The flip's opening half carries the same fill key: the fill is booked once.
             legs.append(
                 _Leg(
                     PositionOpened,
                     rest,
                     side.sign * rest,
-                    exact_decimal(cost),
-                    Decimal(0),
+                    cost,
+                    ZERO,
                     open_fees,
                     opened - day_trade + rest,
                 )
@@ -321,7 +312,10 @@ class Position(AggregateRoot[PositionEvent]):
 
 def _display_average(cost: Decimal, net_quantity: int, point_value: Decimal) -> Decimal:
     if net_quantity == 0:
-        return Decimal(0)
-    exact = Fraction(cost) / (net_quantity * Fraction(point_value))
-    scale = 10**AVERAGE_PLACES
-    return Decimal(round(exact * scale)).scaleb(-AVERAGE_PLACES, EXACT)
+        return ZERO
+    cost_top, cost_bottom = cost.as_integer_ratio()
+    value_top, value_bottom = point_value.as_integer_ratio()
+    scaled = divide_half_even(
+        cost_top * value_bottom * 10**AVERAGE_PLACES, cost_bottom * value_top * net_quantity
+    )
+    return Decimal(scaled).scaleb(-AVERAGE_PLACES, EXACT)
