@@ -310,7 +310,13 @@ class TradingConfig(Section):
     api: ApiSection = ApiSection()
     risk: RiskSection = RiskSection()
     fees: dict[str, Any] = Field(
-        default_factory=dict, description="fee schedule, passed to FeeSchedule.from_plain"
+        default_factory=dict,
+        description=(
+            "fee schedule over the dated B3 defaults (docs/money.md): futures.ROOT.day_trade and "
+            ".position_trade in R$ per contract, stocks.day_trade and .position_trade as a "
+            "fraction of notional, broker_per_contract, broker_per_order, opening_as_day_trade, "
+            "as_of, source"
+        ),
     )
     execution: ExecutionSection = ExecutionSection()
     supervisor: SupervisorSection = SupervisorSection()

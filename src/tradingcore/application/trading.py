@@ -287,13 +287,13 @@ class TradingApplication(Application[uuid.UUID]):
             order = get(Order, order_id)
             position_id = position_id_for(order.account, order.symbol)
             try:
+                instrument = self.instruments(order.symbol)
                 if position_id in self._cache or self.exists(position_id):
                     position = get(Position, position_id)
                 else:
-                    position = Position.open_for(order.account, self.instruments(order.symbol))
+                    position = Position.open_for(order.account, instrument)
                 if order.fills.get(trade_id) == (price, quantity):
                     return order, position
-                instrument = self.instruments(order.symbol)
                 order.check_fill(trade_id, price, quantity, instrument)
                 at = self.clock.now()
                 if fees is None:

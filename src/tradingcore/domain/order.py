@@ -20,7 +20,14 @@ from tradingcore.domain.errors import (
 )
 from tradingcore.domain.instruments import Instrument
 from tradingcore.domain.money import EXACT, Money, divide_half_even
-from tradingcore.domain.values import Price, Side, Symbol, SymbolKind, deterministic_id
+from tradingcore.domain.values import (
+    MARKET_PRICE_MARKER,
+    Price,
+    Side,
+    Symbol,
+    SymbolKind,
+    deterministic_id,
+)
 
 
 class OrderStatus(StrEnum):
@@ -330,7 +337,7 @@ class Order(AggregateRoot[OrderEvent]):
                 f"invalid fill price {price} for {self.symbol.ticker}: "
                 f"not a multiple of tick {instrument.tick_size}"
             )
-        if self.is_market:
+        if self.price == MARKET_PRICE_MARKER:
             return
         if self.side is Side.BUY and price > self.price:
             raise InvalidFillPrice(
