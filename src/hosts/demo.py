@@ -277,7 +277,15 @@ def _project_and_query(store: Path, root: Path) -> None:
         _print_table(
             "P&L per symbol (DuckDB over the Parquet files: --query daily_pnl)",
             sql.named("daily_pnl"),
-            ("symbol", "net_quantity", "realized_pnl", "unrealized_pnl", "total_pnl"),
+            (
+                "symbol",
+                "net_quantity",
+                "gross_realized_pnl",
+                "fees",
+                "realized_pnl",
+                "unrealized_pnl",
+                "total_pnl",
+            ),
         )
         _print_table(
             "VWAP per symbol (--query vwap)",

@@ -76,9 +76,11 @@ marks AS (
 SELECT d.account, d.symbol, d.date, d.position_events,
        d.gross_realized_pnl, d.fees, d.realized_pnl,
        d.net_quantity, d.average_price, m.last_price,
-       round(m.last_price * d.net_quantity * d.point_value - d.cost_basis, 2) AS unrealized_pnl,
+       CAST(round(m.last_price * d.net_quantity * d.point_value - d.cost_basis, 2)
+            AS DECIMAL(18, 2)) AS unrealized_pnl,
        d.realized_pnl
-         + coalesce(round(m.last_price * d.net_quantity * d.point_value - d.cost_basis, 2), 0)
+         + coalesce(CAST(round(m.last_price * d.net_quantity * d.point_value - d.cost_basis, 2)
+                         AS DECIMAL(18, 2)), 0)
          AS total_pnl
 FROM day_end d LEFT JOIN marks m USING (symbol, date)
 ORDER BY d.account, d.symbol, d.date
