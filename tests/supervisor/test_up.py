@@ -131,3 +131,20 @@ def test_up_with_a_bad_key_names_it_and_starts_nothing(tmp_path: Path) -> None:
         assert not (tmp_path / "data/supervisor/state.json").exists()
     finally:
         system.close()
+
+
+def test_up_names_a_port_another_program_holds(tmp_path: Path) -> None:
+    import socket
+    import tomllib
+
+    write_config(tmp_path)
+    port = tomllib.loads((tmp_path / "tradingcore.toml").read_text())["api"]["port"]
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        system = System(tmp_path)
+        try:
+            assert system.process.wait(60) == 2
+        finally:
+            system.close()
+    assert f"api.port 127.0.0.1:{port} is in use" in system.printed()

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -85,6 +86,12 @@ def up(args: argparse.Namespace) -> int:
     if running:
         print(f"error: a system already runs here (supervisor pid {running}); "
               "stop it with `tradingcore down`", file=sys.stderr)  # fmt: skip
+        return 2
+    busy = ports_in_use(config)
+    if busy:
+        print(f"error: {busy} is in use by another program (another `tradingcore up`? "
+              "`tradingcore status` tells); set another port in the config",
+              file=sys.stderr)  # fmt: skip
         return 2
     folder = state.path.parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -218,6 +225,30 @@ def status(args: argparse.Namespace) -> int:
                   f" {', '.join(row['listens'])}")  # fmt: skip
         print(f"dashboard: {data.get('dashboard')}")
     return 0 if ok else 1
+
+
+def ports_in_use(config: TradingConfig) -> str:
+    """Name the first port `up` would listen on that something else holds, or ""."""
+    shared = config.observability.metrics_host
+    wanted = [
+        ("analytics.port", config.analytics.host, config.analytics.port),
+        ("analytics.metrics_port", shared, config.analytics.metrics_port),
+        ("capture.metrics_port", shared, config.capture.metrics_port),
+        ("api.port", config.api.host, config.api.port),
+        ("supervisor.metrics_port", shared, config.supervisor.metrics_port),
+    ]
+    for key, host, port in wanted:
+        if port <= 0:
+            continue
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as listener:
+            if sys.platform != "win32":  # as the hosts bind: a port in TIME_WAIT is free
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                listener.bind((host, port))
+            except OSError:
+                return f"{key} {host}:{port}"
+    return ""
 
 
 def _host_status(entry: dict[str, Any]) -> dict[str, Any]:

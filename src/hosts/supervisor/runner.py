@@ -192,8 +192,10 @@ class Supervisor:
             self._write_state()
             return True
         if starting and code == USAGE_ERROR:
+            said = _last_error(self._output_path(run))
             raise StartFailed(
-                f"{name} refused its options (exit code 2); see {self._output_path(run)}"
+                f"{name} could not start (exit code 2){': ' + said if said else ''}; "
+                f"see {self._output_path(run)}"
             )
         uptime = time.monotonic() - run.started
         run.failures = 1 if uptime >= self.policy.reset_after else run.failures + 1
@@ -264,6 +266,16 @@ class Supervisor:
 
     def _log(self, message: str, *, level: int = logging.INFO, **context: Any) -> None:
         self.logger.log(level, message, extra={"context": context})
+
+
+def _last_error(path: Path) -> str:
+    """The host's last `error: ...` line in its console output, if any."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    found = [line for line in lines[-50:] if line.startswith("error: ")]
+    return found[-1].removeprefix("error: ") if found else ""
 
 
 def _status(run: HostRun) -> str:
