@@ -204,10 +204,13 @@ class ApiSection(Section):
     )
     loop: Literal["auto", "asyncio", "uvloop"] = Field(default="auto", description="event loop")
     capture_health_url: str | None = Field(
-        default=None, description="the capture host's /health, shown on the dashboard"
+        default=None,
+        description="the capture host's /health, shown on the dashboard (default: from its "
+        "metrics_port)",
     )
     analytics_health_url: str | None = Field(
-        default=None, description="the analytics host's /health, shown on the dashboard"
+        default=None,
+        description="the analytics host's health URL for the dashboard (default: its /metrics)",
     )
 
 

@@ -117,8 +117,21 @@ def api_defaults(config: TradingConfig) -> dict[str, Any]:
         "rate_limit_key": api.rate_limit_key,
         "http": api.http,
         "loop": api.loop,
-        "capture_health_url": api.capture_health_url,
-        "analytics_health_url": api.analytics_health_url,
+        **peer_urls(config),
+        "supervisor_state": config.supervisor.state_file,
+    }
+
+
+def peer_urls(config: TradingConfig) -> dict[str, str | None]:
+    """The other hosts' URLs the dashboard polls: as configured, else their metrics ports'
+    (capture serves /health there; analytics only /metrics, which tells up or down)."""
+    metrics_host = reachable(config.observability.metrics_host)
+    capture, analytics = config.capture.metrics_port, config.analytics.metrics_port
+    return {
+        "capture_health_url": config.api.capture_health_url
+        or (f"http://{metrics_host}:{capture}/health" if capture > 0 else None),
+        "analytics_health_url": config.api.analytics_health_url
+        or (f"http://{metrics_host}:{analytics}/metrics" if analytics > 0 else None),
     }
 
 

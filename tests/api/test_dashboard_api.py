@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from litestar.testing import TestClient
@@ -187,3 +189,39 @@ def test_static_files_are_served_and_nothing_else(client: TestClient[Any]) -> No
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javasc")
     assert chart.status_code == 200 and b"uPlot" in chart.content
     assert outside.status_code == 404 and python.status_code == 404
+
+
+def test_restarts_come_from_the_supervisors_state_file(
+    client: TestClient[Any], host: ApiHost, tmp_path: Path
+) -> None:
+    from hosts.api.peers import PeerHealth
+
+    state = tmp_path / "state.json"
+    state.write_text(
+        json.dumps({"hosts": {"capture": {"restarts": 3}, "api": {"restarts": 1}}}),
+        encoding="utf-8",
+    )
+    service = client.app.state["dashboard"]
+    service.peers = PeerHealth({"capture": None, "analytics": None}, state)
+
+    health = {card["name"]: card for card in dashboard(client, ROOT)["health"]}
+
+    assert (health["api"]["restarts"], health["capture"]["restarts"]) == (1, 3)
+    assert health["analytics"]["restarts"] is None
+    assert health["capture"]["state"] == "not configured"
+    assert PeerHealth({}, tmp_path / "missing.json").restarts() == {}
+
+
+def test_tradingcore_up_gives_the_api_the_other_hosts_urls() -> None:
+    from hosts.config import TradingConfig
+    from hosts.config_args import api_defaults
+
+    defaults = api_defaults(TradingConfig())
+    chosen = api_defaults(
+        TradingConfig.model_validate({"api": {"capture_health_url": "http://cap:1/health"}})
+    )
+
+    assert defaults["capture_health_url"] == "http://127.0.0.1:9101/health"
+    assert defaults["analytics_health_url"] == "http://127.0.0.1:9102/metrics"
+    assert chosen["capture_health_url"] == "http://cap:1/health"
+    assert str(defaults["supervisor_state"]).endswith("state.json")

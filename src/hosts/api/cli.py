@@ -107,6 +107,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--analytics-health-url", help="the analytics host's /health, for the dashboard"
     )
+    parser.add_argument(
+        "--supervisor-state",
+        type=Path,
+        help="tradingcore up's state file: restarts per host, for the dashboard",
+    )
     parser.add_argument("--create-key", metavar="NAME", help="add a key, print it once and exit")
     parser.add_argument("--role", choices=[role.value for role in Role], default="trader")
     parser.add_argument("--account", help="account the new key trades (default: its name)")
@@ -153,6 +158,7 @@ def config_from(args: argparse.Namespace) -> ApiConfig:
         requests_per_second_per_key=args.rate_limit_key,
         capture_health_url=args.capture_health_url,
         analytics_health_url=args.analytics_health_url,
+        supervisor_state=args.supervisor_state,
     )
 
 

@@ -69,7 +69,8 @@ class DashboardService:
             {
                 "capture": host.config.capture_health_url,
                 "analytics": host.config.analytics_health_url,
-            }
+            },
+            host.config.supervisor_state,
         )
         self.tokens = StreamTokens()
         self.stopping = False

@@ -132,7 +132,7 @@ def _charts(activity: Activity, accounts: Iterable[str], merged: bool) -> Charts
     )
 
 
-def api_health(host: ApiHost) -> HostHealthOut:
+def api_health(host: ApiHost, restarts: int | None) -> HostHealthOut:
     """This host's own health, as /health computes it (store, broker, freshest trade)."""
     orders = host.orders
     report: dict[str, Any] = {}
@@ -162,16 +162,18 @@ def api_health(host: ApiHost) -> HostHealthOut:
         connection=host.config.broker,
         store_ok=bool(report["store"]["ok"]),
         last_tick_age_seconds=age,
-        restarts=None,
+        restarts=restarts,
         report=report,
     )
 
 
-def peers_health(peers: PeerHealth) -> list[HostHealthOut]:
+def peers_health(peers: PeerHealth, restarts: dict[str, int]) -> list[HostHealthOut]:
     now = time.time()
     answers = []
     for report in peers.reports.values():
         summary = summarize(report.report)
+        if summary["restarts"] is None:
+            summary["restarts"] = restarts.get(report.name)
         answers.append(
             HostHealthOut(
                 name=report.name,
@@ -236,6 +238,8 @@ def dashboard_view(
             )
     with host.orders.lock:
         switch = kill_switch_out(host.orders.kill_switch())
+    restarts = peers.restarts()
+    health = [api_health(host, restarts.get("api")), *peers_health(peers, restarts)]
 
     def read(model: Activity) -> DashboardOut:
         signals = sorted(model.signals, key=lambda row: (row.at_ms, row.tick_timestamp_ms))
@@ -250,7 +254,7 @@ def dashboard_view(
             accounts=accounts,
             account=account,
             kill_switch=switch,
-            health=[api_health(host), *peers_health(peers)],
+            health=health,
             signals=[
                 DashboardSignalOut(
                     signal_id=str(row.signal_id),

@@ -83,6 +83,8 @@ class ApiConfig:
     not traded (SIGNAL_LATE)."""
     signal_wait: float = 4.0
     """How long (wall seconds) a signal waits for its tick to reach this host's tape."""
+    supervisor_state: Path | None = None
+    """`tradingcore up`'s state file: each host's restarts, shown on the dashboard."""
 
     def __post_init__(self) -> None:
         if self.clock not in CLOCKS:

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 POLL_SECONDS: Final = 2.0
@@ -74,14 +75,31 @@ def summarize(report: Mapping[str, Any]) -> dict[str, Any]:
 class PeerHealth:
     """A thread that polls each configured peer's health URL every POLL_SECONDS."""
 
-    def __init__(self, urls: Mapping[str, str | None]) -> None:
+    def __init__(self, urls: Mapping[str, str | None], state_file: Path | None = None) -> None:
         self.reports = {
             name: PeerReport(name, url or "", "not configured" if not url else "unknown")
             for name, url in urls.items()
         }
+        self.state_file = state_file
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.changed = 0
+
+    def restarts(self) -> dict[str, int]:
+        """Restarts per host from `tradingcore up`'s state file ({} without one)."""
+        if self.state_file is None:
+            return {}
+        try:
+            hosts = json.loads(self.state_file.read_text(encoding="utf-8")).get("hosts", {})
+        except (OSError, ValueError, AttributeError):
+            return {}
+        if not isinstance(hosts, dict):
+            return {}
+        return {
+            name: entry["restarts"]
+            for name, entry in hosts.items()
+            if isinstance(entry, dict) and isinstance(entry.get("restarts"), int)
+        }
 
     def start(self) -> None:
         if not any(report.url for report in self.reports.values()):

@@ -221,9 +221,9 @@ function renderKillSwitch(ks) {
     : "Never engaged";
   const button = $("kill-button");
   const admin = state.viewer && state.viewer.role === "admin";
-  button.textContent = ks.engaged
-    ? (admin ? "Release kill switch…" : "Release (admin only)…")
-    : "Engage kill switch…";
+  // The API lets admin keys change it; a trader's attempt shows the 403 (kept on screen).
+  const only = admin ? "" : " (admin only)";
+  button.textContent = ks.engaged ? `Release kill switch${only}…` : `Engage kill switch${only}…`;
   button.className = ks.engaged ? "safe" : "danger";
 }
 
@@ -316,22 +316,21 @@ function renderFills(fills) {
   const rows = fills.map((f) => el("tr", {},
     el("td", { class: "l", title: f.time, text: clock(f.time) }), td(f.account, "l"),
     td(f.symbol, "l"), el("td", { class: "l" }, badge(f.side)), td(String(f.quantity)),
-    td(price(f.price)), td(String(f.trade_id))));
-  fill("fills", rows, 7, "No fills yet");
+    td(price(f.price)), td(money(f.fees)), td(String(f.trade_id))));
+  fill("fills", rows, 8, "No fills yet");
 }
 
 // Charts -----------------------------------------------------------------------------------
 
 const COLORS = { p50: "#1f5fae", p95: "#c27c0e", p99: "#b3261e" };
 
-function chartOptions(series, yLabel, width) {
+function chartOptions(series, yLabel, width, yRange) {
   return {
     width, height: 200,
     legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false } },
     // One point (or one instant) would make uPlot span years: show a minute around it.
-    scales: { x: { time: true, range: (u, min, max) => min === max ? [min - 30, max + 30] :
-      [min, max] } },
+    scales: { x: { time: true }, ...(yRange ? { y: { range: yRange } } : {}) },
     axes: [{ stroke: "#5b6676", grid: { stroke: "#eef1f5" } },
       { stroke: "#5b6676", grid: { stroke: "#eef1f5" }, label: yLabel, size: 60 }],
     series: [{}, ...series],
@@ -348,7 +347,7 @@ const CHARTS = {
     data: (c) => [c.pnl.t.map((t) => t / 1000), c.pnl.cumulative, c.pnl.drawdown],
   },
   hit: {
-    id: "chart-hit", label: "%",
+    id: "chart-hit", label: "%", range: [0, 100],
     series: [{ label: "Hit rate %", stroke: "#1b7f3b", width: 2 }],
     data: (c) => [c.hit_rate.t.map((t) => t / 1000), c.hit_rate.rate.map((r) => r * 100)],
   },
@@ -382,10 +381,16 @@ function renderCharts(charts) {
     }
     if (!state.charts[name]) {
       box.replaceChildren();
-      state.charts[name] = new uPlot(chartOptions(spec.series, spec.label, box.clientWidth),
-        data, box);
+      state.charts[name] = new uPlot(
+        chartOptions(spec.series, spec.label, box.clientWidth, spec.range), data, box);
     } else {
       state.charts[name].setData(data);
+    }
+    const first = data[0][0];
+    const last = data[0][data[0].length - 1];
+    if (last - first < 1) {
+      // One instant would make uPlot span years: show a minute around it.
+      state.charts[name].setScale("x", { min: first - 30, max: last + 30 });
     }
   }
 }
