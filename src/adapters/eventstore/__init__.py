@@ -51,7 +51,7 @@ def store_env(url: str, *, existing: bool = False) -> dict[str, str]:
     new empty store."""
     parsed = urlparse(url)
     if parsed.scheme == "memory":
-        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        return {"PERSISTENCE_MODULE": "adapters.eventstore.memory"}
     if parsed.scheme == "sqlite":
         # sqlite:///relative/path, sqlite:////absolute/path, sqlite://:memory:
         path = unquote(parsed.netloc or parsed.path[1:])
