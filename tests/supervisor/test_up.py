@@ -148,3 +148,17 @@ def test_up_names_a_port_another_program_holds(tmp_path: Path) -> None:
         finally:
             system.close()
     assert f"api.port 127.0.0.1:{port} is in use" in system.printed()
+
+
+def test_exit_when_done_stops_everything_once_the_source_ends(tmp_path: Path) -> None:
+    """A source this short may end before capture is probed healthy: the same rule holds."""
+    write_config(tmp_path)
+    system = System(tmp_path, "--exit-when-done", "--seed", "3", "--trades", "300", "--fast")
+    try:
+        assert system.process.wait(300) == 0, system.printed()
+        everything = [entry["message"] for entry in system.log()]
+        assert everything.index("host finished") < everything.index("stopping host")
+        assert [event["host"] for event in system.events("stopping host")] == ["api", "analytics"]
+        assert "capture: source finished; stopping the system" in system.printed()
+    finally:
+        system.close()

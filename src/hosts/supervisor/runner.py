@@ -158,6 +158,10 @@ class Supervisor:
             if self.state.stop_requested():
                 self._log("stop requested by tradingcore down")
                 return 0
+            done = [run.plan.name for run in self.runs if run.finished]
+            if done and self.settings.stop_when_finished:  # also when it ended while starting
+                self.say(f"{done[0]}: source finished; stopping the system")
+                return 0
             now = time.monotonic()
             for run in self.runs:
                 if run.finished:
@@ -169,9 +173,6 @@ class Supervisor:
                 code = run.child.poll()
                 if code is not None:
                     self._exited(run, code, starting=False)
-                    if run.finished and self.settings.stop_when_finished:
-                        self.say(f"{run.plan.name}: source finished; stopping the system")
-                        return 0
                 elif now - run.checked >= HEALTH_EVERY_S:
                     run.checked = now
                     self._set_healthy(run, probe.healthy(run.plan.probes)[0])
