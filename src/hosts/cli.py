@@ -52,6 +52,9 @@ def build_parser(
         prog="tradingcore", description="Event-sourced trading core for B3 and ProfitDLL."
     )
     parser.add_argument("--version", action="version", version=f"tradingcore {version()}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an unexpected error"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         if importlib.util.find_spec(module_name) is None:

@@ -8,13 +8,16 @@ for latency, see `adapters.eventstore.sqlite`), `sqlite://:memory:`, `memory://`
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, quote, unquote, urlparse
 
 import psycopg
+from eventsourcing.persistence import PersistenceError
 from psycopg import sql
 
 from tradingcore.application.trading import TradingApplication
@@ -34,6 +37,38 @@ class StoreUrlError(ValueError):
 
 class StoreNotFound(StoreUrlError):
     """A command that reads a store was given a SQLite file that does not exist."""
+
+
+class StoreOpenError(StoreUrlError):
+    """The store a URL names cannot be opened: a file that is not SQLite, damaged, another
+    application's database, a directory, or a database server that does not answer."""
+
+
+STORE_TABLE: Final = "stored_events"
+"""eventsourcing's table: a SQLite file with tables but not this one is not our store."""
+
+
+def _check_sqlite_file(path: str) -> None:
+    """Refuse, in one line naming the file, a path that cannot be our SQLite store."""
+    file = Path(path)
+    if file.is_dir():
+        raise StoreOpenError(f"store {path}: is a directory, not a SQLite file")
+    if not file.is_file() or file.stat().st_size == 0:
+        return  # a new store
+    uri = f"file:{quote(file.resolve().as_posix())}?mode=ro"
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
+            tables = {
+                str(row[0])
+                for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+    except sqlite3.Error as error:
+        raise StoreOpenError(f"store {path}: not a readable SQLite database ({error})") from None
+    if tables and STORE_TABLE not in tables:
+        raise StoreOpenError(
+            f"store {path}: a SQLite database of another application (tables "
+            f"{', '.join(sorted(tables)[:5])}), not a tradingcore event store"
+        )
 
 
 def redacted(url: str) -> str:
@@ -107,6 +142,15 @@ def _schema_name(url: str, schema: str) -> str:
     return schema
 
 
+def check_store_file(url: str) -> None:
+    """Raise StoreOpenError when a SQLite URL names a file that can never be our store (for hosts
+    that open the store later, or keep retrying it: a database server may come back, a
+    directory or another application's file will not)."""
+    path = store_env(url).get("SQLITE_DBNAME")
+    if path is not None and path != ":memory:":
+        _check_sqlite_file(path)
+
+
 def open_store(
     url: str,
     clock: Clock,
@@ -117,9 +161,18 @@ def open_store(
     """Open the trading application on the backend a URL names (`existing=True`: only a
     store that exists, see `store_env`)."""
     env = store_env(url, existing=existing)
-    if "POSTGRES_SCHEMA" in env:
-        ensure_schema(env)
-    return TradingApplication(env, clock=clock, instruments=instruments)
+    where = env.get("SQLITE_DBNAME", redacted(url))
+    if where != ":memory:" and "SQLITE_DBNAME" in env:
+        _check_sqlite_file(where)
+    try:
+        if "POSTGRES_SCHEMA" in env:
+            ensure_schema(env)
+        return TradingApplication(env, clock=clock, instruments=instruments)
+    except (PersistenceError, sqlite3.Error, psycopg.Error) as error:
+        cause = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise StoreOpenError(
+            f"store {where}: cannot open it ({type(error).__name__}: {cause})"
+        ) from error
 
 
 ADVISORY_LOCK: Final = 0x7472_6164_6563_6F72

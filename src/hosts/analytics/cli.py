@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Final
 
-from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError
+from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, check_store_file
 from adapters.jsonlog import DEFAULT_LOG_DIR
 from adapters.models import ModelFileError
 from hosts.analytics.options import add_config_arguments, config_from, host_port
@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         trainer=args.trainer,
     )
     try:
+        check_store_file(args.store)  # the writer opens it later and retries: refuse a bad file now
         service = AnalyticsService(settings)
         service.start()
     except (ModelFileError, StoreUrlError, OSError) as error:
