@@ -127,28 +127,19 @@ class System:
             TC_TEST_KEY=self.key,
         )
 
+    def capture_command(self, analytics: Host, *extra: str) -> list[str]:
+        return [
+            sys.executable, "-m", "hosts.capture", "--store", self.store,
+            "--ws-url", analytics.url, "--metrics-port", "0",
+            "--log-dir", str(self.logs), *extra,
+        ]  # fmt: skip
+
     def capture(self, analytics: Host, *extra: str, timeout: float = 300.0) -> str:
         """Run a finite capture to its end; return its output."""
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "hosts.capture",
-                "--store",
-                self.store,
-                "--ws-url",
-                analytics.url,
-                "--metrics-port",
-                "0",
-                "--log-dir",
-                str(self.logs),
-                *extra,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+            self.capture_command(analytics, *extra),
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
         assert done.returncode == 0, done.stderr
         return done.stdout
 
