@@ -31,7 +31,7 @@ def spawn(command: Sequence[str], *, env: Mapping[str, str], output: IO[bytes]) 
         options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
     else:
         options["start_new_session"] = True
-    return subprocess.Popen(
+    child = subprocess.Popen(
         list(command),
         env={**env, SUPERVISOR_PID_ENV: str(os.getpid())},
         stdin=subprocess.DEVNULL,
@@ -39,6 +39,8 @@ def spawn(command: Sequence[str], *, env: Mapping[str, str], output: IO[bytes]) 
         stderr=subprocess.STDOUT,
         **options,
     )
+    _JOBS[child.pid] = _windows_job(child)
+    return child
 
 
 def request_stop(child: Child) -> None:
@@ -60,8 +62,55 @@ def stop(child: Child, timeout: float) -> int:
     try:
         return child.wait(timeout)
     except subprocess.TimeoutExpired:
-        child.kill()
+        if not _terminate_job(_JOBS.get(child.pid)):
+            child.kill()
         return child.wait()
+    finally:
+        _close_job(_JOBS.pop(child.pid, None))
+
+
+_JOBS: dict[int, int | None] = {}
+"""Windows: each host's job object. A venv's python.exe is a launcher that runs the real
+interpreter as its child; killing the job kills both, where killing the launcher would leave
+the interpreter running."""
+
+
+def _windows_job(child: Child) -> int | None:
+    if sys.platform != "win32":  # tells mypy which platform this is checked for
+        return None
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.CreateJobObjectW.restype = wintypes.HANDLE
+    job = kernel32.CreateJobObjectW(None, None)
+    if not job:
+        return None
+    # The launcher starts the interpreter a moment later, inside the job (children inherit it).
+    handle: int = getattr(child, "_handle")  # noqa: B009 - Popen's process handle, Windows only
+    if not kernel32.AssignProcessToJobObject(wintypes.HANDLE(job), wintypes.HANDLE(handle)):
+        kernel32.CloseHandle(wintypes.HANDLE(job))
+        return None
+    return int(job)
+
+
+def _terminate_job(job: int | None) -> bool:
+    if sys.platform != "win32" or job is None:
+        return False
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    return bool(kernel32.TerminateJobObject(wintypes.HANDLE(job), 1))
+
+
+def _close_job(job: int | None) -> None:
+    if sys.platform != "win32" or job is None:
+        return
+    import ctypes
+    from ctypes import wintypes
+
+    ctypes.WinDLL("kernel32", use_last_error=True).CloseHandle(wintypes.HANDLE(job))
 
 
 def pid_alive(pid: int) -> bool:
