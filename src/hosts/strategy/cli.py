@@ -86,7 +86,33 @@ def _strategies(args: argparse.Namespace) -> list[Strategy]:
     specs = list(args.strategy or ([configured] if configured else []))
     params = dict(getattr(args, "params", None) or {})
     params.update(parse_params(args.param))
-    return [load_strategy(spec, params) for spec in specs]
+    return [load_strategy(spec, {**_execution_defaults(spec, args), **params}) for spec in specs]
+
+
+def _execution_defaults(spec: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The position policy takes the API host's auto-execution settings ([execution] of the
+    config file, the --auto-* flags) unless its parameters say otherwise."""
+    if spec not in ("position-policy", "tradingcore.strategy.policy:PositionPolicy"):
+        return {}
+    names = {
+        "quantity": "auto_quantity",
+        "min_confidence": "auto_min_confidence",
+        "scale_by_confidence": "auto_scale",
+        "hold_closes": "auto_hold_closes",
+    }
+    return {key: getattr(args, name) for key, name in names.items() if hasattr(args, name)}
+
+
+def _risk(args: argparse.Namespace) -> tuple[RiskLimits, SessionCalendar]:
+    """With a config file: its [risk] limits and trading hours, as the API host runs them.
+    Without: the defaults, minus the duplicate window and with a looser order rate (a
+    strategy may rightly send the same market order twice within seconds), always open."""
+    plain = getattr(args, "risk_limits", None)
+    if plain is None:
+        limits = RiskLimits(duplicate_window=timedelta(0), max_orders_per_window=1_000)
+        return limits, SessionCalendar(always_open=True)
+    calendar = SessionCalendar.parse(args.trading_hours, getattr(args, "holiday", []))
+    return RiskLimits.from_plain(plain), calendar
 
 
 def wants_strategy(args: argparse.Namespace) -> bool:
@@ -122,14 +148,15 @@ def _run(args: argparse.Namespace) -> int:
         tapes, signals = split(events, symbols=symbols, start_ms=start_ms, end_ms=end_ms)
     if not tapes:
         raise ValueError("no trades to replay (no TradesRecorded events in the selection)")
+    limits, calendar = _risk(args)
     fees = dict(getattr(args, "fees", None) or {})
     fee_model = NoFees() if args.no_fees else B3FeeModel(FeeSchedule.from_plain(fees))
     venue = VenueConfig(latency_ms=args.latency_ms, limit_fill=args.limit_fill)
     config = BacktestConfig(
         account=args.account,
         venue=venue,
-        limits=RiskLimits(duplicate_window=timedelta(0), max_orders_per_window=1_000),
-        calendar=SessionCalendar(always_open=True),
+        limits=limits,
+        calendar=calendar,
         columnar=not args.event_path,
     )
     output: Path = args.output
