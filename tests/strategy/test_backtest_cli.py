@@ -59,7 +59,12 @@ def test_the_event_path_gives_the_same_report_as_the_columnar_path(tmp_path: Pat
 
 def test_a_config_file_names_the_strategy_and_its_parameters(tmp_path: Path) -> None:
     config = tmp_path / "tradingcore.toml"
-    config.write_text('[strategy]\nimport_path = "ma-cross"\nparams = { fast = 5, slow = 30 }\n')
+    config.write_text(
+        '[strategy]\nimport_path = "ma-cross"\nparams = { fast = 5, slow = 30 }\n'
+        # the backtest's own defaults, said in the file: the same run as without it
+        "[risk]\nduplicate_window_seconds = 0\nmax_orders_per_window = 1000\n"
+        'trading_hours = "always"\n'
+    )
     output = tmp_path / "c"
     code = main(
         [
