@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.websocket.server import MAX_MESSAGE_BYTES
 from hosts.analytics.service import AnalyticsService, AnalyticsSettings
 from tests.analytics.api_stub import ApiStub
 from tests.analytics.factories import fast_config, session, tick_json
@@ -57,3 +58,94 @@ def test_tick_from_the_future_is_refused_and_the_ticks_after_it_still_flow(
     assert service.server.rejected["timestamp_implausible"] == 1
     assert service.server.rejected.get("timestamp_backwards", 0) == 0
     assert service.server.accepted == 250
+
+
+def test_frame_over_the_size_limit_is_counted_as_a_reject(service: AnalyticsService) -> None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    with connect(service.server.url, max_size=None) as client:
+        client.send("x" * (MAX_MESSAGE_BYTES + 1))
+        try:
+            client.recv(timeout=10)
+        except ConnectionClosed as closed:
+            assert closed.rcvd is not None and closed.rcvd.code == 1009
+    ticks = [tick_json(event) for event in session(20, seed=6)]
+    send_all(service, ticks)  # a new connection works; 20 accepted + 1 counted before
+
+    assert service.server.rejected["message_too_large"] == 1
+    assert service.server.accepted == 20
+
+
+def test_string_price_or_volume_is_refused_as_invalid_message_not_coerced(
+    service: AnalyticsService,
+) -> None:
+    tick = json.loads(tick_json(session(1, seed=7)[0]))
+    as_strings = [
+        json.dumps({**tick, "price": str(tick["price"])}),
+        json.dumps({**tick, "volume": str(tick["volume"])}),
+        json.dumps({**tick, "timestamp": str(tick["timestamp"])}),
+    ]
+
+    send_all(service, as_strings)
+
+    assert service.server.rejected["invalid_message"] == 3
+    assert service.server.accepted == 0
+
+
+def test_flood_of_poison_between_valid_ticks_leaves_every_valid_tick_accepted(
+    service: AnalyticsService,
+) -> None:
+    """Bounded: 300 valid ticks and 300 poison messages of ten kinds, one connection."""
+    ticks = [tick_json(event) for event in session(300, seed=9)]
+    poisons = [
+        "{oops",
+        "[" * 5_000 + "]" * 5_000,
+        '{"type":"trade"}',
+        '{"type":"nope"}',
+        "\udcff".encode("utf-8", "surrogatepass"),
+        json.dumps({**json.loads(ticks[0]), "price": -1}),
+        json.dumps({**json.loads(ticks[0]), "price": "1e309"}),
+        json.dumps({**json.loads(ticks[0]), "symbol": "ZZZZ99"}),
+        with_timestamp(ticks[0], YEAR_2126_MS, 10**12),
+        json.dumps({**json.loads(ticks[0]), "extra": 1}),
+    ]
+    messages: list[str | bytes] = []
+    for index, tick in enumerate(ticks):
+        messages += [tick, poisons[index % len(poisons)]]
+
+    send_all(service, messages)
+
+    assert service.server.accepted == 300
+    assert sum(service.server.rejected.values()) == 300
+    assert service.server.rejected.get("timestamp_backwards", 0) == 0
+    assert service.server.rejected.get("processing_error", 0) == 0
+
+
+def test_symbols_past_the_configured_maximum_are_refused_and_memory_stays_bounded(
+    tmp_path: Path,
+) -> None:
+    api = ApiStub()
+    settings = AnalyticsSettings(
+        store_url=f"sqlite:///{tmp_path / 'events.sqlite'}", port=0, metrics_port=0,
+        api_url=api.url, api_key="k", log_dir=tmp_path / "logs", config=fast_config(),
+        max_symbols=3,
+    )  # fmt: skip
+    host = AnalyticsService(settings)
+    host.start()
+    tick = json.loads(tick_json(session(1, seed=3)[0]))
+    months = "FGHJKMNQUVXZ"  # twelve valid WIN contracts, in many spellings
+    messages: list[str | bytes] = [
+        json.dumps({**tick, "symbol": spelling, "trade_id": index * 3 + number})
+        for index, month in enumerate(months)
+        for number, spelling in enumerate((f"WIN{month}26", f"win{month}26", f"Win{month}26"))
+    ]
+    try:
+        send_all(host, messages)
+    finally:
+        host.stop()
+        api.close()
+
+    assert host.server.accepted == 9  # three symbols, each in three spellings
+    assert host.server.rejected["too_many_symbols"] == 27
+    assert len(host.engine.models) == 3

@@ -1,4 +1,8 @@
-"""The spec's WebSocket messages (section 6.1), validated at the boundary with pydantic."""
+"""The spec's WebSocket messages (section 6.1), validated at the boundary with pydantic.
+
+Strict: a price or volume sent as a string (`"127850.0"`) is refused as `invalid_message`, never
+coerced; an integer is a valid price, a float is not a valid volume.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ class TickMessage(BaseModel):
     """`{"type":"trade","symbol":"WINZ25","price":127850.0,"volume":5,"aggressor":"B",
     "timestamp":1704459615123}`; `trade_id` is our optional extension (the tape's id)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     type: Literal["trade"] = "trade"
     symbol: str = Field(min_length=1, max_length=20)
@@ -59,7 +63,7 @@ class TickMessage(BaseModel):
 class BookMessage(BaseModel):
     """Our extension for the top of the book: `{"type":"book", ...}`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     type: Literal["book"] = "book"
     symbol: str = Field(min_length=1, max_length=20)

@@ -20,6 +20,7 @@ from typing import Annotated, Final
 from pydantic import Field, TypeAdapter, ValidationError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
 
 from adapters.websocket.messages import BookMessage, TickMessage
 
@@ -156,9 +157,18 @@ class TickServer:
 
     async def _connection(self, connection: ServerConnection) -> None:
         self.connections += 1
-        with contextlib.suppress(ConnectionClosed):
+        try:
             async for raw in connection:
                 self.receive(raw, time.perf_counter())
+        except ConnectionClosed as closed:
+            # websockets closes with 1009 on a frame over max_size: the protocol cannot skip
+            # it, so the connection ends, but the message is counted like any other refusal.
+            if closed.sent is not None and closed.sent.code == CloseCode.MESSAGE_TOO_BIG:
+                self._reject(
+                    "message_too_large",
+                    f"a message over {MAX_MESSAGE_BYTES} bytes; the connection was closed (1009)",
+                    b"",
+                )
 
     def receive(self, raw: str | bytes, arrived: float) -> None:
         """Validate and handle one message; never raises."""

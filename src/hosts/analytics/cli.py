@@ -12,6 +12,7 @@ from typing import Final
 from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, check_store_file
 from adapters.jsonlog import DEFAULT_LOG_DIR
 from adapters.models import ModelFileError
+from hosts.analytics.engine import DEFAULT_MAX_SYMBOLS
 from hosts.analytics.options import add_config_arguments, config_from, host_port
 from hosts.analytics.service import (
     DEFAULT_TRAINER,
@@ -58,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--feature-batch", type=int, default=1_000, help="feature rows per stored event"
     )
     parser.add_argument(
+        "--max-symbols",
+        type=int,
+        default=DEFAULT_MAX_SYMBOLS,
+        help="symbols followed at once; ticks of one more are refused (too_many_symbols)",
+    )
+    parser.add_argument(
         "--trainer",
         choices=("process", "thread"),
         default=DEFAULT_TRAINER,
@@ -94,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         log_dir=args.log_dir,
         config=config_from(args),
         feature_batch=args.feature_batch,
+        max_symbols=args.max_symbols,
         writer=args.writer,
         trainer=args.trainer,
     )

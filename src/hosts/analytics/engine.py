@@ -37,6 +37,10 @@ from tradingcore.domain.timestamps import TIMESTAMP_IMPLAUSIBLE, implausible_tim
 from tradingcore.domain.values import PRICE_SCALE, Symbol, price_to_units, to_decimal
 from tradingcore.ports.clock import ManualClock
 
+DEFAULT_MAX_SYMBOLS: Final = 1_000
+"""Symbols followed at once. Each costs about 12 KB (pipeline, model, recent ids): unbounded,
+20,000 made-up but valid symbols cost 237 MB. Refusing the next symbol, rather than evicting
+one, never silently resets a followed symbol's features and model."""
 RECENT_TRADE_IDS: Final = 50_000
 """Trade ids remembered per symbol to refuse a message sent twice (e.g. after a reconnect)."""
 
@@ -116,7 +120,11 @@ class AnalyticsEngine:
         writer: WriterFactory | None = None,
         trainer: HostTrainer | None = None,
         wall_clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        max_symbols: int = DEFAULT_MAX_SYMBOLS,
     ) -> None:
+        if max_symbols < 1:
+            raise ValueError(f"max symbols {max_symbols} must be >= 1")
+        self.max_symbols = max_symbols
         self.clock = clock
         self.wall_clock_ms = wall_clock_ms
         """The host's wall clock, only to refuse ticks stamped implausibly far ahead of it."""
@@ -139,6 +147,8 @@ class AnalyticsEngine:
         self.decisions = 0
         """Signals decided (each then stored by the writer)."""
         self._symbols: dict[str, SymbolState] = {}
+        """By ticker as sent and as canonical: several keys can share one state."""
+        self._followed = 0
 
     def handle(self, message: Message, arrived: float) -> None:
         """Process one valid message; raise MessageRejected for a refused one."""
@@ -219,13 +229,20 @@ class AnalyticsEngine:
             # `winz25` and `WINZ25` are one symbol: one state, one model.
             state = self._symbols.get(symbol.ticker)
             if state is None:
+                if self._followed >= self.max_symbols:
+                    raise MessageRejected(
+                        "too_many_symbols",
+                        f"{symbol.ticker}: this host follows at most {self.max_symbols} symbols",
+                    )
+                self._followed += 1
                 model = self.models.get(symbol.ticker)
                 if model is None:
                     model = self.models[symbol.ticker] = OnlineModel(self.config)
                 threshold = threshold_units(instrument, model.config.threshold_ticks)
                 pipeline = SymbolPipeline(model.config, model, threshold, self.trainer)
                 state = self._symbols[symbol.ticker] = SymbolState(symbol, pipeline)
-            self._symbols[ticker] = state
+            if len(self._symbols) < 4 * self.max_symbols:  # spellings (`winz25`) are bounded too
+                self._symbols[ticker] = state
         return state
 
     def _remember(self, state: SymbolState, trade_id: int) -> None:

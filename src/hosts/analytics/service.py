@@ -18,6 +18,7 @@ from adapters.models import load_models, save_states
 from adapters.signals_http import SignalForwarder
 from adapters.websocket.server import DEFAULT_PORT, TickServer
 from hosts.analytics.engine import (
+    DEFAULT_MAX_SYMBOLS,
     AnalyticsEngine,
     HostTrainer,
     SignalCallback,
@@ -55,6 +56,8 @@ class AnalyticsSettings:
     feature_batch: int = 1_000
     flush_interval: float = 1.0
     forward_capacity: int = 10_000
+    max_symbols: int = DEFAULT_MAX_SYMBOLS
+    """Symbols followed at once; ticks of one more are refused (`too_many_symbols`)."""
     trainer: str = DEFAULT_TRAINER
     """Where model updates train: "process" (a trainer process: a `partial_fit` holds the GIL
     for its whole run, so on a thread it stalls the tick thread) or "thread"."""
@@ -116,6 +119,7 @@ class AnalyticsService:
             on_update=self._save_model,
             writer=self._writer_factory(mode),
             trainer=self._trainer(settings.trainer),
+            max_symbols=settings.max_symbols,
         )
         self.server = TickServer(
             self.engine.handle,
