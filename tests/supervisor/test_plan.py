@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from hosts.config import TradingConfig, parse_config
+from hosts.supervisor.cli import replay_note
 from hosts.supervisor.plan import PlanError, RestartPolicy, stop_order, system_plan
 
 
@@ -97,3 +100,16 @@ def test_backoff_never_shrinks_and_never_passes_the_cap(
     steps = policy.steps()
     assert steps[-1] == policy.maximum
     assert steps == sorted(steps)
+
+
+def test_up_warns_that_a_store_holding_the_synthetic_session_records_nothing_new(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "events.sqlite"
+    config = parse_config({"store": {"url": f"sqlite:///{store}"}})
+    assert replay_note(config) == ""
+    store.write_bytes(b"")
+    assert f"note: {store} exists" in replay_note(config)
+    assert (
+        replay_note(parse_config({**config.model_dump(), "capture": {"source": "recording"}})) == ""
+    )

@@ -95,6 +95,7 @@ def test_capture_finishing_keeps_the_rest_up_until_down(tmp_path: Path) -> None:
         status = system.tradingcore("status", "--json")
         report = json.loads(status.stdout)
         assert report["hosts"]["capture"]["status"] == "finished"
+        assert "  captured 2000 ticks: 2000 recorded" in system.printed()  # its summary, relayed
         assert report["hosts"]["api"]["health"] == "healthy"
         assert status.returncode == 0
         everything = descendants(system.process.pid)

@@ -136,6 +136,9 @@ def up(args: argparse.Namespace) -> int:
     }
     state.start(plan, pid=os.getpid(), details=details)
     print(f"config: {path or 'built-in defaults'} (effective: {effective})", flush=True)
+    note = replay_note(config)
+    if note:
+        print(note, flush=True)
     print(f"logs: {log_dir}/ (supervisor, datacapture, analytics, ordermanager); "
           f"host output: {log_dir / 'supervisor'}/HOST.out", flush=True)  # fmt: skip
     settings = RunSettings(
@@ -225,6 +228,21 @@ def status(args: argparse.Namespace) -> int:
                   f" {', '.join(row['listens'])}")  # fmt: skip
         print(f"dashboard: {data.get('dashboard')}")
     return 0 if ok else 1
+
+
+def replay_note(config: TradingConfig) -> str:
+    """Warn that a synthetic market replayed into a store that holds it records nothing new."""
+    url = config.store.url
+    if config.capture.source != "synthetic" or not url.startswith("sqlite:///"):
+        return ""
+    store = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    if not store.exists():
+        return ""
+    return (
+        f"note: {store} exists: capture refuses the synthetic trades it already holds "
+        f"(seed {config.capture.seed}), so a finished session trades nothing again; for a "
+        "fresh market give another store: --store sqlite:///data/OTHER.sqlite"
+    )
 
 
 def ports_in_use(config: TradingConfig) -> str:

@@ -190,6 +190,8 @@ class Supervisor:
             run.finished = True
             self._log("host finished", host=name, pid=pid, exit_code=code)
             self.say(f"{name}: finished its source (exit code 0); not restarted")
+            for line in _summary(self._output_path(run)):
+                self.say(f"  {line}")
             self._write_state()
             return True
         if starting and code == USAGE_ERROR:
@@ -277,6 +279,16 @@ def _last_error(path: Path) -> str:
         return ""
     found = [line for line in lines[-50:] if line.startswith("error: ")]
     return found[-1].removeprefix("error: ") if found else ""
+
+
+def _summary(path: Path) -> list[str]:
+    """A finished capture's closing summary (its `captured ...` line and the lines after)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[-20:]
+    except OSError:
+        return []
+    starts = [index for index, line in enumerate(lines) if line.startswith("captured ")]
+    return [line.strip() for line in lines[starts[-1] :]] if starts else []
 
 
 def _status(run: HostRun) -> str:
