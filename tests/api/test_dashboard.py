@@ -211,6 +211,9 @@ def test_every_panel_shows_the_seeded_session_and_an_update_arrives_within_a_sec
             ".map(id => Number(document.getElementById(id).dataset.points))"
         )
         assert all(count > 0 for count in points), points
+        # Order latency from the API host's own request histogram (wall clock), once a poll
+        # window holds the seeded orders.
+        wait_for(driver, lambda d: "API host" in text_of(d, "#chart-order-latency-source"), 5)
         assert "100%" in text_of(driver, "#kpi-hit")
 
         # A new signal is on the page within a second of being stored.

@@ -7,13 +7,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
+from hosts.api.app import create_app
 from hosts.api.dashboard_service import StreamTokens
 from hosts.api.dashboard_view import money_text, price_text
 from hosts.api.host import ApiHost
 from hosts.api.peers import fetch, summarize
-from tests.api.conftest import ALICE, BOB, ROOT, Tape, headers
+from tests.api.conftest import ALICE, BOB, ROOT, HostFactory, Tape, headers
 
 
 def execute(client: TestClient[Any], key: str, **changes: Any) -> Any:
@@ -96,7 +98,19 @@ def test_orders_fills_positions_and_charts_are_formatted_for_people(
     assert charts["pnl"]["cumulative"][-1] == 3.0
     assert [fill["fees"] for fill in body["fills"]] == ["0.50", "0.50"]
     assert (charts["hit_rate"]["wins"], charts["hit_rate"]["closes"]) == (1, 1)
+    # On the feed clock the stored times are the feed's: no latency is made up from them.
+    assert charts["order_latency"]["p99"] == []
+    assert charts["order_latency"]["source"].startswith("feed clock")
+
+
+def test_on_the_wall_clock_latencies_come_from_the_stored_times(make_host: HostFactory) -> None:
+    host = make_host(clock="wall")
+    with TestClient(app=create_app(host)) as client:
+        trade_round_trip(client, host, Tape(host))
+        charts = dashboard(client, ALICE)["charts"]
+
     assert len(charts["order_latency"]["p99"]) == 3
+    assert charts["order_latency"]["source"] == "stored events' times"
 
 
 def test_signals_come_newest_first_with_their_time_and_tick_price(
@@ -167,7 +181,7 @@ def test_peer_reports_are_summarized_and_an_unreachable_peer_says_so() -> None:
     }
 
     summary = summarize(report)
-    state, detail, body = fetch("http://127.0.0.1:9/health")
+    state, detail, body, _ = fetch("http://127.0.0.1:9/health")
 
     assert summary == {
         "status": "ok",
@@ -225,3 +239,30 @@ def test_tradingcore_up_gives_the_api_the_other_hosts_urls() -> None:
     assert defaults["analytics_health_url"] == "http://127.0.0.1:9102/metrics"
     assert chosen["capture_health_url"] == "http://cap:1/health"
     assert str(defaults["supervisor_state"]).endswith("state.json")
+
+
+def test_latency_windows_follow_a_histogram_between_polls() -> None:
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from hosts.api.latency_windows import HistogramWindows, parse_families, quantile
+
+    registry = CollectorRegistry()
+    latency = Histogram("demo_latency_seconds", "", buckets=(0.001, 0.01, 0.1), registry=registry)
+    windows = HistogramWindows("demo_latency_seconds")
+    windows.observe(registry.collect(), 1)  # the first poll only sets the baseline
+    for _ in range(99):
+        latency.observe(0.0005)
+    latency.observe(0.05)
+    windows.observe(parse_families(generate_latest(registry).decode()), 2)
+    windows.observe(registry.collect(), 3)  # nothing new: no point
+
+    assert len(windows.points) == 1
+    at, p50, p95, p99 = windows.points[0]
+    assert at == 2 and p50 == pytest.approx(0.505, rel=0.01)  # ms, inside the first bucket
+    assert (p95, p99) == (pytest.approx(0.96, rel=0.01), pytest.approx(1.0))
+    late = HistogramWindows("demo_latency_seconds")
+    late.observe([], 1)  # no such series yet (no request so far): counts start from zero
+    late.observe(registry.collect(), 2)
+    assert len(late.points) == 1
+    assert quantile(0.5, []) is None
+    assert quantile(0.99, [(0.1, 0.0), (float("inf"), 4.0)]) == 0.1

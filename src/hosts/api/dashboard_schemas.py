@@ -42,7 +42,9 @@ class DashboardSignalOut(BaseModel):
     confidence: float
     model_version: str
     price: str
-    latency_ms: float = Field(description="tick to signal")
+    latency_ms: float | None = Field(
+        description="tick to signal from the stored times (null on the feed clock)"
+    )
 
 
 class DashboardOrderOut(BaseModel):
@@ -106,6 +108,7 @@ class HitRateSeriesOut(BaseModel):
 
 
 class LatencySeriesOut(BaseModel):
+    source: str = Field(description="what was measured: a host's histogram or stored events")
     t: list[int]
     p50: list[float]
     p95: list[float]

@@ -27,6 +27,7 @@ from hosts.api.dashboard_schemas import (
     ViewerOut,
 )
 from hosts.api.host import ApiHost
+from hosts.api.latency_windows import HistogramWindows
 from hosts.api.peers import PeerHealth, summarize
 from hosts.api.views import kill_switch_out
 from tradingcore.application.position_views import positions_of
@@ -86,9 +87,21 @@ def _order_out(row: OrderRow) -> DashboardOrderOut:
     )
 
 
-def _latency_out(series: LatencySeries | None) -> LatencySeriesOut:
-    points = list(series.points) if series is not None else []
+def _latency_out(
+    windows: HistogramWindows, series: LatencySeries | None, measured: str, wall: bool
+) -> LatencySeriesOut:
+    """The hosts' own histograms when they have windows (wall clock), else the gaps between
+    stored events, on the wall clock only (on the feed clock they are feed time, not latency)."""
+    points: list[tuple[int, float, float, float]] = []
+    if windows.points:
+        points, source = list(windows.points), measured
+    elif wall:
+        points = list(series.points) if series is not None else []
+        source = "stored events' times"
+    else:
+        source = "feed clock: stored times are the feed's, no wall-clock measure yet"
     return LatencySeriesOut(
+        source=source,
         t=[point[0] for point in points],
         p50=[point[1] for point in points],
         p95=[point[2] for point in points],
@@ -96,7 +109,9 @@ def _latency_out(series: LatencySeries | None) -> LatencySeriesOut:
     )
 
 
-def _charts(activity: Activity, accounts: Iterable[str], merged: bool) -> ChartsOut:
+def _charts(
+    activity: Activity, peers: PeerHealth, accounts: Iterable[str], merged: bool, wall: bool
+) -> ChartsOut:
     changes: list[PnlChange] = []
     start = Decimal(0)
     for account in accounts:
@@ -127,8 +142,18 @@ def _charts(activity: Activity, accounts: Iterable[str], merged: bool) -> Charts
     return ChartsOut(
         pnl=PnlSeriesOut(t=times, cumulative=cumulative, drawdown=drawdown),
         hit_rate=HitRateSeriesOut(t=rate_times, rate=rates, wins=wins, closes=closes),
-        signal_latency=_latency_out(activity.signal_latency),
-        order_latency=_latency_out(activity.order_latency.get(latency_key)),
+        signal_latency=_latency_out(
+            peers.signal_latency,
+            activity.signal_latency,
+            "analytics host: tick to decision",
+            wall,
+        ),
+        order_latency=_latency_out(
+            peers.order_latency,
+            activity.order_latency.get(latency_key),
+            "API host: order request to answer",
+            wall,
+        ),
     )
 
 
@@ -238,6 +263,7 @@ def dashboard_view(
             )
     with host.orders.lock:
         switch = kill_switch_out(host.orders.kill_switch())
+    wall = getattr(host.config, "clock", "wall") == "wall"  # else the stored times are feed time
     restarts = peers.restarts()
     health = [api_health(host, restarts.get("api")), *peers_health(peers, restarts)]
 
@@ -265,7 +291,7 @@ def dashboard_view(
                     confidence=row.confidence,
                     model_version=row.model_version,
                     price=price_text(row.symbol, row.price) or "",
-                    latency_ms=row.latency_ms,
+                    latency_ms=row.latency_ms if wall else None,
                 )
                 for row in reversed(signals[-ROWS:])
             ],
@@ -291,7 +317,9 @@ def dashboard_view(
                 net_realized=money_text(gross - fees),
                 unrealized=None if unrealized is None else money_text(unrealized),
             ),
-            charts=_charts(model, chosen, merged=account is None and principal.is_admin),
+            charts=_charts(
+                model, peers, chosen, merged=account is None and principal.is_admin, wall=wall
+            ),
         )
 
     return activity.read(read)

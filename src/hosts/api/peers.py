@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from prometheus_client import REGISTRY
+
+from hosts.api.latency_windows import HistogramWindows, parse_families
+
 POLL_SECONDS: Final = 2.0
 TIMEOUT_SECONDS: Final = 1.5
 AGE_KEYS: Final = (
@@ -26,6 +30,9 @@ AGE_KEYS: Final = (
     "age_seconds",
 )
 RESTART_KEYS: Final = ("restarts", "restart_count")
+ANALYTICS_LATENCY: Final = "analytics_processing_latency_seconds"
+API_REQUESTS: Final = "tradingcore_api_request_duration_seconds"
+ORDER_PATH: Final = "/api/v1/execute"
 
 
 @dataclass
@@ -81,6 +88,10 @@ class PeerHealth:
             for name, url in urls.items()
         }
         self.state_file = state_file
+        self.signal_latency = HistogramWindows(ANALYTICS_LATENCY)
+        """From the analytics host's /metrics, when that is the URL it is polled at."""
+        self.order_latency = HistogramWindows(API_REQUESTS, {"path": ORDER_PATH})
+        """This process's own order requests."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.changed = 0
@@ -102,8 +113,6 @@ class PeerHealth:
         }
 
     def start(self) -> None:
-        if not any(report.url for report in self.reports.values()):
-            return
         self._thread = threading.Thread(target=self._run, name="peer-health", daemon=True)
         self._thread.start()
 
@@ -117,31 +126,35 @@ class PeerHealth:
             for report in self.reports.values():
                 if report.url:
                     self.poll(report)
+            self.order_latency.observe(REGISTRY.collect(), int(time.time() * 1000))
             self._stop.wait(POLL_SECONDS)
 
     def poll(self, report: PeerReport) -> None:
-        state, detail, body = fetch(report.url)
+        state, detail, body, text = fetch(report.url)
+        if not body and text and report.name == "analytics":
+            self.signal_latency.observe(parse_families(text), int(time.time() * 1000))
         if (state, detail, body) != (report.state, report.detail, report.report):
             self.changed += 1
         report.state, report.detail, report.report = state, detail, body
         report.checked_at = time.time()
 
 
-def fetch(url: str) -> tuple[str, str, dict[str, Any]]:
-    """GET a health URL: (state, why when not ok, the JSON body or {})."""
+def fetch(url: str) -> tuple[str, str, dict[str, Any], str]:
+    """GET a health URL: (state, why when not ok, the JSON body or {}, the text)."""
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as error:  # 503 carries the report too
         status, raw = error.code, error.read()
     except (OSError, ValueError) as error:
-        return "unreachable", f"{type(error).__name__}: {error}"[:200], {}
+        return "unreachable", f"{type(error).__name__}: {error}"[:200], {}, ""
+    text = raw.decode("utf-8", "replace")
     try:
-        body = json.loads(raw)
+        body = json.loads(text)
     except ValueError:
-        body = {}
+        body = {}  # a /metrics page: up or down is what it says
     if not isinstance(body, dict):
         body = {}
     if status == 200:
-        return "ok", "", body
-    return "degraded", f"HTTP {status}", body
+        return "ok", "", body, text
+    return "degraded", f"HTTP {status}", body, text

@@ -355,11 +355,13 @@ const CHARTS = {
     id: "chart-signal-latency", label: "ms",
     series: ["p50", "p95", "p99"].map((p) => ({ label: p, stroke: COLORS[p], width: 1.5 })),
     data: (c) => latencyData(c.signal_latency),
+    source: (c) => c.signal_latency.source,
   },
   orderLatency: {
     id: "chart-order-latency", label: "ms",
     series: ["p50", "p95", "p99"].map((p) => ({ label: p, stroke: COLORS[p], width: 1.5 })),
     data: (c) => latencyData(c.order_latency),
+    source: (c) => c.order_latency.source,
   },
 };
 
@@ -373,6 +375,7 @@ function renderCharts(charts) {
     const box = $(spec.id);
     const data = spec.data(charts);
     box.dataset.points = String(data[0].length);
+    if (spec.source) $(`${spec.id}-source`).textContent = `· ${spec.source(charts)}`;
     if (data[0].length === 0) {
       if (state.charts[name]) { state.charts[name].destroy(); delete state.charts[name]; }
       if (!box.querySelector(".empty")) box.replaceChildren(el("div", { class: "empty",
