@@ -134,6 +134,7 @@ def session(tmp_path: Path, capture: str) -> Iterator[Session]:
         extra=(
             "--capture-health-url", capture,
             "--analytics-health-url", "http://127.0.0.1:9/health",
+            "--clock", "wall",  # live-like: the stored times are wall-clock times
         ),
     ).start()  # fmt: skip
     seeded = Session(api, alice, bob, root)
