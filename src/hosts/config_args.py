@@ -119,6 +119,9 @@ def api_defaults(config: TradingConfig) -> dict[str, Any]:
         "loop": api.loop,
         **peer_urls(config),
         "supervisor_state": config.supervisor.state_file,
+        # [strategy] import_path: that strategy runs live in the API host (docs/strategies.md)
+        "import_path": config.strategy.import_path,
+        "params": dict(config.strategy.params),
     }
 
 

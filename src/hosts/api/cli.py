@@ -12,6 +12,7 @@ from typing import Final, Literal
 
 from adapters.eventstore import DEFAULT_STORE_URL
 from adapters.jsonlog import DEFAULT_LOG_DIR
+from adapters.strategy_loader import load_strategy, parse_params
 from hosts.api.auth import KeyFileError, KeyRing, Role, create_key
 from hosts.api.host import BROKERS, CLOCKS, ApiConfig, ApiHost
 from tradingcore.application.signal_desk import AutoExecution
@@ -19,6 +20,7 @@ from tradingcore.domain.errors import DomainError
 from tradingcore.domain.fees import FeeSchedule
 from tradingcore.risk.calendar import SessionCalendar
 from tradingcore.risk.limits import RiskLimits
+from tradingcore.strategy.api import Strategy
 
 DEFAULT_KEYS_FILE: Final = Path("data/api-keys.json")
 STREAM_SHUTDOWN_SECONDS: Final = 3
@@ -28,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", default=DEFAULT_STORE_URL, help="event store URL")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000)
+    add_strategy_arguments(parser)
     parser.add_argument(
         "--keys-file",
         type=Path,
@@ -118,6 +121,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--export-openapi", type=Path, metavar="PATH", help="write and exit")
 
 
+def add_strategy_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("strategies run live on the tape (docs/strategies.md)")
+    group.add_argument(
+        "--strategy",
+        action="append",
+        help="package.module:Class or a shipped name (ma-cross, ...); repeat for several",
+    )
+    group.add_argument(
+        "--strategy-param", action="append", default=[], help="strategy parameter key=value"
+    )
+    group.add_argument(
+        "--strategy-account", default="operator", help="the account strategies trade for"
+    )
+
+
 def hold_closes(value: str) -> bool:
     """`--auto-hold close|keep` as the HOLD policy's flag."""
     if value not in ("close", "keep"):
@@ -159,7 +177,17 @@ def config_from(args: argparse.Namespace) -> ApiConfig:
         capture_health_url=args.capture_health_url,
         analytics_health_url=args.analytics_health_url,
         supervisor_state=args.supervisor_state,
+        strategies=_strategies(args),
+        strategy_account=args.strategy_account,
     )
+
+
+def _strategies(args: argparse.Namespace) -> list[Strategy]:
+    """`--strategy` (repeatable), else the config file's [strategy] import_path."""
+    configured = getattr(args, "import_path", None)
+    specs = list(args.strategy or ([configured] if configured else []))
+    params = {**(getattr(args, "params", None) or {}), **parse_params(args.strategy_param)}
+    return [load_strategy(spec, params) for spec in specs]
 
 
 def run(args: argparse.Namespace) -> int:

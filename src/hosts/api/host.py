@@ -8,10 +8,10 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from adapters.broker.paper import PaperBroker
 from adapters.credentials import with_stored_credentials
@@ -26,6 +26,7 @@ from hosts.api.metrics import (
     KILL_SWITCH_ENGAGED,
     POSITION_PNL_REALIZED,
     SIGNALS_SKIPPED,
+    STRATEGY_ERRORS,
     TRADING,
     MetricsObserver,
 )
@@ -41,13 +42,24 @@ from tradingcore.application.feed_cursor import (
 )
 from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult
 from tradingcore.application.order_manager import OrderManager
-from tradingcore.application.signal_desk import AutoExecution, SignalDesk, SignalReceived
+from tradingcore.application.signal_desk import (
+    AutoExecution,
+    SignalDesk,
+    SignalReceived,
+    SignalResult,
+)
+from tradingcore.application.strategy_runner import (
+    ReportingBroker,
+    StrategyRunner,
+    signal_seen,
+)
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.fees import B3_DEFAULTS, B3FeeModel, FeeSchedule
 from tradingcore.ports.broker import Broker
 from tradingcore.ports.clock import Clock
 from tradingcore.risk.calendar import SessionCalendar
 from tradingcore.risk.limits import RiskLimits
+from tradingcore.strategy.api import Strategy
 
 BROKERS: Final = ("paper", "profitdll")
 CLOCKS: Final = ("feed", "wall")
@@ -85,6 +97,10 @@ class ApiConfig:
     """How long (wall seconds) a signal waits for its tick to reach this host's tape."""
     supervisor_state: Path | None = None
     """`tradingcore up`'s state file: each host's restarts, shown on the dashboard."""
+    strategies: Sequence[Strategy] = ()
+    """Strategies run live on the applied trades and taken signals (docs/strategies.md)."""
+    strategy_account: str = "operator"
+    """The account their orders are sent for."""
 
     def __post_init__(self) -> None:
         if self.clock not in CLOCKS:
@@ -132,9 +148,11 @@ class ApiHost:
             self.logger.addHandler(logging.NullHandler())
             self.logger.propagate = False
             self.audit_trail = None
+        # Strategies hear the broker's reports after the order manager: a broker in front.
+        self.reports = ReportingBroker(self.broker) if config.strategies else None
         self.orders = OrderManager(
             self.app,
-            self.broker,
+            self.reports or self.broker,
             limits=config.limits,
             calendar=config.calendar,
             observer=MetricsObserver(self.logger, self.audit_trail),
@@ -151,6 +169,14 @@ class ApiHost:
             clock=self.feed_clock,
             hold=feed and config.auto_execution.enabled,
         )
+        self.strategies = [
+            StrategyRunner(strategy, self.orders, self.reports, account=config.strategy_account)
+            for strategy in config.strategies
+            if self.reports is not None
+        ]
+        for runner in self.strategies:
+            self.cursor.trade_listeners.append(self._guarded(runner, runner.trade))
+            self.cursor.signal_listeners.append(self._guarded(runner, _signal_to(runner)))
         self.follower = StoreFollower(
             self.orders,
             self.signals,
@@ -168,6 +194,20 @@ class ApiHost:
         """As of the last store probe (None before it): /health reads it without the store."""
         self._probed_position = -1
         self.started = False
+
+    def _guarded(
+        self, runner: StrategyRunner, handler: Callable[[Any], object]
+    ) -> Callable[[Any], None]:
+        """A strategy's failure is logged and counted; the tape and the other strategies go on."""
+
+        def call(item: Any) -> None:
+            try:
+                handler(item)
+            except Exception:
+                STRATEGY_ERRORS.inc()
+                self.logger.exception("strategy %s failed", runner.strategy.strategy_id)
+
+        return call
 
     def start(self) -> None:
         if self.started:
@@ -318,3 +358,10 @@ def build_broker(kind: str) -> Broker:
             raise ValueError(f"broker 'profitdll' cannot start: {error}") from None
         return broker
     raise ValueError(f"unknown broker {kind!r}: use one of {', '.join(BROKERS)}")
+
+
+def _signal_to(runner: StrategyRunner) -> Callable[[SignalResult], None]:
+    def hand(taken: SignalResult) -> None:
+        runner.signal(signal_seen(taken.signal))
+
+    return hand

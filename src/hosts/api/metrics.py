@@ -38,6 +38,9 @@ AUTH_REJECTED: Final = Counter(
 FOLLOWER_ERRORS: Final = Counter(
     "api_tape_follower_errors", "Store notifications the tape follower could not apply"
 )
+STRATEGY_ERRORS: Final = Counter(
+    "api_strategy_errors", "Trades or signals a live strategy failed on (logged with the cause)"
+)
 for _reason in ("missing", "invalid", "not_admin"):  # exported at 0 before the first refusal
     AUTH_REJECTED.labels(reason=_reason)
 TRADING: Final = CurrentTrading()

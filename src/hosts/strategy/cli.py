@@ -16,7 +16,7 @@ from typing import Any
 from adapters.eventstore import open_store
 from adapters.recordings import RecordingError
 from adapters.report import write_report
-from hosts.strategy.loader import StrategyLoadError, load_strategy, parse_params
+from adapters.strategy_loader import StrategyLoadError, load_strategy, parse_params
 from hosts.strategy.progress import progress_bar
 from hosts.strategy.sources import (
     parse_moment,

@@ -74,6 +74,10 @@ class FeedCursor:
         self._condition = threading.Condition()
         self.late = 0
         self.unseen = 0
+        self.trade_listeners: list[Callable[[Trade], object]] = []
+        """Told each live trade once it is applied (prices, time, fills): strategies."""
+        self.signal_listeners: list[Callable[[SignalResult], object]] = []
+        """Told each signal taken at its tick, after the desk: strategies."""
 
     # The tape ------------------------------------------------------------------------------
 
@@ -139,7 +143,10 @@ class FeedCursor:
                 self.late += 1
                 recorded = self.desk.receive(received, actor, account, execute=False)
                 return CursorResult(recorded, SIGNAL_LATE)
-            return CursorResult(self.desk.receive(received, actor, account))
+            taken = CursorResult(self.desk.receive(received, actor, account))
+            for listener in self.signal_listeners:
+                listener(taken.result)
+            return taken
 
     # Applying ------------------------------------------------------------------------------
 
@@ -169,3 +176,6 @@ class FeedCursor:
         if fill and self.fill is not None:
             self.fill(trade)
         self._applied[trade.symbol] = key_of(trade)
+        if fill:
+            for listener in self.trade_listeners:
+                listener(trade)

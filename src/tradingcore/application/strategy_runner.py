@@ -14,6 +14,7 @@ from tradingcore.application.order_manager import OrderManager
 from tradingcore.domain.book import BookTop
 from tradingcore.domain.errors import DomainError
 from tradingcore.domain.order import TERMINAL, Order, OrderStatus, order_id_for
+from tradingcore.domain.signal import Signal
 from tradingcore.domain.tape import Trade
 from tradingcore.domain.values import MARKET_PRICE_MARKER, Side, Symbol
 from tradingcore.ports.broker import Broker, BrokerListener, BrokerOrder
@@ -283,3 +284,18 @@ class StrategyRunner:
         fill = OrderExecuted(tag, order_id, symbol, side, quantity, price, trade_id)
         self.book.executed(fill)
         self._queue.append((self.strategy.on_fill, fill))
+
+
+def signal_seen(signal: Signal) -> SignalSeen:
+    """A stored signal as a strategy sees it."""
+    return SignalSeen(
+        signal.symbol,
+        signal.direction,
+        signal.confidence,
+        signal.price,
+        signal.tick_trade_id,
+        signal.tick_timestamp_ms,
+        signal.id,
+        signal.model_version,
+        dict(signal.features),
+    )

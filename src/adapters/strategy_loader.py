@@ -19,7 +19,7 @@ SHORT_NAMES: Final = {
 """The strategies that ship, by short name."""
 
 
-class StrategyLoadError(Exception):
+class StrategyLoadError(ValueError):
     """A strategy could not be imported, built or is not a Strategy: the message says which."""
 
 

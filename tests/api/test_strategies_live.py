@@ -1,0 +1,46 @@
+"""A strategy runs live in the API host: on the applied trades, through risk, named on orders."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from litestar.testing import TestClient
+
+from hosts.api.app import create_app
+from tests.api.conftest import ALICE, WIN, HostFactory, Tape, headers
+from tradingcore.domain.order import Order, OrderStatus
+from tradingcore.strategy.examples import MovingAverageCross
+
+
+def test_a_moving_average_cross_trades_the_live_tape_for_its_account(
+    make_host: HostFactory,
+) -> None:
+    host = make_host(strategies=[MovingAverageCross(1, 3)], strategy_account="alice")
+    with TestClient(app=create_app(host)) as client:
+        tape = Tape(host)
+        for price in (127_850, 127_855, 127_860, 127_865):  # rising: the fast mean is above
+            tape.print(price)
+        for price in (127_840, 127_830, 127_820):  # falling: it reverses to short
+            tape.print(price)
+        runner = host.strategies[0]
+        orders = [host.app.load(Order, order_id) for order_id in runner.sent]
+        assert [order.side.value for order in orders] == ["BUY", "SELL"]
+        assert all(order.strategy_id == "ma-cross-1-3" for order in orders)
+        assert all(order.status is OrderStatus.FILLED for order in orders)
+        positions: Any = client.get("/api/v1/positions", headers=headers(ALICE)).json()
+        assert positions["positions"][0]["net_quantity"] == -1
+
+
+def test_a_failing_strategy_is_logged_and_the_tape_goes_on(make_host: HostFactory) -> None:
+    class Broken(MovingAverageCross):
+        def target_after(self, trade: Any) -> int | None:
+            raise RuntimeError("strategy bug")
+
+    host = make_host(strategies=[Broken(1, 3)])
+    with TestClient(app=create_app(host)):
+        tape = Tape(host)
+        tape.print(127_850)
+        tape.print(127_855)
+        assert host.orders.book.last_price(WIN) == Decimal(127_855)  # both trades applied
+        assert host.strategies[0].sent == []
