@@ -142,3 +142,32 @@ def test_rate_limit_behind_a_configured_proxy_limits_each_forwarded_client(
         server.stop()
 
     assert 429 not in statuses  # each forwarded client sent one request
+
+
+def test_key_removed_from_the_keys_file_stops_working_without_a_restart(
+    tmp_path: Path,
+) -> None:
+    import json
+    import time
+
+    keys_file = tmp_path / "keys.json"
+    alice = {"X-API-Key": create_key(keys_file, "alice", "trader")}
+    bob = {"X-API-Key": create_key(keys_file, "bob", "trader")}
+    server = ApiServer(tmp_path, keys_file).start()
+    try:
+        url = f"{server.url}/api/v1/positions"
+        before = httpx.get(url, headers=bob, timeout=10).status_code
+        stored = json.loads(keys_file.read_text())
+        stored["keys"] = [key for key in stored["keys"] if key["name"] != "bob"]
+        keys_file.write_text(json.dumps(stored))
+        carol = {"X-API-Key": create_key(keys_file, "carol", "trader")}
+        for _ in range(100):  # bounded: the server checks the file at most every 0.5 s
+            if httpx.get(url, headers=bob, timeout=10).status_code == 401:
+                break
+            time.sleep(0.1)
+        after = httpx.get(url, headers=bob, timeout=10).status_code
+        others = [httpx.get(url, headers=key, timeout=10).status_code for key in (alice, carol)]
+    finally:
+        server.stop()
+
+    assert (before, after, others) == (200, 401, [200, 200])

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any, Final
 
 KEYS_ENV: Final = "TRADINGCORE_API_KEYS"
+RELOAD_CHECK_SECONDS: Final = 0.5
+"""How often, at most, the keys file is checked for a change (one stat call)."""
 """Environment variable holding the same JSON as a keys file (digests, never keys)."""
 
 _NAME: Final = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -59,14 +62,25 @@ def digest(raw_key: str) -> str:
 
 
 class KeyRing:
-    """The known keys; `authenticate` looks at every digest, so timing tells nothing."""
+    """The known keys; `authenticate` looks at every digest, so timing tells nothing.
+
+    A ring loaded from a file follows it: when the file's modification time or size changes
+    (checked at most every `RELOAD_CHECK_SECONDS`), the keys are read again, so a key removed
+    from the file stops working, and a created one works, without a restart. A file that does
+    not parse (caught mid-edit) leaves the keys as they were until it does.
+    """
 
     def __init__(self, keys: Iterable[StoredKey] = ()) -> None:
         self.keys = tuple(keys)
+        self._path: Path | None = None
+        self._environ: Mapping[str, str] = {}
+        self._stamp: tuple[int, int] | None = None
+        self._checked = 0.0
 
     def authenticate(self, raw_key: str | None) -> Principal | None:
         if not raw_key:
             return None
+        self._follow_file()
         candidate = digest(raw_key).encode()
         found: Principal | None = None
         for key in self.keys:
@@ -98,7 +112,36 @@ class KeyRing:
             except ValueError as error:
                 raise KeyFileError(f"{KEYS_ENV}: not JSON ({error})") from None
             keys.extend(cls.from_json(data, KEYS_ENV).keys)
-        return cls(keys)
+        ring = cls(keys)
+        ring._path, ring._environ, ring._stamp = path, dict(environ), _stamp(path)
+        ring._checked = time.monotonic()
+        return ring
+
+    def _follow_file(self) -> None:
+        path = self._path
+        now = time.monotonic()
+        if path is None or now - self._checked < RELOAD_CHECK_SECONDS:
+            return
+        self._checked = now
+        stamp = _stamp(path)
+        if stamp == self._stamp:
+            return
+        try:
+            fresh = KeyRing.load(path, self._environ)
+        except KeyFileError:
+            return  # mid-edit: keep the keys until the file parses again
+        self.keys, self._stamp = fresh.keys, stamp
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    """The file's modification time and size, or None when there is no file."""
+    if path is None:
+        return None
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
 
 
 def _parse_entry(entry: Any, where: str, index: int) -> StoredKey:
