@@ -99,3 +99,26 @@ def test_load_with_a_wrong_shape_and_a_valid_checksum_is_refused(saved: Path) ->
 def test_load_with_a_missing_file_names_it(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="cannot read"):
         load_models(tmp_path / "missing.json")
+
+
+def test_host_with_a_model_file_of_absurd_window_and_valid_checksum_exits_2_naming_it(
+    saved: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    document = json.loads(saved.read_text())
+    document["payload"]["models"]["WINZ25"]["config"]["window"] = 10**12
+    document["sha256"] = hashlib.sha256(_canonical(document["payload"])).hexdigest()
+    saved.write_text(json.dumps(document))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "hosts", "analytics", "--store", f"sqlite:///{tmp_path / 'e.db'}",
+         "--listen", "127.0.0.1:0", "--metrics-port", "0", "--model", str(saved),
+         "--log-dir", str(tmp_path / "logs")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    assert "window must be within [2, 100000]" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -13,6 +13,14 @@ PIPELINE_VERSION: Final = "features-v1"
 MODEL_KIND: Final = "sgd-v1"
 
 
+MAX_TICKS: Final = 100_000
+"""Upper bound of every length in ticks (window, lag, horizon): a window is allocated and
+scanned per symbol, so a model file saying 10**12 would exhaust memory; a B3 day is ~500k
+trades of WIN, so 100,000 ticks is far beyond any useful window."""
+MAX_COUNT: Final = 1_000_000
+"""Upper bound of batch sizes and update counts."""
+
+
 class InvalidAnalyticsConfig(DomainError):
     """An analytics setting is out of range or unknown."""
 
@@ -50,22 +58,38 @@ class AnalyticsConfig:
 
     def __post_init__(self) -> None:
         checks = (
-            (self.window >= 2, "window must be >= 2"),
-            (self.momentum_lag >= 1, "momentum_lag must be >= 1"),
-            (self.horizon >= 1, "horizon must be >= 1"),
-            (self.threshold_ticks >= 1, "threshold_ticks must be >= 1"),
-            (self.train_stride >= 1, "train_stride must be >= 1"),
-            (self.batch_size >= 2, "batch_size must be >= 2"),
+            (2 <= self.window <= MAX_TICKS, f"window must be within [2, {MAX_TICKS}]"),
+            (
+                1 <= self.momentum_lag <= MAX_TICKS,
+                f"momentum_lag must be within [1, {MAX_TICKS}]",
+            ),
+            (1 <= self.horizon <= MAX_TICKS, f"horizon must be within [1, {MAX_TICKS}]"),
+            (
+                1 <= self.threshold_ticks <= MAX_TICKS,
+                f"threshold_ticks must be within [1, {MAX_TICKS}]",
+            ),
+            (
+                1 <= self.train_stride <= MAX_TICKS,
+                f"train_stride must be within [1, {MAX_TICKS}]",
+            ),
+            (2 <= self.batch_size <= MAX_COUNT, f"batch_size must be within [2, {MAX_COUNT}]"),
             (
                 1 <= self.update_delay < self.batch_size * self.train_stride,
                 "update_delay must be >= 1 and below batch_size * train_stride",
             ),
-            (self.warmup_updates >= 1, "warmup_updates must be >= 1"),
+            (
+                1 <= self.warmup_updates <= MAX_COUNT,
+                f"warmup_updates must be within [1, {MAX_COUNT}]",
+            ),
             (0.0 < self.buy_threshold < 1.0, "buy_threshold must be within (0, 1)"),
             (0.0 < self.sell_threshold < 1.0, "sell_threshold must be within (0, 1)"),
-            (self.eta0 > 0.0, "eta0 must be > 0"),
-            (self.alpha >= 0.0, "alpha must be >= 0"),
-            (self.accuracy_batches >= 1, "accuracy_batches must be >= 1"),
+            (0.0 < self.eta0 <= 1e6, "eta0 must be within (0, 1e6]"),
+            (0.0 <= self.alpha <= 1e6, "alpha must be within [0, 1e6]"),
+            (0 <= self.random_state < 2**32, "random_state must be within [0, 2**32)"),
+            (
+                1 <= self.accuracy_batches <= MAX_COUNT,
+                f"accuracy_batches must be within [1, {MAX_COUNT}]",
+            ),
         )
         for ok, why in checks:
             if not ok:
