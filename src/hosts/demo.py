@@ -5,7 +5,8 @@ every trade is recorded on the tape in batches, the analytics pipeline computes 
 features and the online model's signals, signals are recorded and auto-executed through the
 order manager's pre-trade risk checks, a paper broker fills the orders against the tape, and the
 store is projected into Parquet and queried with DuckDB. Time comes from the tape through a
-ManualClock, so the same seed prints the same result on every machine.
+FeedClock, and trades and signals go through the API host's FeedCursor (auto-execution as a
+position policy), so the same seed prints the same result on every machine.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from adapters.broker.paper import PaperBroker
+from adapters.clock import FeedClock
 from adapters.eventstore import open_store
 from adapters.parquet.duck import ProjectionSql
 from adapters.parquet.output import ParquetOutput
@@ -32,16 +34,15 @@ from tradingcore.analytics.features import AGGRESSOR_SIGNS
 from tradingcore.analytics.labels import threshold_units
 from tradingcore.analytics.model import OnlineModel
 from tradingcore.analytics.pipeline import SymbolPipeline
-from tradingcore.application.order_commands import ExecuteOrder
+from tradingcore.application.feed_cursor import FeedCursor
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.signal_desk import AutoExecution, SignalDesk, SignalReceived
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.features import FEATURE_NAMES, FeatureSeries
 from tradingcore.domain.fees import B3FeeModel
 from tradingcore.domain.order import Order, OrderDenied
-from tradingcore.domain.signal import Direction
 from tradingcore.domain.tape import TradeColumns, session_of
-from tradingcore.domain.values import MARKET_PRICE_MARKER, PRICE_SCALE, Side, Symbol, price_to_units
+from tradingcore.domain.values import PRICE_SCALE, Symbol, price_to_units
 from tradingcore.ports.clock import ManualClock
 from tradingcore.risk.limits import RiskLimits
 from tradingcore.simulation.market import MarketEvent, synthetic_session
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     shutil.rmtree(args.data_dir, ignore_errors=True)
     args.data_dir.mkdir(parents=True)
     started = time.perf_counter()
-    clock = ManualClock(datetime(2025, 12, 1, tzinfo=UTC))
+    clock = FeedClock()  # the tape's time: the same seed, the same orders and fills
     store = args.data_dir / "events.sqlite"
     app = open_store(f"sqlite:///{store}", clock)
     app.fee_model = B3FeeModel()  # the default B3 tables, as the API host charges them
@@ -91,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
     orders = OrderManager(app, broker, limits=limits)
     orders.start()
     signals = SignalDesk(orders, AutoExecution(enabled=True, quantity=1, min_confidence=0.0))
+    # The API host's path: trades and signals in feed order through one FeedCursor.
+    cursor = FeedCursor(orders, signals, fill=broker.on_trade, clock=clock)
     config = AnalyticsConfig()
     desks: dict[Symbol, SymbolDesk] = {}
     streams = []
@@ -108,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     tally: Counter[str] = Counter()
     # Both symbols' prints, merged in time order as one feed would deliver them.
     for event in heapq.merge(*streams, key=lambda item: item.trade.timestamp_ms):
-        _on_event(app, clock, broker, orders, signals, desks[event.trade.symbol], event, tally)
+        _on_event(app, broker, cursor, desks[event.trade.symbol], event, tally)
     for desk in desks.values():
         _flush(app, desk)
     elapsed = time.perf_counter() - started
@@ -125,22 +128,18 @@ def _chain(first: MarketEvent, rest: Any) -> Any:
 
 def _on_event(
     app: TradingApplication,
-    clock: ManualClock,
     broker: PaperBroker,
-    orders: OrderManager,
-    signals: SignalDesk,
+    cursor: FeedCursor,
     desk: SymbolDesk,
     event: MarketEvent,
     tally: Counter[str],
 ) -> None:
     trade = event.trade
-    clock.set_epoch_ms(trade.timestamp_ms)
     desk.trades.append(trade)
-    orders.on_trade(trade)
     if broker.working_orders:
         # A fill names the trade it executed against: record that trade before the fill.
         _flush(app, desk)
-        broker.on_trade(trade)
+    cursor.on_trade(trade)  # the feed clock, last prices, and paper fills of working orders
     units = price_to_units(trade.price)
     row, decision, _ = desk.pipeline.on_tick(
         trade.trade_id,
@@ -157,7 +156,8 @@ def _on_event(
     if decision is not None:
         _flush(app, desk)  # the signal's tick and features are on record before the signal
         tally[f"signal {decision.direction.value}"] += 1
-        result = signals.receive(
+        # The strategy is auto-execution's position policy: BUY long 1, SELL short 1, HOLD flat.
+        taken = cursor.take_signal(
             SignalReceived(
                 symbol=desk.symbol,
                 direction=decision.direction,
@@ -171,25 +171,8 @@ def _on_event(
             actor="demo-strategy",
             account=ACCOUNT,
         )
-        if result.execution is not None:
+        if taken.result.execution is not None:
             tally["orders"] += 1
-        elif decision.direction is Direction.HOLD:
-            # The strategy: follow BUY/SELL signals, and go flat when the model loses its view.
-            held = app.position(ACCOUNT, desk.symbol).net_quantity
-            if held:
-                orders.execute(
-                    ExecuteOrder(
-                        actor="demo-strategy",
-                        account=ACCOUNT,
-                        symbol=desk.symbol,
-                        side=Side.SELL if held > 0 else Side.BUY,
-                        quantity=abs(held),
-                        price=MARKET_PRICE_MARKER,
-                        client_order_id=f"flat-{result.signal.id.hex}",
-                        signal_id=result.signal.id,
-                    )
-                )
-                tally["orders"] += 1
     if len(desk.trades) >= BATCH:
         _flush(app, desk)
 
