@@ -7,6 +7,7 @@ a late capture makes the figure worse, never better); the signal, order and fill
 hosts' JSONL log times of "Signal generated", "Order sent" and the order's first "Order filled".
 
     flock /tmp/tradingcore-bench.lock .venv/bin/pytest benchmarks/test_bench_system.py -s -k latency
+    SYSTEM_CAPTURE_ARGS="--batch-size 100" SYSTEM_API_ARGS="--poll-interval 0.005" ...  # variant
     SOAK_SECONDS=600 flock ... .venv/bin/pytest benchmarks/test_bench_system.py -s -k soak
 """
 
@@ -139,11 +140,12 @@ def run_session(
     rate = ticks_per_second
     started = time.monotonic()
     try:
-        api = system.api()
+        api = system.api(*os.environ.get("SYSTEM_API_ARGS", "").split())
         analytics = system.analytics(api)
         command = system.capture_command(
             analytics, "--source", "synthetic", "--seed", "11", "--trades", str(trades),
             "--rate", str(rate), "--no-books",
+            *os.environ.get("SYSTEM_CAPTURE_ARGS", "").split(),
         )  # fmt: skip
         capture = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         watched = [api, analytics, Host("capture", capture, "", system.logs)]  # type: ignore[arg-type]

@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="feed clock, auto-execution: seconds a seen trade waits for an earlier tick's signal",
     )
     parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.05,
+        help="seconds between reads of the store's new trades and signals (SQLite cannot push)",
+    )
+    parser.add_argument(
         "--signal-wait",
         type=float,
         default=4.0,
@@ -171,6 +177,7 @@ def config_from(args: argparse.Namespace) -> ApiConfig:
         clock=args.clock or ("feed" if args.broker == "paper" else "wall"),
         feed_hold=args.feed_hold,
         signal_wait=args.signal_wait,
+        poll_interval=args.poll_interval,
         log_dir=args.log_dir,
         requests_per_second_per_client=args.rate_limit_client,
         requests_per_second_per_key=args.rate_limit_key,
