@@ -132,6 +132,23 @@ class RssSampler:
         }
 
 
+def idle(analytics: Host) -> Any:
+    """A condition: the analytics host's tick count stopped moving and no signal is queued."""
+    seen: list[float | None] = []
+
+    def check() -> bool:
+        seen.append(analytics.metric("analytics_ticks_processed_total"))
+        steady = len(seen) > 50 and seen[-1] == seen[-51]  # 10 s at wait_until's 0.2 s
+        return steady and analytics.metric("analytics_signals_forward_queue") == 0
+
+    return check
+
+
+def capture_summary(logs: Path) -> dict[str, Any]:
+    stopped = [e for e in log_entries(logs / "datacapture") if e["message"] == "capture stopped"]
+    return stopped[-1]["context"] if stopped else {}
+
+
 def run_session(
     root: Path, trades: int, ticks_per_second: int, *, rss_every: float = 0.0
 ) -> dict[str, Any]:
@@ -153,13 +170,10 @@ def run_session(
         _, errors = capture.communicate(timeout=trades / ticks_per_second * 3 + 120)
         assert capture.returncode == 0, errors
         captured = time.monotonic() - started
+        # Every tick the capture host published (on an overloaded box its bounded WebSocket
+        # buffer may drop some: they are counted in its log), and every signal delivered.
         wait_until(
-            lambda: (
-                analytics.metric("analytics_ticks_processed_total") == trades
-                and analytics.metric("analytics_signals_forward_queue") == 0
-            ),
-            timeout=600,
-            what="the analytics host to process every tick and deliver every signal",
+            idle(analytics), timeout=600, what="the analytics host to process what it was sent"
         )
         rss = sampler.stop() if sampler else {}
         analytics.stop()
@@ -170,6 +184,7 @@ def run_session(
         "trades": trades,
         "ticks_per_second": ticks_per_second,
         "capture_seconds": round(captured, 1),
+        "capture": capture_summary(system.logs),
         **latencies(system.logs, rate),
         "rss": rss,
         "load": os.getloadavg(),
