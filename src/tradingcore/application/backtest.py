@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -282,7 +282,14 @@ class _Replay:
         backtest = self.backtest
         total = len(self.owners)
         signals = self.signals
+        timers = [
+            [None, runner, int(runner.strategy.timer_interval / timedelta(milliseconds=1))]
+            for runner in backtest.runners
+            if runner.strategy.timer_interval is not None
+        ]
         for position in range(total):
+            if timers:
+                self._fire_timers(timers, position)
             trade = self._show(position)
             for runner in backtest.runners:
                 runner.trade(trade)
@@ -294,6 +301,20 @@ class _Replay:
             self._store_through(position)
             if backtest.progress is not None and position & 0xFFFF == 0:
                 backtest.progress(position, total)
+
+    def _fire_timers(self, timers: list[list[Any]], position: int) -> None:
+        """Call each strategy's on_timer for every interval that ends before this trade."""
+        stamp = int(self.tapes[self.owners[position]].timestamps_ms[self.rows[position]])
+        for timer in timers:
+            due, runner, every = timer
+            if due is None:
+                timer[0] = stamp + max(every, 1)  # the first interval starts at the first trade
+                continue
+            while due <= stamp:
+                self.backtest.clock.set_epoch_ms(due)
+                runner.timer()
+                due += max(every, 1)
+            timer[0] = due
 
     def _record(self, signal: SignalSeen) -> None:
         """Store the signal in the backtest's store (its id is the original's), so the
