@@ -331,7 +331,8 @@ function chartOptions(series, yLabel, width, yRange) {
     cursor: { drag: { x: false, y: false } },
     // One point (or one instant) would make uPlot span years: show a minute around it.
     scales: { x: { time: true }, ...(yRange ? { y: { range: yRange } } : {}) },
-    axes: [{ stroke: "#5b6676", grid: { stroke: "#eef1f5" } },
+    axes: [{ stroke: "#5b6676", grid: { stroke: "#eef1f5" }, space: 80,
+      values: (u, splits) => splits.map((s) => clock(new Date(s * 1000)).slice(0, 8)) },
       { stroke: "#5b6676", grid: { stroke: "#eef1f5" }, label: yLabel, size: 60 }],
     series: [{}, ...series],
   };
