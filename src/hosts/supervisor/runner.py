@@ -19,6 +19,8 @@ from hosts.supervisor.state import StateFile
 USAGE_ERROR = 2
 """A host that exits with 2 at start-up was given bad options: retrying cannot help."""
 HEALTH_EVERY_S = 2.0
+START_ATTEMPTS = 5
+"""A host that dies this many times before it was ever healthy stops `up`: it will not start."""
 
 
 class SupervisorMetrics:
@@ -132,10 +134,19 @@ class Supervisor:
         self._spawn(run)
         deadline = time.monotonic() + self.settings.health_timeout
         while not stop.wait(self.settings.poll_interval):
+            if self.state.stop_requested():
+                stop.set()  # `tradingcore down` while starting
+                return
             code = run.child.poll() if run.child else None
             if code is not None:
                 if self._exited(run, code, starting=True):
                     return
+                if run.failures >= START_ATTEMPTS:
+                    said = _last_error(self._output_path(run))
+                    raise StartFailed(
+                        f"{name} died {run.failures} times while starting"
+                        f"{' (' + said + ')' if said else ''}; see {self._output_path(run)}"
+                    )
                 stop.wait(max(0.0, (run.restart_at or 0) - time.monotonic()))
                 if stop.is_set():
                     return
