@@ -171,3 +171,48 @@ def test_key_removed_from_the_keys_file_stops_working_without_a_restart(
         server.stop()
 
     assert (before, after, others) == (200, 401, [200, 200])
+
+
+def record_trade(store: Any, trade_id: int) -> None:
+    """Record one WINZ25 trade at the wall-clock time, as a capture host does."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from tradingcore.domain.tape import Trade, TradeColumns
+    from tradingcore.domain.values import Aggressor, Symbol
+
+    now = datetime.now(UTC)
+    columns = TradeColumns()
+    columns.append(Trade(Symbol("WINZ25"), trade_id, int(now.timestamp() * 1000),
+                         Decimal(127_850), 10, Aggressor.SELL))  # fmt: skip
+    store.record_trades(Symbol("WINZ25"), now.date(), columns)
+
+
+def test_paper_venue_ids_stay_unique_across_a_server_restart(tmp_path: Path) -> None:
+    from adapters.clock import SystemClock
+    from adapters.eventstore import open_store
+    from tests.api.test_server import eventually, order_body
+
+    keys_file = tmp_path / "keys.json"
+    trader = {"X-API-Key": create_key(keys_file, "alice", "trader")}
+    venue_ids = []
+    for attempt in range(2):
+        server = ApiServer(tmp_path, keys_file).start()
+        store = open_store(server.store_url, SystemClock())
+        try:
+            record_trade(store, trade_id=attempt + 1)
+            eventually(lambda s=server: httpx.get(f"{s.url}/health").json()["feed"]["fresh"])
+            placed = httpx.post(
+                f"{server.url}/api/v1/execute",
+                headers=trader,
+                timeout=10,
+                json=order_body(price=127_800, client_order_id=f"o-{attempt}"),
+            )
+            order_url = f"{server.url}/api/v1/orders/{placed.json()['order_id']}"
+            eventually(lambda u=order_url: httpx.get(u, headers=trader).json()["venue_order_id"])
+            venue_ids.append(httpx.get(order_url, headers=trader).json()["venue_order_id"])
+        finally:
+            store.close()
+            server.stop()
+
+    assert len(set(venue_ids)) == 2, venue_ids

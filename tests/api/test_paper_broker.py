@@ -57,7 +57,7 @@ def test_send_acknowledges_at_once_and_only_once(venue: tuple[PaperBroker, Liste
     broker.send(sent)
     broker.send(sent)
 
-    assert listener.events == [("accepted", sent.order_id, "paper-1")]
+    assert listener.events == [("accepted", sent.order_id, f"paper-{sent.order_id.hex}")]
 
 
 def test_market_order_fills_at_the_next_trade_up_to_its_volume(

@@ -49,7 +49,6 @@ class PaperBroker:
         self._listener: BrokerListener | None = None
         self._working: dict[uuid.UUID, WorkingOrder] = {}
         self._lock = threading.Lock()
-        self._sequence = 0
 
     def connect(self, listener: BrokerListener) -> None:
         self._listener = listener
@@ -71,8 +70,9 @@ class PaperBroker:
         with self._lock:
             if order.order_id in self._working:
                 return  # the same order sent twice is routed once
-            self._sequence += 1
-            venue_order_id = f"paper-{self._sequence}"
+            # From the order's id, not a counter: a counter restarts at 1 with the process and
+            # gave two orders the same venue id across a restart.
+            venue_order_id = f"paper-{order.order_id.hex}"
             self._working[order.order_id] = WorkingOrder(order, order.quantity)
         # Call back outside the lock: the listener may take its own lock and call us again.
         listener.on_order_accepted(order.order_id, venue_order_id)
