@@ -16,6 +16,8 @@ from prometheus_client import REGISTRY, Counter, Gauge
 from adapters.jsonlog import AuditTrail
 from adapters.process_metrics import register_process_metrics
 from hosts.api.trading_metrics import CurrentTrading
+from tradingcore.application.feed_cursor import SIGNAL_LATE, TAPE_NOT_SEEN
+from tradingcore.application.signal_desk import ORDER_IN_FLIGHT
 from tradingcore.domain.audit import AuditEntry
 from tradingcore.domain.kill_switch import KillSwitch
 from tradingcore.domain.order import Order
@@ -52,6 +54,8 @@ SIGNALS_SKIPPED: Final = Counter(
     "Signals auto-execution recorded without sending an order, by reason",
     ["reason"],
 )
+for _reason in (TAPE_NOT_SEEN, SIGNAL_LATE, ORDER_IN_FLIGHT):  # at 0 before the first skip
+    SIGNALS_SKIPPED.labels(reason=_reason)
 
 
 class RequestMetrics(PrometheusMiddleware):
