@@ -10,13 +10,21 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import msgpack
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tradingcore.domain
 from tests.core.strategies import dates, exact_decimals, symbols, utc_datetimes
-from tradingcore.application.codec import EncodingError, MsgpackTranscoder, decode, encode
+from tradingcore.application.codec import (
+    EncodingError,
+    MsgpackTranscoder,
+    decode,
+    encode,
+    pack_int,
+    pack_str,
+)
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.aggregate import DomainEvent
 from tradingcore.domain.values import Symbol
@@ -103,3 +111,13 @@ def test_decode_with_unknown_extension_type_names_it() -> None:
 def test_transcoder_keeps_tuples_as_tuples() -> None:
     transcoder = MsgpackTranscoder()
     assert transcoder.decode(transcoder.encode({"ids": (1, 2, 3)})) == {"ids": (1, 2, 3)}
+
+
+@given(st.integers(-(2**63), 2**64 - 1))
+def test_hand_packed_int_is_byte_for_byte_msgpack(value: int) -> None:
+    assert pack_int(value) == msgpack.packb(value)
+
+
+@given(st.text(max_size=300))
+def test_hand_packed_str_is_byte_for_byte_msgpack(text: str) -> None:
+    assert pack_str(text) == msgpack.packb(text)
