@@ -206,7 +206,8 @@ def test_paper_venue_ids_stay_unique_across_a_server_restart(tmp_path: Path) -> 
                 f"{server.url}/api/v1/execute",
                 headers=trader,
                 timeout=10,
-                json=order_body(price=127_800, client_order_id=f"o-{attempt}"),
+                # a different price each time: the same order twice within seconds is DUPLICATE_ORDER
+                json=order_body(price=127_800 - 5 * attempt, client_order_id=f"o-{attempt}"),
             )
             order_url = f"{server.url}/api/v1/orders/{placed.json()['order_id']}"
             eventually(lambda u=order_url: httpx.get(u, headers=trader).json()["venue_order_id"])

@@ -119,6 +119,7 @@ def start_analytics(tmp_path: Path, writer: str) -> tuple[subprocess.Popen[str],
         f"--log-dir={tmp_path / 'logs'}",
         f"--writer={writer}",
         "--trainer=process",
+        "--metrics-port=0",
         *FAST,
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
