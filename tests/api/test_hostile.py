@@ -206,7 +206,7 @@ def test_paper_venue_ids_stay_unique_across_a_server_restart(tmp_path: Path) -> 
                 f"{server.url}/api/v1/execute",
                 headers=trader,
                 timeout=10,
-                # a different price each time: the same order twice within seconds is DUPLICATE_ORDER
+                # a new price each time: the same order twice within seconds is DUPLICATE_ORDER
                 json=order_body(price=127_800 - 5 * attempt, client_order_id=f"o-{attempt}"),
             )
             order_url = f"{server.url}/api/v1/orders/{placed.json()['order_id']}"
