@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store, redacted
+from adapters.eventstore import (
+    DEFAULT_STORE_URL,
+    StoreUrlError,
+    new_store_file,
+    open_store,
+    redacted,
+)
 from adapters.recordings import (
     RecordingError,
     export_recording,
@@ -23,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    new_file = new_store_file(args.store) if args.action == "import" else None
     try:
         if args.action == "verify":
             info = verify_recording(args.path)
@@ -35,7 +42,13 @@ def run(args: argparse.Namespace) -> int:
             info = export_recording(app, args.path)
             print(f"exported {info.events} events to {info.path} (sha256 {info.sha256})")
         else:
-            count = import_recording(app, args.path)
+            try:
+                count = import_recording(app, args.path)
+            except BaseException:
+                app.close()
+                if new_file is not None:
+                    new_file.remove()  # nothing was written: leave no empty store behind
+                raise
             print(f"imported {count} events from {args.path} into {redacted(args.store)}")
     except (RecordingError, StoreUrlError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -90,3 +90,34 @@ def test_host_with_a_store_that_is_a_directory_exits_2_naming_it(
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "directory.sqlite: is a directory" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["import", "bad.csv"],
+        ["import", "missing.csv"],
+        ["import", "--dry-run", "bad.csv"],
+        ["recording", "import", "bad.csv"],
+    ],
+)
+def test_failed_import_into_a_new_store_leaves_no_store_file(
+    tmp_path: Path, command: list[str]
+) -> None:
+    (tmp_path / "bad.csv").write_text("garbage\n")
+
+    result = tradingcore(*command, "--store", "sqlite:///new/events.sqlite", cwd=tmp_path)
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "new").exists() or list((tmp_path / "new").iterdir()) == []
+
+
+def test_failed_import_into_an_existing_store_keeps_it(tmp_path: Path) -> None:
+    (tmp_path / "bad.csv").write_text("garbage\n")
+    open_store(f"sqlite:///{tmp_path / 'events.sqlite'}", ManualClock()).close()
+
+    result = tradingcore("import", "bad.csv", "--store", "sqlite:///events.sqlite", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert (tmp_path / "events.sqlite").stat().st_size > 0

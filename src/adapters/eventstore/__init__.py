@@ -12,6 +12,7 @@ import contextlib
 import re
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 from urllib.parse import parse_qs, quote, unquote, urlparse
@@ -149,6 +150,42 @@ def check_store_file(url: str) -> None:
     path = store_env(url).get("SQLITE_DBNAME")
     if path is not None and path != ":memory:":
         _check_sqlite_file(path)
+
+
+@dataclass(frozen=True, slots=True)
+class NewStoreFile:
+    """A SQLite store file that does not exist yet: a command that fails before writing anything
+    removes it again (`remove`), so a failed import never leaves an empty store behind."""
+
+    path: Path
+    first_new_directory: Path | None
+    """The outermost directory on its path that did not exist either (removed when empty)."""
+
+    def remove(self) -> None:
+        """Remove the store file, its journal and lock files, and the directories made for it."""
+        for suffix in ("", "-wal", "-shm", "-journal", "-writelock"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        if self.first_new_directory is None:
+            return
+        directory = self.path.parent
+        while True:
+            with contextlib.suppress(OSError):  # not empty (or gone): leave it
+                directory.rmdir()
+            if directory in (self.first_new_directory, directory.parent):
+                return
+            directory = directory.parent
+
+
+def new_store_file(url: str) -> NewStoreFile | None:
+    """Return the SQLite file a store URL names when it does not exist yet, else None (an
+    existing file, memory or PostgreSQL); call it before the store is opened."""
+    parsed = urlparse(url)
+    path = unquote(parsed.netloc or parsed.path[1:]) if parsed.scheme == "sqlite" else ""
+    if not path or path == ":memory:" or Path(path).exists():
+        return None
+    file = Path(path).absolute()
+    missing = [parent for parent in file.parents if not parent.exists()]
+    return NewStoreFile(file, missing[-1] if missing else None)
 
 
 def open_store(

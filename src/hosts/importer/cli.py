@@ -11,7 +11,13 @@ from pathlib import Path
 from adapters.b3.errors import B3FileError
 from adapters.b3.importer import FileFormat, FileImport, import_file
 from adapters.b3.instruments import parse_tick_option
-from adapters.eventstore import DEFAULT_STORE_URL, StoreUrlError, open_store, redacted
+from adapters.eventstore import (
+    DEFAULT_STORE_URL,
+    StoreUrlError,
+    new_store_file,
+    open_store,
+    redacted,
+)
 from adapters.jsonlog import DEFAULT_LOG_DIR, configure_logging
 from tradingcore.application.trading import TradingApplication
 from tradingcore.ports.clock import ManualClock
@@ -65,6 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import each file atomically; return 0 when every file was imported or already there."""
+    new_file = new_store_file(args.store)
     try:
         # Imported events take their times from the files, never from this clock.
         app = open_store(args.store, ManualClock())
@@ -75,10 +82,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot open the store {redacted(args.store)}: {error}", file=sys.stderr)
         return 2
     log = configure_logging("importer", args.log_dir)
+    succeeded = 0
     try:
         succeeded = sum(_import_one(app, path, args, log) for path in args.files)
     finally:
         app.close()
+        if new_file is not None and (args.dry_run or succeeded == 0):
+            new_file.remove()  # nothing was written: leave no empty store behind
     total = len(args.files)
     verb = "checked against" if args.dry_run else "imported into"
     print(f"{succeeded} of {total} files {verb} {redacted(args.store)}")
