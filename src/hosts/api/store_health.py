@@ -5,7 +5,8 @@ probe that fails, or has not answered for `deadline` seconds, marks the store fa
 write that raised. `/health` reads this state (it answers at once, even with the database gone),
 and a request that would write is refused with 503 at once while the store is failing, instead
 of waiting out the driver's timeouts. A later probe that answers (and, after a failed write, a
-write that succeeds) marks it healthy again.
+probe that sees the store's last notification id move past where it stood at the failure: a
+write has succeeded since) marks it healthy again.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class StoreHealth:
         self.last_notification_id = 0
         self._probe_error = ""
         self._write_error = ""
+        self._failed_at_id = 0
         self._probing_since: float | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -78,11 +80,7 @@ class StoreHealth:
     def write_failed(self, error: BaseException) -> None:
         with self._lock:
             self._write_error = f"{type(error).__name__}: {error}"
-
-    def write_succeeded(self) -> None:
-        if self._write_error:
-            with self._lock:
-                self._write_error = ""
+            self._failed_at_id = self.last_notification_id
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -99,6 +97,8 @@ class StoreHealth:
                 self._probing_since = None
         else:
             with self._lock:
+                if self._write_error and last > self._failed_at_id:
+                    self._write_error = ""  # something was stored since the failure
                 self.last_notification_id = last
                 self._probe_error = ""
                 self._probing_since = None

@@ -1,0 +1,102 @@
+"""A real API process whose SQLite store is on a disk that fills up: a tmpfs of 8 MiB mounted in
+a mount namespace of the server's own, filled by the test through /proc/PID/root.
+
+Bounded: at most 40 orders while the disk is full, one after it has room again.
+"""
+
+from __future__ import annotations
+
+import errno
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.server import ApiServer, create_key
+from tests.api.test_server import eventually, order_body
+
+MOUNT = 'mount -t tmpfs -o size=8m tc-disk-full "$0" && exec "$@"'
+
+
+def can_mount_tmpfs(directory: Path) -> bool:
+    try:
+        tried = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", MOUNT, str(directory),
+             "true"],
+            capture_output=True, timeout=10, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return tried.returncode == 0
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ApiServer]:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if not can_mount_tmpfs(disk):
+        pytest.skip("needs unshare --mount and tmpfs (root, or a user namespace)")
+    (tmp_path / "key").write_text(create_key(tmp_path / "keys.json", "alice", "trader"))
+    running = ApiServer(tmp_path, tmp_path / "keys.json")
+    store = running.command.index("--store") + 1
+    running.command[store] = f"sqlite:///{disk / 'events.sqlite'}"
+    prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c", MOUNT, str(disk)]
+    running.command = [*prefix, *running.command]
+    yield running.start()
+    running.stop()
+
+
+def fill(directory: Path) -> Path:
+    """Write zeros into `directory` until its file system is full; return the filler file."""
+    filler = directory / "filler"
+    chunk = bytes(64 * 1024)
+    with filler.open("wb", buffering=0) as file:
+        for _ in range(1_000):  # bounded: 64 MiB, eight times the disk
+            try:
+                file.write(chunk)
+            except OSError as error:
+                assert error.errno == errno.ENOSPC, error
+                break
+        for size in (4096, 512, 1):  # the last blocks too
+            try:
+                while True:
+                    file.write(bytes(size))
+            except OSError:
+                pass
+    return filler
+
+
+def test_sqlite_on_a_full_disk_orders_get_503_naming_the_cause_and_health_says_so(
+    server: ApiServer, tmp_path: Path
+) -> None:
+    assert server.process is not None
+    disk = Path(f"/proc/{server.process.pid}/root") / tmp_path.relative_to("/") / "disk"
+    trader = {"X-API-Key": (tmp_path / "key").read_text()}
+    execute = f"{server.url}/api/v1/execute"
+    first = httpx.post(execute, json=order_body(client_order_id="before"), headers=trader)
+    filler = fill(disk)
+
+    answers, bodies = [], []
+    for number in range(40):  # a write may still fit in space SQLite already holds
+        bodies.append(order_body(price=127_000 + 5 * number, client_order_id=f"full-{number}"))
+        answers.append(httpx.post(execute, json=bodies[-1], headers=trader))
+        if answers[-1].status_code == 503:
+            break
+    health = httpx.get(f"{server.url}/health", timeout=2)
+    filler.unlink()
+    retried = httpx.post(execute, json=bodies[-1], headers=trader)  # the refused order again
+
+    assert first.status_code in (201, 422), first.text
+    statuses = [answer.status_code for answer in answers]
+    assert statuses[-1] == 503, statuses
+    assert 500 not in statuses
+    assert "full" in answers[-1].json()["detail"], answers[-1].text
+    assert health.status_code == 503
+    assert health.json()["store"]["ok"] is False
+    assert "full" in health.json()["store"]["detail"]
+    assert retried.status_code == 201, retried.text  # created now: the 503 had stored nothing
+    # The next probe sees the store's newest notification move past the failure: ok again.
+    eventually(lambda: httpx.get(f"{server.url}/health", timeout=2).status_code == 200)
+    assert "Traceback" not in server.errors()
