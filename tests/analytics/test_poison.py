@@ -60,6 +60,20 @@ def test_tick_from_the_future_is_refused_and_the_ticks_after_it_still_flow(
     assert service.server.accepted == 250
 
 
+def test_ticks_from_long_ago_never_blind_the_symbol(service: AnalyticsService) -> None:
+    """The other side of implausible times: a tick stamped in 1971, first or mid-stream, cannot
+    hold the symbol back (its watermark only moves forward)."""
+    ticks = [tick_json(event) for event in session(250, seed=8)]
+    year_1971 = 86_400_000 * 365
+    first = with_timestamp(ticks[0], year_1971, 999_998)
+    middle = with_timestamp(ticks[149], year_1971, 999_999)
+
+    send_all(service, [first, *ticks[:150], middle, *ticks[150:]])
+
+    assert service.server.accepted == 251  # the first one, then every valid tick
+    assert service.server.rejected == {"timestamp_backwards": 1}
+
+
 def test_frame_over_the_size_limit_is_counted_as_a_reject(service: AnalyticsService) -> None:
     from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect

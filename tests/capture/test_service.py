@@ -22,7 +22,7 @@ from hosts.capture.metrics import CaptureMetrics
 from hosts.capture.recorder import TapeRecorder
 from hosts.capture.service import CaptureService, Supervision
 from hosts.capture.status import StatusServer
-from tests.capture.factories import OPEN_MS, WDO, WIN, stored_trades, trade
+from tests.capture.factories import OPEN_MS, SESSION, WDO, WIN, stored_trades, trade
 from tests.capture.fakes import FakeFeed
 from tests.capture.peer import Peer
 from tradingcore.application.trading import TradingApplication
@@ -298,3 +298,56 @@ def test_capture_with_a_trade_from_the_future_refuses_it_and_records_the_ones_af
     rejected = {"reason": "timestamp_implausible"}
     assert metrics.get_sample_value("datacapture_records_rejected_total", rejected) == 1
     assert sqlite_app.clock.now().year == 2025  # the store's feed-time clock did not jump
+
+
+def test_capture_with_trades_from_before_the_symbols_session_refuses_them_and_opens_no_tape(
+    peer: Peer, sqlite_app: TradingApplication
+) -> None:
+    from datetime import timedelta
+
+    from tradingcore.domain.tape import session_tape_id
+    from tradingcore.simulation.market import session_open_ms
+
+    feed = FakeFeed()
+    service = build(feed, sqlite_app, peer.url)
+    service.start()
+    feed.connect()
+    yesterday = SESSION - timedelta(days=1)
+    feed.trade(trade(1))
+    feed.trade(trade(2, offset_ms=session_open_ms(yesterday) + 5 - OPEN_MS))
+    feed.trade(trade(3, offset_ms=86_400_000 * 365 - OPEN_MS))  # 1971
+    feed.trade(trade(4, offset_ms=3_000))
+    assert service.close(drain_timeout=5)
+
+    assert [row.trade_id for row in stored_trades(sqlite_app)] == [1, 4]
+    assert not sqlite_app.exists(session_tape_id(WIN, yesterday))
+    assert [m["trade_id"] for m in peer.trades()] == [1, 4]
+    assert service.rejections() == {"timestamp_implausible": 2}
+
+
+def test_capture_over_many_sessions_keeps_one_open_tape_per_symbol(
+    peer: Peer, sqlite_app: TradingApplication
+) -> None:
+    """Bounded: 30 sessions of two symbols, 20 trades each (1,200 trades)."""
+    from datetime import timedelta
+
+    from tradingcore.simulation.market import session_open_ms
+
+    feed = FakeFeed()
+    service = build(feed, sqlite_app, peer.url)
+    service.start()
+    feed.connect()
+    trade_id = 0
+    open_tapes = []
+    for day in range(30):
+        open_ms = session_open_ms(SESSION + timedelta(days=day))
+        for number in range(20):
+            for symbol in (WIN, WDO):
+                trade_id += 1
+                feed.trade(trade(trade_id, offset_ms=open_ms + number - OPEN_MS, symbol=symbol))
+        service.recorder.flush()
+        open_tapes.append(service.recorder.status().open_tapes)
+    assert service.close(drain_timeout=5)
+
+    assert service.counts()["trades_recorded"] == 1_200
+    assert open_tapes == [2] * 30  # the session's two; the earlier ones let go once written

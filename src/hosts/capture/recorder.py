@@ -5,6 +5,12 @@ trade waited `max_age` seconds. Replays (a store on a ManualClock) flush by size
 same source gives the same events whatever the threads' timing. A failed write keeps its batches
 (in order, ahead of newer trades) and retries: an admitted trade is recorded exactly once. The
 store is touched only under one lock.
+
+A symbol's sessions only move forward: a trade of a session before the one its symbol is in is
+refused (`timestamp_implausible`) before it opens a tape, and once a symbol's next session opens,
+the previous session's admission state and tape are let go as soon as nothing of it waits to be
+written. Memory is bounded by the symbols followed, not by the days a host runs: each session
+kept its trade ids for good (200,000 trades a session: +22 MB a day for one symbol).
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ class RecorderStatus:
     pending_trades: int
     store_ok: bool
     last_error: str
+    open_tapes: int
+    """Session tapes whose admission state is held (one per symbol, plus any not yet let go)."""
 
 
 class TapeRecorder:
@@ -84,6 +92,10 @@ class TapeRecorder:
         # Live feeds use a wall clock; replays follow the trades' time so reruns are identical.
         self._follow_trade_time = isinstance(app.clock, ManualClock)
         self._guards: dict[Key, SessionGuard] = {}
+        self._sessions: dict[Symbol, date] = {}
+        """The session each symbol is in: the newest it traded in."""
+        self._retiring: set[Key] = set()
+        """Earlier sessions of a symbol, let go once nothing of theirs waits to be written."""
         self._pending: dict[Key, _Pending] = {}
         self._sealed: deque[tuple[Key, _Pending]] = deque()
         self._last: tuple[Symbol, int, Key, SessionGuard] | None = None
@@ -130,6 +142,15 @@ class TapeRecorder:
             key, guard = last[2], last[3]
         else:
             key = (symbol, session_of(trade.timestamp_ms))
+            current = self._sessions.get(symbol)
+            if current is not None and key[1] < current:
+                # One print stamped in an earlier session would open (or reopen) that session's
+                # tape: refused like one from the future, before anything is touched.
+                return Rejection(
+                    TIMESTAMP_IMPLAUSIBLE,
+                    f"invalid trade {trade.trade_id} ({symbol.ticker}): its session {key[1]} is "
+                    f"before the session {current} this symbol is in",
+                )
             guard = self._guards.get(key) or self._open_guard(key, trade.timestamp_ms)
             self._last = (symbol, day, key, guard)
         with self._lock:
@@ -159,7 +180,27 @@ class TapeRecorder:
             self._follow(timestamp_ms)
             guard = SessionGuard(self.app.tape(symbol, session))
         with self._lock:
+            previous = self._sessions.get(symbol)
+            if previous is None or previous < session:
+                self._sessions[symbol] = session
+                self._retiring.update(
+                    other for other in self._guards if other[0] == symbol and other[1] < session
+                )
             return self._guards.setdefault(key, guard)
+
+    def _let_go(self) -> None:
+        """Forget the earlier sessions' admission state and tapes that nothing waits on."""
+        with self._lock:
+            if not self._retiring:
+                return
+            waiting = set(self._pending) | {key for key, _ in self._sealed}
+            done = [key for key in self._retiring if key not in waiting]
+            for key in done:
+                self._retiring.discard(key)
+                self._guards.pop(key, None)
+        with self._store_lock:
+            for symbol, session in done:
+                self.app.forget_tape(symbol, session)
 
     # Writer thread -------------------------------------------------------------------------
 
@@ -181,7 +222,8 @@ class TapeRecorder:
 
     def flush(self) -> None:
         """Record every pending batch now (from the calling thread)."""
-        self._write(self._take(force=True))
+        if self._write(self._take(force=True)):
+            self._let_go()
 
     def status(self) -> RecorderStatus:
         with self._lock:
@@ -196,6 +238,7 @@ class TapeRecorder:
                 self._pending_trades,
                 store_ok,
                 last_error,
+                len(self._guards),
             )
 
     def _run(self) -> None:
@@ -205,7 +248,9 @@ class TapeRecorder:
                     return
                 if not self._sealed:
                     self._due.wait(self.max_age / 2)
-            if not self._write(self._take(force=False)):
+            if self._write(self._take(force=False)):
+                self._let_go()
+            else:
                 time.sleep(self.retry_interval)
 
     def _take(self, *, force: bool) -> list[tuple[Key, _Pending]]:

@@ -171,6 +171,12 @@ class TradingApplication(Application[uuid.UUID]):
             self._tapes[tape_id] = tape
         return tape
 
+    def forget_tape(self, symbol: Symbol, session: date) -> None:
+        """Let go of a session tape held in memory (it is loaded from the store if asked again)."""
+        tape_id = session_tape_id(symbol, session)
+        self._tapes.pop(tape_id, None)
+        self._cache.pop(tape_id, None)
+
     def record_trades(self, symbol: Symbol, session: date, trades: TradeColumns) -> TradesRecorded:
         """Validate and durably record one batch of trades of one symbol and session."""
         tape = self.tape(symbol, session)
