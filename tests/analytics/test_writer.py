@@ -128,3 +128,24 @@ def test_signal_queued_behind_feature_batches_waits_only_for_the_batch_in_flight
         "FeaturesComputed",
         "FeaturesComputed",
     ]
+
+
+def test_writer_over_many_sessions_holds_one_feature_series_per_symbol() -> None:
+    """Bounded: 30 sessions of two symbols, one batch each."""
+    from datetime import timedelta
+
+    app = TradingApplication(clock=ManualClock(AT))
+    writer = StoreWriter(app, "features-v1", lambda stored: None, print)
+    open_series = []
+    for day in range(30):
+        session = date(2025, 12, 1) + timedelta(days=day)
+        for symbol in (WIN, Symbol("WDOF26")):
+            ids = (day * 10, day * 10 + 1)
+            writer.put(FeatureBatch(symbol, session, ids, ids, ((1.0,) * 5,) * 2, AT))
+        assert writer.sync(10.0)
+        open_series.append(writer.open_series)
+    writer.close()
+
+    assert open_series == [2] * 30
+    last = feature_series_id(WIN, date(2025, 12, 30), "features-v1")
+    assert app.load_fresh(FeatureSeries, last).row_count == 2

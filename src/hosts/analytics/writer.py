@@ -48,6 +48,11 @@ class StoreWrites(Protocol):
     def dropped_rows(self) -> int: ...
 
     @property
+    def open_series(self) -> int:
+        """Feature series held in memory: one per symbol (its current session)."""
+        return len(self._series)
+
+    @property
     def pending(self) -> int: ...
 
     def put(self, item: Signal | FeatureBatch | Task) -> None: ...
@@ -118,6 +123,11 @@ class StoreWriter:
         with self._idle:
             self._queued += 1
         self._queue.put(item)
+
+    @property
+    def open_series(self) -> int:
+        """Feature series held in memory: one per symbol (its current session)."""
+        return len(self._series)
 
     @property
     def pending(self) -> int:
@@ -276,6 +286,10 @@ class StoreWriter:
         key = (batch.symbol, batch.session)
         series = self._series.get(key)
         if series is None:
+            # A symbol's sessions only move forward: its earlier ones are done. Without this a
+            # host running for months held a series per symbol and day.
+            for earlier in [k for k in self._series if k[0] == batch.symbol and k[1] < key[1]]:
+                del self._series[earlier]
             series_id = feature_series_id(batch.symbol, batch.session, self.pipeline_version)
             if self.app.exists(series_id):
                 series = self.app.load_fresh(FeatureSeries, series_id)
