@@ -48,11 +48,6 @@ class StoreWrites(Protocol):
     def dropped_rows(self) -> int: ...
 
     @property
-    def open_series(self) -> int:
-        """Feature series held in memory: one per symbol (its current session)."""
-        return len(self._series)
-
-    @property
     def pending(self) -> int: ...
 
     def put(self, item: Signal | FeatureBatch | Task) -> None: ...
