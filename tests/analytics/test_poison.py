@@ -5,7 +5,9 @@ Bounded: each test sends a few hundred messages and waits at most 30 s for them.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -134,6 +136,39 @@ def test_flood_of_poison_between_valid_ticks_leaves_every_valid_tick_accepted(
     assert sum(service.server.rejected.values()) == 300
     assert service.server.rejected.get("timestamp_backwards", 0) == 0
     assert service.server.rejected.get("processing_error", 0) == 0
+
+
+def test_flood_of_connections_each_dropped_after_one_poison_leaves_the_host_serving(
+    service: AnalyticsService,
+) -> None:
+    """Bounded: 100 connections from 4 threads, each sends one poison message then vanishes
+    (half without a close frame); then 100 valid ticks on a new connection."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    def hit(number: int) -> None:
+        with contextlib.suppress(ConnectionClosed, OSError), connect(service.server.url) as client:
+            client.send("{oops" if number % 2 else '{"type":"trade"}')
+            if number % 2:
+                client.socket.shutdown(socket.SHUT_RDWR)  # gone without a close frame
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(hit, range(100)))
+    deadline = time.monotonic() + 30
+    while sum(service.server.rejected.values()) < 100 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with connect(service.server.url) as client:
+        for event in session(100, seed=10):
+            client.send(tick_json(event))
+        while service.server.accepted < 100 and time.monotonic() < deadline + 30:
+            time.sleep(0.01)
+
+    assert service.server.rejected == {"invalid_json": 50, "invalid_message": 50}
+    assert service.server.accepted == 100
+    assert service.server.connections == 101
 
 
 def test_symbols_past_the_configured_maximum_are_refused_and_memory_stays_bounded(

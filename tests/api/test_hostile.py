@@ -217,3 +217,57 @@ def test_paper_venue_ids_stay_unique_across_a_server_restart(tmp_path: Path) -> 
             server.stop()
 
     assert len(set(venue_ids)) == 2, venue_ids
+
+
+def test_flood_of_poison_between_valid_signals_leaves_every_valid_one_recorded(
+    tmp_path: Path,
+) -> None:
+    """Bounded: 150 valid signals and 150 poison requests of fifteen kinds, one at a time, on a
+    server whose rate limits are out of the way (they have tests of their own above)."""
+    import json
+    import time
+
+    trader = {"X-API-Key": create_key(tmp_path / "keys.json", "alice", "trader")}
+    limits = ["--rate-limit-client", "100000", "--rate-limit-key", "100000"]
+    server = ApiServer(tmp_path, tmp_path / "keys.json", limits).start()
+    now_ms = time.time_ns() // 1_000_000
+    valid = {**SIGNAL, "symbol": "WDOF26", "tick_timestamp_ms": now_ms}
+    as_json = {"Content-Type": "application/json"}
+    poisons: list[tuple[bytes, dict[str, str]]] = [
+        (b"{oops", as_json),
+        (b"[" * 10_000 + b"]" * 10_000, as_json),
+        (b"[]", as_json),
+        (b"\xff\xfe\x00garbage", as_json),
+        (json.dumps(valid).encode(), {"Content-Type": "text/plain"}),
+        (json.dumps({**valid, "confidence": "0.8"}).encode(), as_json),
+        (json.dumps(valid).replace('"confidence": 0.8', '"confidence": NaN').encode(), as_json),
+        (json.dumps(valid).replace('"price": 127850.0', '"price": 1e999').encode(), as_json),
+        (json.dumps({**valid, "symbol": "WIN Z25; DROP"}).encode(), as_json),
+        (json.dumps({**valid, "tick_timestamp_ms": YEAR_2126_MS}).encode(), as_json),
+        (json.dumps({**valid, "tick_timestamp_ms": 2**63}).encode(), as_json),
+        (json.dumps({**valid, "tick_trade_id": -1}).encode(), as_json),
+        (json.dumps({**valid, "is_admin": True}).encode(), as_json),
+        (json.dumps({**valid, "features": {f"f{n}": 1.0 for n in range(5_000)}}).encode(), as_json),
+        (b'{"a":"' + b"x" * 2_000_000 + b'"}', as_json),
+    ]
+    valid_answers, poison_answers = [], []
+    try:
+        with httpx.Client(base_url=server.url, headers=trader, timeout=10) as client:
+            for number in range(150):
+                body = {**valid, "tick_trade_id": 1_000 + number}
+                valid_answers.append(client.post("/api/v1/signals", json=body).status_code)
+                content, headers = poisons[number % len(poisons)]
+                poison_answers.append(
+                    client.post("/api/v1/signals", content=content, headers=headers).status_code
+                )
+            latest = client.get("/api/v1/signals/latest", params={"limit": 500, "symbol": "WDOF26"})
+            health = client.get("/health")
+    finally:
+        server.stop()
+
+    assert valid_answers == [201] * 150
+    assert all(400 <= status < 500 for status in poison_answers), sorted(set(poison_answers))
+    assert 429 not in poison_answers
+    assert len(latest.json()["signals"]) == 150
+    assert health.json()["store"]["ok"] is True
+    assert "Traceback" not in server.errors()
