@@ -169,6 +169,12 @@ def open_dashboard(driver: Any, s: Session, key: str) -> None:
     wait_for(driver, lambda d: d.execute_script("return document.body.dataset.stream") == "live", 5)
 
 
+def card_value(driver: Any, host: str, label: str) -> str:
+    """The value beside `label` on a host's health card."""
+    lines = text_of(driver, f'[data-host="{host}"] dl').splitlines()
+    return lines[lines.index(label) + 1].strip() if label in lines else ""
+
+
 def rows(driver: Any, tbody: str) -> list[str]:
     """Each row's cells joined by single spaces."""
     return [" ".join(row.split()) for row in texts_of(driver, f"#{tbody} tr")]
@@ -188,6 +194,8 @@ def test_every_panel_shows_the_seeded_session_and_an_update_arrives_within_a_sec
         assert "logged_in" in text_of(driver, '[data-host="capture"] dl').lower() or (
             "connected" in text_of(driver, '[data-host="capture"] dl').lower()
         )
+        # The capture host streams: its card gives the age of its last tick.
+        wait_for(driver, lambda d: card_value(d, "capture", "Last tick") not in ("", "–"), 10)
 
         # The admin sees both accounts' positions, in R$, prices on the tick (no float noise).
         positions = rows(driver, "positions")

@@ -14,7 +14,8 @@ from hosts.api.app import create_app
 from hosts.api.dashboard_service import StreamTokens
 from hosts.api.dashboard_view import money_text, price_text
 from hosts.api.host import ApiHost
-from hosts.api.peers import fetch, summarize
+from hosts.api.latency_windows import parse_families
+from hosts.api.peers import fetch, health_gauges, summarize, summarize_gauges
 from tests.api.conftest import ALICE, BOB, ROOT, HostFactory, Tape, headers
 
 
@@ -97,6 +98,8 @@ def test_orders_fills_positions_and_charts_are_formatted_for_people(
     charts = body["charts"]
     assert charts["pnl"]["cumulative"][-1] == 3.0
     assert [fill["fees"] for fill in body["fills"]] == ["0.50", "0.50"]
+    (flat,) = body["positions"]
+    assert (flat["net_quantity"], flat["average_price"]) == (0, "")  # shown "–", not a price 0
     assert (charts["hit_rate"]["wins"], charts["hit_rate"]["closes"]) == (1, 1)
     # On the feed clock the stored times are the feed's: no latency is made up from them.
     assert charts["order_latency"]["p99"] == []
@@ -192,6 +195,51 @@ def test_peer_reports_are_summarized_and_an_unreachable_peer_says_so() -> None:
         "restarts": 2,
     }
     assert (state, body) == ("unreachable", {}) and "refused" in detail.lower()
+
+
+def test_a_metrics_only_host_is_summarized_from_its_health_gauges() -> None:
+    from prometheus_client import generate_latest
+
+    from hosts.analytics.metrics import AnalyticsMetrics
+
+    metrics = AnalyticsMetrics()
+    blank = summarize_gauges(
+        health_gauges(parse_families(generate_latest(metrics.registry).decode())), 0
+    )
+    metrics.last_tick_time = 1_000.0
+    metrics.connections.set(1)
+    metrics.store_ok = False
+    page = generate_latest(metrics.registry).decode()
+
+    summary = summarize_gauges(health_gauges(parse_families(page)), now=1_002.5)
+
+    assert blank["last_tick_age_seconds"] is None and blank["store_ok"] is True
+    assert summary == {
+        "connected": True,
+        "connection": "capture",
+        "store_ok": False,
+        "last_tick_age_seconds": 2.5,
+    }
+
+
+def test_every_order_is_timed_whatever_sent_it(
+    client: TestClient[Any], host: ApiHost, tape: Tape
+) -> None:
+    from prometheus_client import REGISTRY
+
+    from tradingcore.application.order_commands import ExecuteOrder
+    from tradingcore.domain.values import Side, Symbol
+
+    def timed() -> float:
+        return REGISTRY.get_sample_value("order_latency_seconds_count") or 0.0
+
+    before = timed()
+    tape.print(127_850)
+    execute(client, ALICE)  # through REST
+    command = ExecuteOrder("auto", "bob", Symbol("WINZ25"), Side.SELL, 1, Decimal(-1))
+    host.orders.execute(command)  # as auto-execution and live strategies do
+
+    assert timed() == before + 2
 
 
 def test_static_files_are_served_and_nothing_else(client: TestClient[Any]) -> None:

@@ -139,12 +139,14 @@ def test_metrics_and_health_with_feed_states_follow_the_connection(
     try:
         code, body = scrape(status.port, "/health")
         assert code == 503 and json.loads(body)["feed"]["phase"] == "starting"
+        assert json.loads(body)["feed"]["last_tick_age_seconds"] is None  # no trade yet
         feed.state(ConnectionState(True, False, False, "logged in"))
         assert json.loads(scrape(status.port, "/health")[1])["feed"]["phase"] == "logged_in"
         feed.connect()
         feed.trade(trade(1))
         code, body = scrape(status.port, "/health")
         assert code == 200 and json.loads(body)["status"] == "ok"
+        assert 0 <= json.loads(body)["feed"]["last_tick_age_seconds"] < 60  # the dashboard's
         assert peer.wait_for(1)
 
         code, text = scrape(status.port, "/metrics")

@@ -81,6 +81,24 @@ def test_the_trading_metrics_follow_the_seeded_round_trip(system: System) -> Non
     assert samples[("orders_executed_total", ())] >= 2
 
 
+def test_analytics_health_and_order_latency_have_values_from_the_running_session(
+    system: System,
+) -> None:
+    def value(host: str, name: str) -> float:
+        for family in text_string_to_metric_families(system.scrape(host)):
+            for sample in family.samples:
+                if sample.name == name and not sample.labels:
+                    return float(sample.value)
+        raise AssertionError(f"{host} exports no {name}")
+
+    # What the dashboard's analytics card shows: a recent tick, the capture host, the store.
+    assert value("analytics", "analytics_last_tick_timestamp_seconds") > 1e9
+    assert value("analytics", "analytics_capture_connections") >= 1
+    assert value("analytics", "analytics_store_status") == 1
+    # Every seeded order was timed, from its submission to its answer.
+    assert value("api", "order_latency_seconds_count") >= 2
+
+
 def panel_expressions(dashboard: dict[str, object]) -> list[tuple[str, str]]:
     found = []
     for panel in dashboard["panels"]:  # type: ignore[attr-defined]
@@ -124,6 +142,7 @@ def test_alert_rules_query_only_metrics_the_hosts_export(system: System) -> None
     assert {rule["alert"] for rule in rules} >= {
         "HostDown", "FeedStale", "KillSwitchEngaged", "DailyLossNearLimit", "RejectionRateSpike",
         "CaptureLatencyP99OverTarget", "AnalyticsLatencyP99OverTarget", "ApiLatencyP99OverTarget",
+        "OrderLatencyP99OverTarget",
     }  # fmt: skip
 
 

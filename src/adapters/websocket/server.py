@@ -89,6 +89,9 @@ class TickServer:
         self.accepted = 0
         self.rejected: Counter[str] = Counter()
         self.connections = 0
+        """Connections accepted so far."""
+        self.open_connections = 0
+        """Connections open now."""
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -157,6 +160,7 @@ class TickServer:
 
     async def _connection(self, connection: ServerConnection) -> None:
         self.connections += 1
+        self.open_connections += 1
         try:
             async for raw in connection:
                 self.receive(raw, time.perf_counter())
@@ -169,6 +173,8 @@ class TickServer:
                     f"a message over {MAX_MESSAGE_BYTES} bytes; the connection was closed (1009)",
                     b"",
                 )
+        finally:
+            self.open_connections -= 1
 
     def receive(self, raw: str | bytes, arrived: float) -> None:
         """Validate and handle one message; never raises."""

@@ -199,6 +199,7 @@ class AnalyticsEngine:
             self._updated(state.symbol, pipeline.model)
         self.metrics.ticks.inc()
         self.metrics.latency.observe(time.perf_counter() - arrived)
+        self.metrics.last_tick_time = time.time()
         return decision
 
     def flush(self) -> None:
@@ -273,6 +274,7 @@ class AnalyticsEngine:
 
     def _stored(self, signal: Signal) -> None:
         """Called by the writer thread once a signal is in the store."""
+        self.metrics.store_ok = True
         if self.on_signal is not None:
             # HOLD too: auto-execution closes the position when the model loses its view.
             self.on_signal(signal)  # forward before logging: the API host should not wait
@@ -314,6 +316,8 @@ class AnalyticsEngine:
 
     def _failed(self, what: str, error: BaseException, context: dict[str, object]) -> None:
         self.metrics.store_errors.labels(what=what).inc()
+        if what != "task" and not isinstance(error, DomainError):  # not the store's fault
+            self.metrics.store_ok = False
         self.logger.error(
             FAILURE_MESSAGES.get(what, f"Storing {what} failed"),
             extra={"context": {**context, "error": f"{type(error).__name__}: {error}"}},

@@ -66,6 +66,26 @@ class AnalyticsMetrics:
         self.updates = Counter(
             "analytics_model_updates_total", "Model batch updates", registry=self.registry
         )
+        # Health for the dashboard and alerts (the host has /metrics only, no /health).
+        self.last_tick_time = 0.0
+        """Set by the engine on every tick: a plain float, read at scrape."""
+        Gauge(
+            "analytics_last_tick_timestamp_seconds",
+            "Wall-clock time (Unix seconds) the last tick was processed; 0 before the first",
+            registry=self.registry,
+        ).set_function(lambda: self.last_tick_time)
+        self.connections = Gauge(
+            "analytics_capture_connections",
+            "Open WebSocket connections from a capture host",
+            registry=self.registry,
+        )
+        self.store_ok = True
+        """False after a failed store write, True again after the next stored signal."""
+        Gauge(
+            "analytics_store_status",
+            "1 while the store takes the host's writes, 0 after a failed write until the next",
+            registry=self.registry,
+        ).set_function(lambda: 1.0 if self.store_ok else 0.0)
         # Exported at 0 before the first occurrence, so a dashboard or alert sees a series.
         for direction in ("BUY", "SELL", "HOLD"):
             self.signals.labels(direction=direction)

@@ -129,6 +129,7 @@ class AnalyticsService:
             on_error=self._error,
             every=(settings.flush_interval, self.engine.flush),
         )
+        self.metrics.connections.set_function(lambda: self.server.open_connections)
         self._metrics_server: Any = None
         self._rejects_logged: dict[str, int] = {}
         self._lock = threading.Lock()

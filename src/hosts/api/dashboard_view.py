@@ -28,7 +28,7 @@ from hosts.api.dashboard_schemas import (
 )
 from hosts.api.host import ApiHost
 from hosts.api.latency_windows import HistogramWindows
-from hosts.api.peers import PeerHealth, summarize
+from hosts.api.peers import PeerHealth, summarize, summarize_gauges
 from hosts.api.views import kill_switch_out
 from tradingcore.application.position_views import positions_of
 from tradingcore.domain.errors import DomainError
@@ -151,7 +151,7 @@ def _charts(
         order_latency=_latency_out(
             peers.order_latency,
             activity.order_latency.get(latency_key),
-            "API host: order request to answer",
+            "API host: order submitted to answered",
             wall,
         ),
     )
@@ -169,13 +169,19 @@ def api_health(host: ApiHost, restarts: int | None) -> HostHealthOut:
     }
     if failure is not None:
         report["store"]["detail"] = failure
-    now = orders.clock.now()
-    ages = [
-        (now - at).total_seconds()
-        for symbol in list(orders.book.last_trades)
-        if (at := orders.book.last_trade_at(symbol)) is not None
-    ]
-    age = min(ages) if ages else None
+    if host.feed_clock is not None:
+        # Feed time follows the trades taken in, so its age is always ~0: say instead how long
+        # ago (wall clock) the follower last took trades from the store.
+        seen = host.follower.trade_seen_at
+        age = None if seen is None else max(0.0, time.time() - seen)
+    else:
+        now = orders.clock.now()
+        ages = [
+            (now - at).total_seconds()
+            for symbol in list(orders.book.last_trades)
+            if (at := orders.book.last_trade_at(symbol)) is not None
+        ]
+        age = min(ages) if ages else None
     connected = bool(host.broker.is_connected)
     report["broker"] = {"kind": host.config.broker, "connected": connected}
     healthy = bool(report["store"]["ok"]) and connected
@@ -200,6 +206,11 @@ def peers_health(peers: PeerHealth, restarts: dict[str, int]) -> list[HostHealth
     answers = []
     for report in peers.reports.values():
         summary = summarize(report.report)
+        # As of the poll, like the ages a /health report gives.
+        polled = report.checked_at or now
+        for key, value in summarize_gauges(report.gauges, polled).items():
+            if summary[key] is None:
+                summary[key] = value
         if summary["restarts"] is None:
             summary["restarts"] = restarts.get(report.name)
         answers.append(
@@ -254,7 +265,10 @@ def dashboard_view(
                     account=name,
                     symbol=ticker,
                     net_quantity=position.net_quantity,
-                    average_price=price_text(ticker, position.average_price) or "",
+                    # Flat: no average to show (the page shows "–"), not a price of 0.
+                    average_price=""
+                    if position.is_flat
+                    else price_text(ticker, position.average_price) or "",
                     last_price=price_text(ticker, view.last_price),
                     gross_realized=money_text(row_gross),
                     fees=money_text(row_fees),

@@ -54,6 +54,8 @@ class StoreFollower:
         self.on_error = on_error
         self.position = 0
         self.started_at = 0
+        self.trade_seen_at: float | None = None
+        """Wall-clock time (time.time()) the last stored trades were taken in."""
         self.traded_until_ms: int | None = None
         """Feed time with auto-execution: the last order event's time before this start. A
         stored trade after it is one no process has traded on yet (e.g. the capture host ran
@@ -129,6 +131,7 @@ class StoreFollower:
             if isinstance(event, TradesRecorded):
                 live = notification.id > self.started_at
                 seen_at = time.monotonic()
+                self.trade_seen_at = time.time()
                 since = self.traded_until_ms
                 for trade in event.trades():
                     fresh = live or (since is not None and trade.timestamp_ms > since)

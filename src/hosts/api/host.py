@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from hosts.api.follower import StoreFollower
 from hosts.api.metrics import (
     FOLLOWER_ERRORS,
     KILL_SWITCH_ENGAGED,
+    ORDER_LATENCY,
     POSITION_PNL_REALIZED,
     SIGNALS_SKIPPED,
     STRATEGY_ERRORS,
@@ -150,7 +152,7 @@ class ApiHost:
             self.audit_trail = None
         # Strategies hear the broker's reports after the order manager: a broker in front.
         self.reports = ReportingBroker(self.broker) if config.strategies else None
-        self.orders = OrderManager(
+        self.orders = TimedOrderManager(
             self.app,
             self.reports or self.broker,
             limits=config.limits,
@@ -274,13 +276,17 @@ class ApiHost:
         the write joins the next group commit. Otherwise, or for a remote broker, the whole
         command runs in a worker thread.
         """
+        started = time.perf_counter()
         decided = self.orders.execute_nowait(command) if self.started else None
         if decided is None:
-            return await asyncio.to_thread(self.orders.execute, command)
-        if isinstance(decided, ExecutionResult):
-            return decided
-        await self.committer.committed(decided.write)
-        return self.orders.complete(decided)
+            return await asyncio.to_thread(self.orders.execute, command)  # timed there
+        try:
+            if isinstance(decided, ExecutionResult):
+                return decided
+            await self.committer.committed(decided.write)
+            return self.orders.complete(decided)
+        finally:
+            ORDER_LATENCY.observe(time.perf_counter() - started)
 
     def _probe_store(self) -> int:
         """Read the store's last notification id, and the kill switch when anything changed."""
@@ -365,3 +371,14 @@ def _signal_to(runner: StrategyRunner) -> Callable[[SignalResult], None]:
         runner.signal(signal_seen(taken.signal))
 
     return hand
+
+
+class TimedOrderManager(OrderManager):
+    """The order manager, each order timed from submission to answer (ORDER_LATENCY)."""
+
+    def execute(self, command: ExecuteOrder) -> ExecutionResult:
+        started = time.perf_counter()
+        try:
+            return super().execute(command)
+        finally:
+            ORDER_LATENCY.observe(time.perf_counter() - started)

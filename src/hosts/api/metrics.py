@@ -11,7 +11,7 @@ from litestar import Request
 from litestar.enums import ScopeType
 from litestar.plugins.prometheus import PrometheusMiddleware
 from litestar.types import Message, Send
-from prometheus_client import REGISTRY, Counter, Gauge
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 
 from adapters.jsonlog import AuditTrail
 from adapters.process_metrics import register_process_metrics
@@ -32,6 +32,12 @@ ORDERS_REJECTED: Final = Counter(
 ORDERS_FILLED: Final = Counter("orders_filled", "Fills booked from broker reports")
 POSITION_PNL_REALIZED: Final = Gauge(
     "position_pnl_realized", "Realized P&L in R$ per account and symbol", ["account", "symbol"]
+)
+ORDER_LATENCY: Final = Histogram(
+    "order_latency_seconds",
+    "An order's submission to its answer (risk checks, durable write, broker acknowledgement), "
+    "wall clock, whatever sent it (REST, auto-execution, a strategy)",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 KILL_SWITCH_ENGAGED: Final = Gauge("kill_switch_engaged", "1 while the kill switch is engaged")
 AUTH_REJECTED: Final = Counter(

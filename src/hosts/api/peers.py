@@ -11,12 +11,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from prometheus_client import REGISTRY
+from prometheus_client.metrics_core import Metric
 
 from hosts.api.latency_windows import HistogramWindows, parse_families
 
@@ -31,8 +32,13 @@ AGE_KEYS: Final = (
 )
 RESTART_KEYS: Final = ("restarts", "restart_count")
 ANALYTICS_LATENCY: Final = "analytics_processing_latency_seconds"
-API_REQUESTS: Final = "tradingcore_api_request_duration_seconds"
-ORDER_PATH: Final = "/api/v1/execute"
+ORDER_LATENCY: Final = "order_latency_seconds"
+HEALTH_GAUGES: Final = (
+    "analytics_last_tick_timestamp_seconds",
+    "analytics_capture_connections",
+    "analytics_store_status",
+)
+"""What a host that serves /metrics only (analytics) says of its health."""
 
 
 @dataclass
@@ -45,6 +51,8 @@ class PeerReport:
     """Wall-clock seconds of the last poll."""
     detail: str = ""
     report: dict[str, Any] = field(default_factory=dict)
+    gauges: dict[str, float] = field(default_factory=dict)
+    """HEALTH_GAUGES found on a /metrics page, by name."""
 
 
 def _find(report: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
@@ -79,6 +87,29 @@ def summarize(report: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def summarize_gauges(gauges: Mapping[str, float], now: float) -> dict[str, Any]:
+    """Last tick age, connection and store from a /metrics page's HEALTH_GAUGES."""
+    last = gauges.get("analytics_last_tick_timestamp_seconds")
+    connections = gauges.get("analytics_capture_connections")
+    store = gauges.get("analytics_store_status")
+    return {
+        "connected": None if connections is None else connections > 0,
+        "connection": None if connections is None else "capture",
+        "store_ok": None if store is None else store == 1,
+        "last_tick_age_seconds": max(0.0, now - last) if last else None,
+    }
+
+
+def health_gauges(families: Iterable[Metric]) -> dict[str, float]:
+    return {
+        sample.name: sample.value
+        for family in families
+        if family.name in HEALTH_GAUGES
+        for sample in family.samples
+        if not sample.labels
+    }
+
+
 class PeerHealth:
     """A thread that polls each configured peer's health URL every POLL_SECONDS."""
 
@@ -90,8 +121,8 @@ class PeerHealth:
         self.state_file = state_file
         self.signal_latency = HistogramWindows(ANALYTICS_LATENCY)
         """From the analytics host's /metrics, when that is the URL it is polled at."""
-        self.order_latency = HistogramWindows(API_REQUESTS, {"path": ORDER_PATH})
-        """This process's own order requests."""
+        self.order_latency = HistogramWindows(ORDER_LATENCY)
+        """This process's own orders, whatever sent them."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.changed = 0
@@ -131,11 +162,20 @@ class PeerHealth:
 
     def poll(self, report: PeerReport) -> None:
         state, detail, body, text = fetch(report.url)
-        if not body and text and report.name == "analytics":
-            self.signal_latency.observe(parse_families(text), int(time.time() * 1000))
-        if (state, detail, body) != (report.state, report.detail, report.report):
+        gauges: dict[str, float] = {}
+        if not body and text:  # a /metrics page (the analytics host's)
+            families = parse_families(text)
+            gauges = health_gauges(families)
+            if report.name == "analytics":
+                self.signal_latency.observe(families, int(time.time() * 1000))
+        if (state, detail, body, gauges) != (
+            report.state,
+            report.detail,
+            report.report,
+            report.gauges,
+        ):
             self.changed += 1
-        report.state, report.detail, report.report = state, detail, body
+        report.state, report.detail, report.report, report.gauges = state, detail, body, gauges
         report.checked_at = time.time()
 
 

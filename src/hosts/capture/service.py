@@ -62,6 +62,8 @@ class CaptureService:
         self._count_lock = threading.Lock()
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
+        self._last_trade_at: float | None = None
+        """time.monotonic() of the last trade the feed gave (admitted or not)."""
         recorder.on_recorded = self._recorded
         recorder.on_rejected = self._reject
 
@@ -70,6 +72,7 @@ class CaptureService:
     def on_trade(self, trade: Trade) -> None:
         received_ns = time.perf_counter_ns()
         self.metrics.ticks_received.value += 1  # only the feed's thread calls on_trade
+        self._last_trade_at = time.monotonic()
         try:
             rejection = self.recorder.add(trade)
         except Exception as error:  # the store could not open the session's tape
@@ -147,6 +150,11 @@ class CaptureService:
         with self._count_lock:
             return collections.Counter(self._rejections)
 
+    def last_tick_age(self) -> float | None:
+        """Seconds since the feed gave its last trade (None before the first)."""
+        last = self._last_trade_at
+        return None if last is None else round(time.monotonic() - last, 3)
+
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Return (healthy, report): healthy while the feed is connected and the store writes."""
         feed = self.monitor.health()
@@ -158,7 +166,11 @@ class CaptureService:
         healthy = feed.healthy and recorder.store_ok
         report = {
             "status": "ok" if healthy else "unhealthy",
-            "feed": {**_feed_report(feed), "refused": _refusal(self.feed)},
+            "feed": {
+                **_feed_report(feed),
+                "refused": _refusal(self.feed),
+                "last_tick_age_seconds": self.last_tick_age(),
+            },
             "store": {
                 "ok": recorder.store_ok,
                 "recorded_trades": recorder.recorded_trades,

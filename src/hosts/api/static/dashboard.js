@@ -56,6 +56,10 @@ function age(seconds) {
   return `${Math.round(seconds / 3600)} h`;
 }
 
+function ago(seconds) {
+  return seconds === null || seconds === undefined ? "–" : `${age(seconds)} ago`;
+}
+
 function ms(value) {
   return value === null || value === undefined ? "–" : `${value.toFixed(value < 10 ? 1 : 0)} ms`;
 }
@@ -242,13 +246,13 @@ function renderHealth(hosts) {
   const cards = hosts.map((host) => {
     const rows = [
       ["State", host.status || host.state],
-      ["Last tick", age(host.last_tick_age_seconds)],
+      ["Last tick", ago(host.last_tick_age_seconds)],
       ["Connection", host.connection
         ? `${host.connection}${host.connected === null ? "" : host.connected ? " ✓" : " ✗"}`
         : yesNo(host.connected, "connected", "disconnected")],
       ["Store", yesNo(host.store_ok, "ok", "failing")],
       ["Restarts", host.restarts === null ? "–" : String(host.restarts)],
-      ["Checked", host.checked_age_seconds === null ? "–" : `${age(host.checked_age_seconds)} ago`],
+      ["Checked", ago(host.checked_age_seconds)],
     ];
     if (host.detail) rows.push(["Detail", host.detail]);
     const list = el("dl");
