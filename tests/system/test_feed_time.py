@@ -33,6 +33,8 @@ def test_up_trades_a_seeded_session_like_the_backtest_of_its_ticks(tmp_path: Pat
         capture={"trades": TRADES, "rate": 8_000.0, "seed": 11, "books": False},
         # A long hold: on a loaded machine the analytics host may lag the tape by seconds.
         api={"feed_hold": 300.0},
+        # Not the defaults: the API's paper broker and the backtest read the same [fees].
+        fees={"broker_per_order": "0.40", "source": "test"},
     )
     analytics_metrics = int(re.findall(r"metrics_port = (\d+)", config.read_text())[1])
     system = System(tmp_path)
@@ -67,6 +69,14 @@ def test_up_trades_a_seeded_session_like_the_backtest_of_its_ticks(tmp_path: Pat
     assert live.fills, "no order was filled"
     assert went_long_short_and_flat(live)
     assert live.realized_pnl != Decimal(0)
+    # The configured schedule, not the defaults: WIN day trade R$ 0.25 per contract, plus the
+    # broker's R$ 0.40 on each order's first fill.
+    charged, first = [], set()
+    for fill in live.fills:
+        once = Decimal("0.40") if fill["order_id"] not in first else Decimal(0)
+        first.add(fill["order_id"])
+        charged.append(Decimal(fill["fees"]) == Decimal("0.25") * fill["quantity"] + once)
+    assert all(charged) and any(fill["fees"] == "0.65" for fill in live.fills)
     assert list(live.events()) == expected
     assert json.loads(backtest.stdout)["trading"]["sha256"] == live.sha256()
 
