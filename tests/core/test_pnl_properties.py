@@ -65,6 +65,32 @@ def test_b3_realized_plus_unrealized_is_the_cash_flow_pnl_exactly_at_every_fill(
     assert gaps == [0] * len(fill_list)
 
 
+@pytest.mark.parametrize("instrument", INSTRUMENTS, ids=lambda i: i.symbol.ticker)
+@given(fills, st.integers(1_000, 60_000), st.integers(0, 2_000), st.sampled_from([3, 6, 50]))
+def test_flat_position_realized_is_the_exact_cash_flow_to_the_cent_with_fees(
+    instrument: Instrument, fill_list: list[Fill], ticks: int, fee_cents: int, prec: int
+) -> None:
+    # Random sequences seldom end flat by chance (about 1 in 10): close every one of them.
+    held = sum(side.sign * quantity for side, quantity, _, _ in fill_list)
+    if held:
+        closing = Side.SELL if held > 0 else Side.BUY
+        fill_list = [*fill_list, (closing, abs(held), ticks, fee_cents)]
+    with decimal.localcontext(prec=prec):
+        position, _ = book(instrument, fill_list)
+    cash = sum(
+        -side.sign
+        * quantity
+        * Fraction(instrument.tick_size)
+        * tick
+        * Fraction(instrument.point_value)
+        - Fraction(fee, 100)
+        for side, quantity, tick, fee in fill_list
+    )
+    assert position.is_flat
+    assert Fraction(position.realized_pnl.amount) == cash
+    assert position.realized_pnl == position.gross_realized_pnl - position.fees
+
+
 @given(fills)
 def test_sub_cent_instrument_stays_within_half_a_cent_and_never_drifts(
     fill_list: list[Fill],
