@@ -124,27 +124,42 @@ def test_non_domain_error_in_any_command_leaves_memory_equal_to_the_store(
         raise Boom("injected")
 
     orders = [accepted(app, f"c-{index}", quantity=3) for index in range(4)]
-    commands = [
-        lambda: app.accept_order(app.submit_order(submit_order("new")).id, "v"),
-        lambda: app.fill_order(orders[0].id, 1, Decimal(127_850), 2),
-        lambda: app.cancel_order(orders[1].id, "user"),
-        lambda: app.reject_order(app.submit_order(submit_order("r")).id, "VENUE", "why"),
-        lambda: app.cancel_order(orders[2].id, "user"),
-        lambda: app.deny_order(app.submit_order(submit_order("d")).id, "RISK", "why"),
-        lambda: app.fill_order(orders[3].id, 2, Decimal(127_850), 3),
-    ]
-    for command in commands:
+    # Submitted before the injection: accept, reject and deny must each meet the failure
+    # themselves (submitting inside the command would fail first and hide them).
+    fresh = [app.submit_order(submit_order(f"s-{index}")) for index in range(3)]
+    everything = orders + fresh
+    commands = {
+        "submit_order": lambda: app.submit_order(submit_order("new")),
+        "accept_order": lambda: app.accept_order(fresh[0].id, "v"),
+        "reject_order": lambda: app.reject_order(fresh[1].id, "VENUE", "why"),
+        "deny_order": lambda: app.deny_order(fresh[2].id, "RISK", "why"),
+        "fill_order": lambda: app.fill_order(orders[0].id, 1, Decimal(127_850), 2),
+        "fill_order (opens the position)": lambda: app.fill_order(
+            orders[3].id, 2, Decimal(127_850), 3
+        ),
+        "cancel_order": lambda: app.cancel_order(orders[1].id, "user"),
+    }
+    for name, command in commands.items():
         monkeypatch.setattr(AggregateRoot, "_trigger", failing)
         with pytest.raises(Boom):
             command()
         monkeypatch.setattr(AggregateRoot, "_trigger", original)
-        for order in orders:
-            assert app.load(Order, order.id) == app.load_fresh(Order, order.id)
+        for order in everything:
+            assert app.load(Order, order.id) == app.load_fresh(Order, order.id), name
         position_id = position_id_for("acct", orders[0].symbol)
         if app.exists(position_id):
-            assert app.load(Position, position_id) == app.load_fresh(Position, position_id)
-    order, _ = app.fill_order(orders[0].id, 1, Decimal(127_850), 2)
-    assert (order.filled_quantity, app.load_fresh(Order, order.id).filled_quantity) == (2, 2)
+            assert app.load(Position, position_id) == app.load_fresh(Position, position_id), name
+    # Without the failure every command goes through, from the store's state.
+    for command in commands.values():
+        command()
+    assert [app.load_fresh(Order, order.id).status for order in fresh] == [
+        OrderStatus.ACCEPTED,
+        OrderStatus.REJECTED,
+        OrderStatus.DENIED,
+    ]
+    order = app.load_fresh(Order, orders[0].id)
+    assert (order.filled_quantity, app.load(Order, order.id).filled_quantity) == (2, 2)
+    assert app.load(Position, position_id) == app.load_fresh(Position, position_id)
     app.close()
 
 
