@@ -303,6 +303,9 @@ function renderSignals(signals) {
     el("td", { class: "l" }, badge(s.direction)), td(`${(s.confidence * 100).toFixed(0)}%`),
     td(price(s.price)), td(s.model_version, "l"), td(ms(s.latency_ms))));
   fill("signals", rows, 7, "No signals yet");
+  // On the feed clock no signal has a wall-clock latency: drop the column of dashes.
+  const timed = signals.some((s) => s.latency_ms !== null && s.latency_ms !== undefined);
+  document.getElementById("signals").closest("table").classList.toggle("no-latency", !timed);
 }
 
 function renderOrders(orders) {
