@@ -18,6 +18,22 @@ def lines(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
+def test_a_relative_log_folder_stays_the_one_named_at_start_after_a_chdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "start").mkdir()
+    (tmp_path / "later").mkdir()
+    monkeypatch.chdir(tmp_path / "start")
+    writer = DailyJsonlWriter(Path("logs"))
+    monkeypatch.chdir(tmp_path / "later")
+
+    writer.write({"n": 1}, DAY)
+    writer.close()
+
+    assert lines(tmp_path / "start" / "logs" / "2025-01-04.jsonl") == [{"n": 1}]
+    assert not (tmp_path / "later" / "logs").exists()
+
+
 def test_buffered_lines_are_written_out_in_order_on_close(tmp_path: Path) -> None:
     writer = DailyJsonlWriter(tmp_path, flush_interval=60)
     for number in range(100):

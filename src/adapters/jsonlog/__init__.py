@@ -32,7 +32,9 @@ class DailyJsonlWriter:
     """
 
     def __init__(self, directory: Path, *, flush_interval: float | None = None) -> None:
-        self.directory = Path(directory)
+        # Resolved now: a relative folder means the one it names at start, even if the process
+        # (or a test) changes directory later (a test's `logs/` once landed in the checkout).
+        self.directory = Path(directory).absolute()
         self.flush_interval = flush_interval
         self._lock = threading.Lock()
         self._day = ""
