@@ -41,6 +41,14 @@ def test_a_run_prints_progress_and_a_second_run_says_the_trades_are_already_stor
     assert "captured 3000 ticks: 0 recorded in 0 batches, 3000 rejected" in again.stdout
     assert "  3,000 already recorded in this store" in again.stdout
 
+    # Another seed is no way out: a synthetic session's trade ids do not depend on it (the
+    # hint once suggested it; a README block then refused half its trades).
+    other_seed = [*common[:2], "--seed", "5", *common[4:]]
+    reseeded = capture(tmp_path, *other_seed, "--fast")
+    assert "captured 3000 ticks: 0 recorded in 0 batches, 3000 rejected" in reseeded.stdout
+    assert "give another --store" in reseeded.stdout
+    assert "or another --seed" not in reseeded.stdout
+
 
 def test_the_summary_says_why_ticks_were_not_published(tmp_path: Path) -> None:
     nobody = "ws://127.0.0.1:9"  # the discard port: nothing listens there

@@ -23,7 +23,8 @@ from tradingcore.domain.timestamps import TIMESTAMP_IMPLAUSIBLE
 EVERY_S: Final = 2.0
 WHY: Final[Mapping[str, str]] = {
     DUPLICATE: "already recorded in this store (their trade ids are there: this store holds "
-    "this session already; give another --store, or another --seed)",
+    "this session already; give another --store: a synthetic session's trade ids are the same "
+    "whatever its --seed)",
     TIME_WENT_BACK: "older than the last trade recorded for their session",
     OUTSIDE_BAND: "priced outside the session's price band",
     BAD_PRICE: "with an invalid price",
