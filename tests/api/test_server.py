@@ -204,6 +204,19 @@ def test_clean_shutdown_writes_out_every_buffered_log_and_audit_line(
     assert logs.count('"Order sent"') == 20 and '"API host stopped"' in logs
 
 
+def test_sigterm_stops_the_server_with_exit_code_0(tmp_path: Path, keys: dict[str, Any]) -> None:
+    """uvicorn re-raises the SIGTERM it handled: the host died of it (-15) after a clean stop."""
+    server = ApiServer(tmp_path, keys["file"]).start()
+    assert server.process is not None
+    process = server.process
+
+    process.terminate()
+
+    assert process.wait(timeout=30) == 0, server.errors()
+    logs = "".join(path.read_text() for path in (tmp_path / "logs" / "ordermanager").glob("*"))
+    assert '"API host stopped"' in logs
+
+
 def test_changed_risk_limits_stay_in_force_after_a_server_restart(
     tmp_path: Path, keys: dict[str, Any]
 ) -> None:

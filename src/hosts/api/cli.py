@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import signal
 import socket
 import sys
+import threading
 from pathlib import Path
 from typing import Final, Literal
 
@@ -29,7 +31,7 @@ STREAM_SHUTDOWN_SECONDS: Final = 3
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", default=DEFAULT_STORE_URL, help="event store URL")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=int, default=8000, help="0: any free port, printed")
     add_strategy_arguments(parser)
     parser.add_argument(
         "--keys-file",
@@ -72,11 +74,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--auto-hold",
         dest="auto_hold_closes",
         type=hold_closes,
-        default=True,
+        default="close",  # a string default goes through `type`: --help shows `close`
         metavar="{close,keep}",
         help="what a HOLD signal does to the position: close it (flat) or keep it",
     )
-    parser.add_argument("--auto-min-confidence", type=float, default=0.6)
+    parser.add_argument(
+        "--auto-min-confidence",
+        type=float,
+        default=0.6,
+        help="signals less confident than this are not traded",
+    )
     parser.add_argument(
         "--auto-scale", action="store_true", help="target round(quantity x confidence) contracts"
     )
@@ -290,8 +297,24 @@ def serve(
             timeout_graceful_shutdown=STREAM_SHUTDOWN_SECONDS,
         )
     )
+    exit_cleanly_on_sigterm()
     server.run(sockets=[listener])
     return 0
+
+
+def _terminated(number: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """Make a SIGTERM stop end the process with 0, as capture and analytics do.
+
+    uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the handler it
+    found: with the default one the process died of it after its clean stop (exit -15, which
+    `tradingcore up` and `down` reported as a host killed).
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
 
 
 GC_YOUNG_THRESHOLD: Final = 20_000
