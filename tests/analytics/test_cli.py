@@ -134,3 +134,21 @@ def test_host_as_a_process_takes_ticks_and_stops_cleanly_on_sigterm(tmp_path: Pa
         if process.poll() is None:
             process.kill()
     assert (tmp_path / "model.json").exists()
+
+
+def test_a_taken_metrics_port_is_an_error_naming_the_address(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = tradingcore(
+            "analytics", "--listen", "127.0.0.1:0", "--metrics-port", str(port),
+            "--store", f"sqlite:///{tmp_path / 'events.sqlite'}",
+            "--log-dir", str(tmp_path / "logs"), "--writer", "thread", "--trainer", "thread",
+        )  # fmt: skip
+
+    assert done.returncode == 2
+    assert f"cannot serve metrics on 127.0.0.1:{port}" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

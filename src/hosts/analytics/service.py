@@ -136,9 +136,13 @@ class AnalyticsService:
 
     def start(self) -> None:
         if self.settings.metrics_port is not None:
-            self._metrics_server, _ = start_http_server(
-                self.settings.metrics_port, self.settings.metrics_host, self.metrics.registry
-            )
+            host, port = self.settings.metrics_host, self.settings.metrics_port
+            try:
+                self._metrics_server, _ = start_http_server(port, host, self.metrics.registry)
+            except OSError as error:  # its own message names no address: say which one
+                raise OSError(
+                    error.errno, f"cannot serve metrics on {host}:{port}: {error.strerror}"
+                ) from error
         # Move everything loaded so far (sklearn, pydantic, eventsourcing...) out of the
         # collector's reach: a full collection then scans only new objects, which keeps its
         # pauses on the tick thread well under a millisecond instead of tens of them.
