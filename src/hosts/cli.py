@@ -16,7 +16,10 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "demo": ("hosts.demo", "run the main job on a seeded synthetic session (embedded SQLite)"),
     "capture": ("hosts.capture.cli", "capture market data: ProfitDLL, a recording or synthetic"),
     "analytics": ("hosts.analytics.cli", "features, online model and signals from the tick stream"),
-    "backtest": ("hosts.analytics.backtest_cli", "run a recording through features and model"),
+    "backtest": (
+        "hosts.analytics.backtest_cli",
+        "replay a recording or store: the model's signals, or strategies with orders and fees",
+    ),
     "api": ("hosts.api.cli", "serve the REST API: signals, orders, positions, kill switch"),
     "project": ("hosts.projector.cli", "project the event store into Parquet files"),
     "sql": ("hosts.projector.sql_cli", "run DuckDB SQL over the Parquet projections"),

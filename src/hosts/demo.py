@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=Path("data/demo"),
         help="where the demo's store and Parquet files live (recreated each run)",
     )
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=7, help="synthetic market seed")
     parser.add_argument("--trades", type=int, default=30_000, help="trades per symbol")
 
 

@@ -50,6 +50,19 @@ def test_help_shows_every_default(name: str) -> None:
     sub.format_help()  # every help text expands
 
 
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_a_default_in_help_is_a_value_the_option_takes(name: str) -> None:
+    """`--auto-hold {close,keep}` once said `(default: True)`: a value no one can type."""
+    for action in _subparser(name)._actions:
+        metavar = action.metavar if isinstance(action.metavar, str) else ""
+        allowed = list(action.choices or ()) or (
+            metavar[1:-1].split(",") if metavar.startswith("{") else []
+        )
+        if not action.option_strings or not allowed or action.default is None:
+            continue
+        assert str(action.default) in allowed, f"{name} {action.option_strings}"
+
+
 def test_help_of_a_command_prints_its_defaults(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -54,19 +54,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="trade the signals as `tradingcore api --auto-execute` would, on feed time",
     )
     trading.add_argument("--auto-quantity", type=int, default=1, help="target position N")
-    trading.add_argument("--auto-min-confidence", type=float, default=0.6)
-    trading.add_argument("--auto-scale", action="store_true")
+    trading.add_argument(
+        "--auto-min-confidence",
+        type=float,
+        default=0.6,
+        help="signals less confident than this are not traded",
+    )
+    trading.add_argument(
+        "--auto-scale", action="store_true", help="target round(quantity x confidence) contracts"
+    )
     trading.add_argument(
         "--auto-hold",
         dest="auto_hold_closes",
         type=hold_closes,
-        default=True,
+        default="close",  # a string default goes through `type`: --help shows `close`
         metavar="{close,keep}",
         help="a HOLD signal closes the position (flat) or keeps it",
     )
     trading.add_argument("--risk-config", type=Path, help="JSON object of risk limits")
-    trading.add_argument("--trading-hours", default="09:00-18:25")
-    trading.add_argument("--holiday", action="append", default=[])
+    trading.add_argument(
+        "--trading-hours", default="09:00-18:25", help="São Paulo session HH:MM-HH:MM, or 'always'"
+    )
+    trading.add_argument(
+        "--holiday", action="append", default=[], help="YYYY-MM-DD, no session; repeatable"
+    )
     trading.add_argument(
         "--events-out", type=Path, help="write every signal, order, fill, position as JSONL"
     )
