@@ -29,35 +29,59 @@ OPTIONAL: Final = ("routing_password",)
 """Not needed for market data only: an empty answer leaves it out."""
 
 
+ACTIONS: Final = {
+    "set": "store values (asked without echo, or --from-env)",
+    "rotate": "replace stored values (--passphrase: re-encrypt the file under a new passphrase)",
+    "delete": "remove values (all by default)",
+    "show-names": "list what is stored and where, never the values",
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "action",
-        choices=("set", "rotate", "delete", "show-names"),
-        help="set: store values; rotate: replace stored values (--passphrase: re-encrypt the "
-        "file under a new passphrase); delete: remove values; show-names: list what is stored",
-    )
-    parser.add_argument(
-        "names", nargs="*", help=f"which values (default: all of {', '.join(NAMES)})"
-    )
+    # The options go before or after the action (`credentials --backend file set` and
+    # `credentials rotate --from-env password`): an action of its own per subparser, as one
+    # positional followed by NAME... refused a name after an option ("unrecognized arguments").
+    _add_options(parser, default=None)
+    after = argparse.ArgumentParser(add_help=False)
+    _add_options(after, default=argparse.SUPPRESS)  # given after the action: overrides, else not
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, text in ACTIONS.items():
+        sub = actions.add_parser(
+            action,
+            help=text,
+            description=text,
+            parents=[after],
+            formatter_class=parser.formatter_class,
+        )
+        sub.add_argument(
+            "names", nargs="*", help=f"which values (default: all of {', '.join(NAMES)})"
+        )
+
+
+def _add_options(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument(
         "--backend",
         choices=("auto", "keyring", "file"),
+        default=default,
         help="auto (default): the OS keyring where there is one, else the encrypted file",
     )
     parser.add_argument(
         "--file",
         type=Path,
+        default=default,
         help="the encrypted file (default $TRADINGCORE_CREDENTIALS_FILE or data/credentials.enc)",
     )
     parser.add_argument(
         "--from-env",
         action="store_true",
+        default=False if default is None else default,
         help="set/rotate: take the values from PROFITDLL_KEY, _USER, _PASSWORD, "
         "_ROUTING_PASSWORD instead of asking",
     )
     parser.add_argument(
         "--passphrase",
         action="store_true",
+        default=False if default is None else default,
         help=f"rotate: re-encrypt the file under a new passphrase (${NEW_PASSPHRASE_VARIABLE} "
         "or a prompt)",
     )

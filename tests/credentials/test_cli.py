@@ -49,6 +49,18 @@ def test_rotate_replaces_a_value_and_then_the_passphrase(
     assert stored(credentials, "second")["password"] == "changed at Nelogica"
 
 
+def test_options_go_before_or_after_the_action_and_names_after_an_option(
+    credentials: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`rotate --from-env password` was refused: "unrecognized arguments: password"."""
+    elsewhere = tmp_path / "elsewhere.enc"
+    assert main(["credentials", "--file", str(elsewhere), "set", "--from-env"]) == 0
+    monkeypatch.setenv("PROFITDLL_PASSWORD", "changed at Nelogica")
+    assert main(["credentials", "rotate", "--file", str(elsewhere), "--from-env", "password"]) == 0
+    assert stored(elsewhere, "first")["password"] == "changed at Nelogica"
+    assert not credentials.exists()  # --file, given before or after the action, was used
+
+
 def test_rotating_or_naming_what_is_not_stored_fails_in_one_line(
     credentials: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
