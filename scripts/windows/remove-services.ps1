@@ -1,5 +1,14 @@
+#Requires -Version 5.1
+#Requires -RunAsAdministrator
 # Stop and unregister the TradingSystem services (elevated PowerShell 5.1 or later).
 $ErrorActionPreference = "Stop"
-$tradingcore = Join-Path $PSScriptRoot "..\..\.venv\Scripts\tradingcore.exe"
-& $tradingcore service remove
-exit $LASTEXITCODE
+$repository = Resolve-Path (Join-Path $PSScriptRoot "..\..")
+$tradingcore = Join-Path $repository ".venv\Scripts\tradingcore.exe"
+Push-Location $repository
+try {
+    & $tradingcore service remove
+    $code = $LASTEXITCODE
+} finally {
+    Pop-Location
+}
+exit $code

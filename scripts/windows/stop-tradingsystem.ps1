@@ -1,6 +1,8 @@
+#Requires -Version 5.1
+#Requires -RunAsAdministrator
 # Stop the TradingSystem services in reverse order: API Gateway, DataCapture, Analytics.
 # Each host is asked to flush and exit (CTRL_BREAK) and killed only after its stop timeout.
-# PowerShell 5.1 or later, elevated.
+# Elevated PowerShell 5.1 or later.
 $ErrorActionPreference = "Stop"
 $order = @("TradingSystem-Gateway", "TradingSystem-DataCapture", "TradingSystem-Analytics")
 foreach ($name in $order) {
