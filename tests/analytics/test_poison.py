@@ -198,3 +198,40 @@ def test_symbols_past_the_configured_maximum_are_refused_and_memory_stays_bounde
     assert host.server.accepted == 9  # three symbols, each in three spellings
     assert host.server.rejected["too_many_symbols"] == 27
     assert len(host.engine.models) == 3
+
+
+def test_new_symbol_at_the_maximum_takes_the_place_of_one_idle_for_a_week(
+    tmp_path: Path,
+) -> None:
+    """An expired contract must not hold its place for good: a symbol with no tick for 7 days
+    (feed time) is let go when a new one needs its place; a quieter one is never evicted."""
+    api = ApiStub()
+    settings = AnalyticsSettings(
+        store_url=f"sqlite:///{tmp_path / 'events.sqlite'}", port=0, metrics_port=0,
+        api_url=api.url, api_key="k", log_dir=tmp_path / "logs", config=fast_config(),
+        max_symbols=3,
+    )  # fmt: skip
+    host = AnalyticsService(settings)
+    host.start()
+    tick = json.loads(tick_json(session(1, seed=3)[0]))
+    day_ms = 86_400_000
+    start = tick["timestamp"]
+
+    def at(symbol: str, days: int, trade_id: int) -> str:
+        return json.dumps({**tick, "symbol": symbol, "timestamp": start + days * day_ms,
+                           "trade_id": trade_id})  # fmt: skip
+
+    try:
+        send_all(host, [at("WINZ25", 0, 1), at("WDOF26", 0, 2), at("WING26", 0, 3)])
+        send_all(host, [at("INDZ25", 1, 4)])  # all three ticked a day ago: refused
+        # INDZ25 takes the place of the first symbol idle for 8 days (WDOF26, then WING26)
+        send_all(host, [at("WINZ25", 8, 5), at("INDZ25", 8, 6), at("WINZ25", 8, 7)])
+        send_all(host, [at("WING26", 8, 8)])  # idle too, but still followed: nothing to let go
+    finally:
+        host.stop()
+        api.close()
+
+    assert host.server.rejected == {"too_many_symbols": 1}
+    assert host.server.accepted == 7
+    assert sorted(host.engine.models) == ["INDZ25", "WING26", "WINZ25"]
+    assert host.engine.released == 1

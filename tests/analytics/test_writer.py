@@ -131,7 +131,8 @@ def test_signal_queued_behind_feature_batches_waits_only_for_the_batch_in_flight
 
 
 def test_writer_over_many_sessions_holds_one_feature_series_per_symbol() -> None:
-    """Bounded: 30 sessions of two symbols, one batch each."""
+    """Bounded: 30 sessions of two symbols, one batch each, and a third symbol that stops after
+    the first session (the engine let it go): its series goes once it is a week old."""
     from datetime import timedelta
 
     app = TradingApplication(clock=ManualClock(AT))
@@ -139,13 +140,13 @@ def test_writer_over_many_sessions_holds_one_feature_series_per_symbol() -> None
     open_series = []
     for day in range(30):
         session = date(2025, 12, 1) + timedelta(days=day)
-        for symbol in (WIN, Symbol("WDOF26")):
+        for symbol in (WIN, Symbol("WDOF26"), Symbol("INDZ25"))[: 3 if day == 0 else 2]:
             ids = (day * 10, day * 10 + 1)
             writer.put(FeatureBatch(symbol, session, ids, ids, ((1.0,) * 5,) * 2, AT))
         assert writer.sync(10.0)
         open_series.append(writer.open_series)
     writer.close()
 
-    assert open_series == [2] * 30
+    assert open_series == [3] * 8 + [2] * 22
     last = feature_series_id(WIN, date(2025, 12, 30), "features-v1")
     assert app.load_fresh(FeatureSeries, last).row_count == 2

@@ -62,7 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-symbols",
         type=int,
         default=DEFAULT_MAX_SYMBOLS,
-        help="symbols followed at once; ticks of one more are refused (too_many_symbols)",
+        help="symbols followed at once; one more takes the place of a symbol idle for 7 days, "
+        "or is refused (too_many_symbols)",
     )
     parser.add_argument(
         "--trainer",

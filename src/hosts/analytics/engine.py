@@ -6,6 +6,7 @@ moved to each tick's timestamp, so a replay of the same ticks stores the same ev
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import deque
@@ -39,8 +40,12 @@ from tradingcore.ports.clock import ManualClock
 
 DEFAULT_MAX_SYMBOLS: Final = 1_000
 """Symbols followed at once. Each costs about 12 KB (pipeline, model, recent ids): unbounded,
-20,000 made-up but valid symbols cost 237 MB. Refusing the next symbol, rather than evicting
-one, never silently resets a followed symbol's features and model."""
+20,000 made-up but valid symbols cost 176-237 MB. At the maximum a new symbol takes the place
+of one idle for `IDLE_SYMBOL_MS`, or is refused (`too_many_symbols`): an active symbol's
+features and model are never reset to make room."""
+IDLE_SYMBOL_MS: Final = 7 * 86_400_000
+"""A symbol without a tick for this long (feed time, behind the newest tick seen) may be let go
+for a new one: an expired contract, not a quiet afternoon or a long weekend."""
 RECENT_TRADE_IDS: Final = 50_000
 """Trade ids remembered per symbol to refuse a message sent twice (e.g. after a reconnect)."""
 
@@ -149,6 +154,11 @@ class AnalyticsEngine:
         self._symbols: dict[str, SymbolState] = {}
         """By ticker as sent and as canonical: several keys can share one state."""
         self._followed = 0
+        self.released = 0
+        """Idle symbols let go for new ones."""
+        self._newest_ms = -1
+        self._no_release_before = -1
+        """Feed time before which no followed symbol can be idle long enough to let go."""
 
     def handle(self, message: Message, arrived: float) -> None:
         """Process one valid message; raise MessageRejected for a refused one."""
@@ -181,6 +191,7 @@ class AnalyticsEngine:
         units = _price_units(message.price)
         self.clock.set_epoch_ms(timestamp)
         state.last_timestamp_ms = timestamp
+        self._newest_ms = max(self._newest_ms, timestamp)
         self._remember(state, trade_id)
         row, decision, updated = pipeline.on_tick(
             trade_id,
@@ -230,7 +241,7 @@ class AnalyticsEngine:
             # `winz25` and `WINZ25` are one symbol: one state, one model.
             state = self._symbols.get(symbol.ticker)
             if state is None:
-                if self._followed >= self.max_symbols:
+                if self._followed >= self.max_symbols and not self._release_idle():
                     raise MessageRejected(
                         "too_many_symbols",
                         f"{symbol.ticker}: this host follows at most {self.max_symbols} symbols",
@@ -245,6 +256,32 @@ class AnalyticsEngine:
             if len(self._symbols) < 4 * self.max_symbols:  # spellings (`winz25`) are bounded too
                 self._symbols[ticker] = state
         return state
+
+    def _release_idle(self) -> bool:
+        """Let go of the symbol idle longest if it has been idle for IDLE_SYMBOL_MS."""
+        if self._newest_ms < self._no_release_before:
+            return False  # a flood of new symbols at the maximum costs no scan
+        followed = [state for key, state in self._symbols.items() if key == state.symbol.ticker]
+        idle = min(followed, key=lambda state: state.last_timestamp_ms)
+        if idle.last_timestamp_ms + IDLE_SYMBOL_MS > self._newest_ms:
+            self._no_release_before = idle.last_timestamp_ms + IDLE_SYMBOL_MS
+            return False
+        ticker = idle.symbol.ticker
+        idle.pipeline.finish()  # collect a training in flight (a trainer process keeps it)
+        self.features.release(idle.symbol, self.clock.now())
+        for key in [key for key, state in self._symbols.items() if state is idle]:
+            del self._symbols[key]
+        self.models.pop(ticker, None)
+        for gauge in (self.metrics.accuracy, self.metrics.hit_rate):
+            with contextlib.suppress(KeyError):
+                gauge.remove(ticker)
+        self._followed -= 1
+        self.released += 1
+        self.logger.info(
+            "Idle symbol let go for a new one",
+            extra={"context": {"symbol": ticker, "last_tick_ms": idle.last_timestamp_ms}},
+        )
+        return True
 
     def _remember(self, state: SymbolState, trade_id: int) -> None:
         state.recent_ids.add(trade_id)

@@ -47,6 +47,12 @@ class FeatureBuffer:
         if len(buffer.rows) >= self.batch:
             self._send(symbol, buffer, at)
 
+    def release(self, symbol: Symbol, at: datetime) -> None:
+        """Send a symbol's rows and forget its buffer (the host no longer follows it)."""
+        buffer = self._buffers.pop(symbol, None)
+        if buffer is not None:
+            self._send(symbol, buffer, at)
+
     def flush_all(self, at: datetime) -> None:
         for symbol, buffer in self._buffers.items():
             self._send(symbol, buffer, at)

@@ -16,7 +16,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Final, Protocol
 
 from tradingcore.analytics.features import FeatureRow
@@ -281,10 +281,14 @@ class StoreWriter:
         key = (batch.symbol, batch.session)
         series = self._series.get(key)
         if series is None:
-            # A symbol's sessions only move forward: its earlier ones are done. Without this a
-            # host running for months held a series per symbol and day.
-            for earlier in [k for k in self._series if k[0] == batch.symbol and k[1] < key[1]]:
-                del self._series[earlier]
+            # A symbol's sessions only move forward: its earlier ones are done, and so is any
+            # symbol's a week older (one the engine let go). Without this a host running for
+            # months held a series per symbol and day.
+            stale = key[1] - timedelta(days=7)
+            for done in [
+                k for k in self._series if (k[0] == batch.symbol and k[1] < key[1]) or k[1] < stale
+            ]:
+                del self._series[done]
             series_id = feature_series_id(batch.symbol, batch.session, self.pipeline_version)
             if self.app.exists(series_id):
                 series = self.app.load_fresh(FeatureSeries, series_id)
