@@ -69,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=hold_closes,
         default="close",  # a string default goes through `type`: --help shows `close`
         metavar="{close,keep}",
-        help="a HOLD signal closes the position (flat) or keeps it",
+        help="a HOLD signal closes the position (flat) or keeps it (default: close)",
     )
     trading.add_argument("--risk-config", type=Path, help="JSON object of risk limits")
     trading.add_argument(
