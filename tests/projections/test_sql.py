@@ -102,6 +102,25 @@ def test_daily_pnl_with_fills_equals_the_position_aggregates(projected: Projecte
         assert last_day[ticker]["net_quantity"] == position.net_quantity
 
 
+def test_every_amount_of_money_in_the_projections_is_decimal_cents(projected: Projected) -> None:
+    root, _, _ = projected
+    money = {
+        "fills": ["fees"],
+        "positions": ["realized_pnl", "gross_realized_pnl", "fees", "net_realized_pnl"],
+    }
+
+    with ProjectionSql(root) as sql:
+        types = {
+            (table, column): str(sql.query(f"SELECT {column} FROM {table}").schema[0].type)
+            for table, columns in money.items()
+            for column in columns
+        }
+        rows = sql.query("SELECT realized_pnl, gross_realized_pnl FROM positions").to_pylist()
+
+    assert set(types.values()) == {"decimal128(18, 2)"}, types
+    assert all(row["realized_pnl"] == row["gross_realized_pnl"] for row in rows)
+
+
 def test_signal_hit_rate_with_a_horizon_equals_the_python_count(projected: Projected) -> None:
     root, populated, app = projected
     horizon = 15

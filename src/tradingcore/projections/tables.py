@@ -157,7 +157,7 @@ POSITIONS: Final = Table(
         ("price", Kind.FLOAT),
         ("net_quantity", Kind.INT64),
         ("average_price", Kind.FLOAT),
-        ("realized_pnl", Kind.FLOAT),
+        ("realized_pnl", Kind.MONEY),
         ("point_value", Kind.FLOAT),
         ("cost_basis", Kind.FLOAT),
         ("gross_realized_pnl", Kind.MONEY),

@@ -106,7 +106,7 @@ def position_row(event: PositionEvent, notification_id: int) -> Block:
         "price": _money(event.price),
         "net_quantity": event.net_quantity,
         "average_price": _money(event.average_price),
-        "realized_pnl": _money(event.realized_pnl),
+        "realized_pnl": _cents(Money(event.realized_pnl)),  # = gross_realized_pnl (kept)
         "point_value": _money(event.point_value),
         "cost_basis": _money(event.cost_basis),
         "gross_realized_pnl": _cents(Money(event.realized_pnl)),
