@@ -271,3 +271,5 @@ def test_flood_of_poison_between_valid_signals_leaves_every_valid_one_recorded(
     assert len(latest.json()["signals"]) == 150
     assert health.json()["store"]["ok"] is True
     assert "Traceback" not in server.errors()
+    logged = "".join(path.read_text() for path in (tmp_path / "logs").rglob("*.jsonl"))
+    assert logged and "Traceback" not in logged
