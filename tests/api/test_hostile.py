@@ -273,3 +273,48 @@ def test_flood_of_poison_between_valid_signals_leaves_every_valid_one_recorded(
     assert "Traceback" not in server.errors()
     logged = "".join(path.read_text() for path in (tmp_path / "logs").rglob("*.jsonl"))
     assert logged and "Traceback" not in logged
+
+
+def test_trade_from_the_future_in_the_store_does_not_move_the_feed_clock(tmp_path: Path) -> None:
+    """A store may hold a trade stamped in 2126 that no host admits today (an older version's
+    capture, an imported file): the API's feed clock must not jump there, or every order after
+    it would carry that time and be decided on that print."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from adapters.clock import SystemClock
+    from adapters.eventstore import open_store
+    from tests.api.test_server import eventually, order_body
+    from tradingcore.domain.tape import Trade, TradeColumns, session_of
+    from tradingcore.domain.values import Aggressor, Symbol
+
+    trader = {"X-API-Key": create_key(tmp_path / "keys.json", "alice", "trader")}
+    server = ApiServer(tmp_path, tmp_path / "keys.json").start()
+    store = open_store(server.store_url, SystemClock())
+    win = Symbol("WINZ25")
+    now_ms = time_ms()
+    try:
+        for trade_id, stamp, price in ((1, now_ms, 127_850), (2, YEAR_2126_MS, 1),
+                                       (3, now_ms + 1, 127_855)):  # fmt: skip
+            columns = TradeColumns()
+            columns.append(Trade(win, trade_id, stamp, Decimal(price), 10, Aggressor.SELL))
+            store.record_trades(win, session_of(stamp), columns)
+        eventually(lambda: httpx.get(f"{server.url}/health").json()["feed"]["fresh"])
+        placed = httpx.post(f"{server.url}/api/v1/execute", headers=trader, timeout=10,
+                            json=order_body(price=127_800, client_order_id="after"))  # fmt: skip
+    finally:
+        store.close()
+        server.stop()
+
+    assert placed.status_code == 201, placed.text
+    submitted = datetime.fromisoformat(placed.json()["submitted_at"])
+    assert submitted < datetime(2100, 1, 1, tzinfo=UTC), submitted
+    assert "timestamp_implausible" in "".join(
+        path.read_text() for path in (tmp_path / "logs").rglob("*.jsonl")
+    )
+
+
+def time_ms() -> int:
+    import time
+
+    return time.time_ns() // 1_000_000

@@ -3,6 +3,10 @@
 SQLite cannot push, so this polls. Trades stored before the host started only set last prices
 (and the feed clock); the paper broker fills on trades stored after it started. The cursor may
 hold live trades for a signal at an earlier tick; each poll applies those held `hold` seconds.
+
+A stored trade stamped implausibly far ahead of the wall clock (an older version's capture, an
+imported file) is skipped and logged (`timestamp_implausible`): applied, it would move the feed
+clock there for good and leave every later trade stale, every order denied.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from tradingcore.application.signal_desk import SignalDesk
 from tradingcore.domain.order import OrderFilled, OrderSubmitted
 from tradingcore.domain.signal import SignalGenerated
 from tradingcore.domain.tape import TradesRecorded
+from tradingcore.domain.timestamps import TIMESTAMP_IMPLAUSIBLE, implausible_time
 
 TOPICS: Final = (get_topic(TradesRecorded), get_topic(SignalGenerated))
 ORDER_TOPICS: Final = tuple(get_topic(cls) for cls in (OrderSubmitted, OrderFilled))
@@ -53,6 +58,8 @@ class StoreFollower:
         self.page = page
         self.on_error = on_error
         self.position = 0
+        self.skipped_trades = 0
+        """Stored trades not applied: stamped implausibly far ahead of the wall clock."""
         self.started_at = 0
         self.trade_seen_at: float | None = None
         """Wall-clock time (time.time()) the last stored trades were taken in."""
@@ -133,9 +140,32 @@ class StoreFollower:
                 seen_at = time.monotonic()
                 self.trade_seen_at = time.time()
                 since = self.traded_until_ms
+                wall_ms = time.time_ns() // 1_000_000
+                suspect = bool(event.timestamps_ms) and (
+                    implausible_time(max(event.timestamps_ms), wall_ms) is not None
+                )
+                skipped: list[str] = []
                 for trade in event.trades():
+                    implausible = suspect and implausible_time(trade.timestamp_ms, wall_ms)
+                    if implausible:
+                        skipped.append(f"trade {trade.trade_id}: {implausible}")
+                        continue
                     fresh = live or (since is not None and trade.timestamp_ms > since)
                     self.cursor.on_trade(trade, seen_at=seen_at, live=fresh)
+                if skipped:
+                    self.skipped_trades += len(skipped)
+                    self.logger.warning(
+                        "Store follower skipped stored trades stamped implausibly far ahead",
+                        extra={
+                            "context": {
+                                "reason": TIMESTAMP_IMPLAUSIBLE,
+                                "notification_id": notification.id,
+                                "symbol": event.symbol.ticker,
+                                "trades": len(skipped),
+                                "first": skipped[0],
+                            }
+                        },
+                    )
             elif isinstance(event, SignalGenerated):
                 with self.orders.lock:
                     self.signals.on_signal_event(event)
