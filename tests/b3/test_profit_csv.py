@@ -152,3 +152,20 @@ def test_import_export_twice_is_skipped_as_already_imported(tmp_path, memory_app
     import_file(memory_app, path)
 
     assert import_file(memory_app, path).already_imported
+
+
+def test_cli_refuses_a_file_with_a_trade_stamped_in_2126_naming_its_line(
+    tmp_path, sqlite_url, capsys
+):
+    """A B3 file holds past trades: one stamped in 2126 would hold the API's feed clock there."""
+    text = PT_BR.replace("06/10/2025 10:00:01.120;Itaú", "06/10/2126 10:00:01.120;Itaú")
+    path = write(tmp_path, text)
+
+    code = run_import(
+        str(path), "--store", sqlite_url, "--format", "profit-csv", "--log-dir", str(tmp_path)
+    )
+
+    assert code == 1
+    error = capsys.readouterr().err
+    assert f"FAILED {path}, line 4" in error and "timestamp_implausible" in error
+    assert not (tmp_path / sqlite_url.rsplit("/", 1)[-1]).exists()  # nothing stored at all

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from adapters.b3.profit_csv import read_profit_csv
 from adapters.b3.table import TradeTable
 from adapters.b3.tapes import DEFAULT_BATCH_SIZE, TapeImport, build_events, store_events
 from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.timestamps import TIMESTAMP_IMPLAUSIBLE, implausible_time
 
 
 class FileFormat(StrEnum):
@@ -96,6 +98,7 @@ def import_file(
     if not len(table):
         wanted = f" of {', '.join(only)}" if only else ""
         raise B3FileError(path, f"the file holds no trades{wanted}")
+    _refuse_future(path, table)
     built = build_events(app, table, band_fraction=band_fraction, batch_size=batch_size)
     skipped = not built.events
     last = None if skipped or dry_run else store_events(app, path, built)
@@ -108,3 +111,18 @@ def import_file(
         already_imported=skipped,
         last_notification_id=last,
     )
+
+
+def _refuse_future(path: Path, table: TradeTable) -> None:
+    """Refuse a file with a trade stamped ahead of this host's clock: a B3 file holds past
+    trades, and one from 2126 in the store would hold a feed clock in 2126."""
+    wall_ms = time.time_ns() // 1_000_000
+    row = int(table.timestamps_ms.argmax())
+    implausible = implausible_time(int(table.timestamps_ms[row]), wall_ms)
+    if implausible is not None:
+        raise B3FileError(
+            path,
+            f"{TIMESTAMP_IMPLAUSIBLE}: {implausible}",
+            line=int(table.line_numbers[row]),
+            field="time",
+        )
