@@ -186,6 +186,11 @@ def test_every_panel_shows_the_seeded_session_and_an_update_arrives_within_a_sec
     with chrome(tmp_path / "profile") as driver:
         open_dashboard(driver, session, session.root)
         assert "#key=" not in driver.current_url  # the key leaves the address bar
+        # Offline: every resource the page loaded came from the API host.
+        loaded = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(entry => entry.name)"
+        )
+        assert loaded and all(url.startswith(session.api.url) for url in loaded), loaded
 
         # Health: the API and the capture host answer, the analytics host does not.
         wait_for(driver, lambda d: "ok" in text_of(d, '[data-host="capture"] h3'), 10)

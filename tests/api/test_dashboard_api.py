@@ -242,6 +242,21 @@ def test_every_order_is_timed_whatever_sent_it(
     assert timed() == before + 2
 
 
+def test_the_page_and_its_assets_name_no_other_site() -> None:
+    import re
+
+    import hosts.api
+
+    static = Path(hosts.api.__file__).parent / "static"
+    ours = [static / name for name in ("dashboard.html", "dashboard.js", "dashboard.css")]
+    found = {
+        path.name: re.findall(r"(?:https?:)?//[\w.-]+\.\w+/", path.read_text()) for path in ours
+    }
+
+    assert found == {path.name: [] for path in ours}  # no CDN: the page works offline
+    assert (static / "vendor" / "uplot" / "uPlot.iife.min.js").stat().st_size > 10_000
+
+
 def test_static_files_are_served_and_nothing_else(client: TestClient[Any]) -> None:
     script = client.get("/static/dashboard.js")
     chart = client.get("/static/vendor/uplot/uPlot.iife.min.js")
