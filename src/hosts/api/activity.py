@@ -1,5 +1,8 @@
 """The dashboard's read model: recent orders, fills, signals and P&L, followed from the store.
 
+It also keeps the history the lists `GET /api/v1/orders` and `/api/v1/signals` page through
+(hosts/api/history.py).
+
 A thread reads the notification log (orders, positions, signals, kill switch) from the start,
 keeps bounded recent lists and running series, and wakes the dashboard streams on each change.
 Series are kept per account so a trader's key never sees another account's numbers.
@@ -20,8 +23,10 @@ from typing import Final, TypeVar
 
 from eventsourcing.utils import get_topic
 
+from hosts.api.activity_rows import FillRow, OrderRow, PnlChange, SignalRow
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.kill_switch import KillSwitchEngaged, KillSwitchReleased
+from tradingcore.domain.money import EXACT
 from tradingcore.domain.order import (
     OrderAccepted,
     OrderCanceled,
@@ -38,7 +43,9 @@ T = TypeVar("T")
 ALL: Final = "*"
 """The key of series over every account."""
 KEPT: Final = 500
-"""Recent orders, fills and signals kept (per kind), newest last."""
+"""Recent orders, fills and signals kept for the dashboard (per kind), newest last."""
+HISTORY: Final = 20_000
+"""Orders and signals kept for GET /api/v1/orders and /api/v1/signals (the oldest drop)."""
 SERIES_POINTS: Final = 2_000
 """Points kept per chart series (older ones drop)."""
 LATENCY_WINDOW: Final = 200
@@ -61,65 +68,6 @@ TOPICS: Final = tuple(
 
 def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-@dataclass
-class OrderRow:
-    order_id: uuid.UUID
-    account: str
-    symbol: str
-    side: str
-    quantity: int
-    price: Decimal
-    status: str
-    submitted_ms: int
-    updated_ms: int
-    signal_id: uuid.UUID | None
-    filled_quantity: int = 0
-    fill_notional: Decimal = Decimal(0)
-    reason_code: str = ""
-    reason: str = ""
-    ack_ms: float | None = None
-    """Submission to the first answer (accepted, denied or rejected), in ms."""
-
-
-@dataclass(frozen=True, slots=True)
-class FillRow:
-    at_ms: int
-    order_id: uuid.UUID
-    account: str
-    symbol: str
-    side: str
-    quantity: int
-    price: Decimal
-    trade_id: int
-    fees: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class SignalRow:
-    signal_id: uuid.UUID
-    at_ms: int
-    symbol: str
-    direction: str
-    confidence: float
-    model_version: str
-    price: float
-    tick_timestamp_ms: int
-    latency_ms: float
-
-
-@dataclass(frozen=True, slots=True)
-class PnlChange:
-    """What one position event did to realized P&L."""
-
-    at_ms: int
-    net: Decimal
-    """Gross realized minus this event's share of the fill's fees."""
-    closed: bool
-    """It closed quantity (a round trip ended, in part or whole)."""
-    won: bool
-    """It closed quantity at a gross profit."""
 
 
 @dataclass
@@ -186,8 +134,11 @@ class Activity:
         self.version = 0
         self.lock = threading.Lock()
         self.orders: dict[uuid.UUID, OrderRow] = {}
+        """The dashboard's recent orders: the newest KEPT of `order_history`, same rows."""
+        self.order_history: dict[uuid.UUID, OrderRow] = {}
         self.fills: deque[FillRow] = deque(maxlen=KEPT)
         self.signals: deque[SignalRow] = deque(maxlen=KEPT)
+        self.signal_history: deque[SignalRow] = deque(maxlen=HISTORY)
         self.series: dict[str, AccountSeries] = defaultdict(AccountSeries)
         self.order_latency: dict[str, LatencySeries] = defaultdict(LatencySeries)
         """Submission to answer, per account and over all of them (ALL)."""
@@ -197,6 +148,8 @@ class Activity:
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._polling = threading.Lock()
+        """One poll at a time: the thread's and a request's (read your own writes)."""
 
     # Life ----------------------------------------------------------------------------------
 
@@ -240,6 +193,10 @@ class Activity:
 
     def poll(self) -> int:
         """Apply every new notification of the watched topics; return how many."""
+        with self._polling:
+            return self._poll()
+
+    def _poll(self) -> int:
         recorder = self.app.recorder
         latest = recorder.max_notification_id() or 0
         applied = 0
@@ -250,7 +207,7 @@ class Activity:
             with self.lock:
                 for notification in batch:
                     try:
-                        self.apply(self.app.mapper.to_domain_event(notification))
+                        self.apply(self.app.mapper.to_domain_event(notification), notification.id)
                     except Exception:
                         self.errors += 1
                         self.logger.exception(
@@ -268,28 +225,31 @@ class Activity:
             self._notify()
         return applied
 
-    def apply(self, event: object) -> None:
-        """Fold one stored event into the read model (under `lock`)."""
+    def apply(self, event: object, sequence: int = 0) -> None:
+        """Fold one stored event, notification `sequence`, into the read model (under `lock`)."""
         if isinstance(event, ORDER_EVENTS):
-            self._apply_order(event)
+            self._apply_order(event, sequence)
         elif isinstance(event, POSITION_EVENTS):
             self._apply_position(event)
         elif isinstance(event, SignalGenerated):
             at = epoch_ms(event.timestamp)
             latency = max(0.0, float(at - event.tick_timestamp_ms))
-            self.signals.append(
-                SignalRow(
-                    event.originator_id,
-                    at,
-                    event.symbol.ticker,
-                    event.direction.value,
-                    event.confidence,
-                    event.model_version,
-                    event.price,
-                    event.tick_timestamp_ms,
-                    latency,
-                )
+            row = SignalRow(
+                sequence,
+                event.originator_id,
+                at,
+                event.symbol.ticker,
+                event.direction.value,
+                event.confidence,
+                event.model_version,
+                event.price,
+                event.tick_timestamp_ms,
+                latency,
+                event.tick_trade_id,
+                dict(event.features),
             )
+            self.signals.append(row)
+            self.signal_history.append(row)
             self.signal_latency.add(at, latency)
         elif isinstance(event, KILL_SWITCH_EVENTS):
             self.kill_switch = KillSwitchNote(
@@ -299,11 +259,13 @@ class Activity:
                 epoch_ms(event.timestamp),
             )
 
-    def _apply_order(self, event: object) -> None:
+    def _apply_order(self, event: object, sequence: int) -> None:
         if isinstance(event, OrderSubmitted):
             at = epoch_ms(event.timestamp)
-            self.orders[event.originator_id] = OrderRow(
+            submitted = OrderRow(
+                sequence,
                 event.originator_id,
+                event.client_order_id,
                 event.account,
                 event.symbol.ticker,
                 event.side.value,
@@ -314,11 +276,16 @@ class Activity:
                 at,
                 event.signal_id,
             )
+            submitted.submitted_at = event.timestamp
+            self.orders[event.originator_id] = submitted
+            self.order_history[event.originator_id] = submitted
             while len(self.orders) > KEPT:
                 del self.orders[next(iter(self.orders))]
+            while len(self.order_history) > HISTORY:
+                del self.order_history[next(iter(self.order_history))]
             return
         assert isinstance(event, ORDER_EVENTS)
-        row = self.orders.get(event.originator_id)
+        row = self.order_history.get(event.originator_id)
         if row is None:  # older than what is kept
             return
         at = epoch_ms(event.timestamp)
@@ -329,6 +296,7 @@ class Activity:
             self.order_latency[ALL].add(at, row.ack_ms)
         if isinstance(event, OrderAccepted):
             row.status = "ACCEPTED"
+            row.venue_order_id = event.venue_order_id
         elif isinstance(event, OrderDenied | OrderRejected):
             row.status = "DENIED" if isinstance(event, OrderDenied) else "REJECTED"
             row.reason_code, row.reason = event.reason_code, event.reason
@@ -337,7 +305,10 @@ class Activity:
             row.reason = event.reason
         elif isinstance(event, OrderFilled):
             row.filled_quantity += event.quantity
-            row.fill_notional += event.price * event.quantity
+            row.fill_notional = EXACT.add(
+                row.fill_notional, EXACT.multiply(event.price, Decimal(event.quantity))
+            )
+            row.fees = EXACT.add(row.fees, event.fees.amount)
             row.status = "FILLED" if row.filled_quantity >= row.quantity else "PARTIALLY_FILLED"
             self.fills.append(
                 FillRow(

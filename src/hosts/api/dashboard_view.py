@@ -10,7 +10,8 @@ from fractions import Fraction
 from typing import Any, Final
 
 from adapters.jsonlog import iso_ms
-from hosts.api.activity import ALL, Activity, LatencySeries, OrderRow, PnlChange
+from hosts.api.activity import ALL, Activity, LatencySeries
+from hosts.api.activity_rows import OrderRow, PnlChange
 from hosts.api.auth import Principal
 from hosts.api.dashboard_schemas import (
     ChartsOut,

@@ -176,6 +176,22 @@ class SignalsOut(BaseModel):
     signals: list[SignalOut]
 
 
+NEXT_BEFORE = (
+    "pass as `before` for the next, older page; null on the last page. A sequence number: the "
+    "store's notification id of the row's first event"
+)
+
+
+class SignalPageOut(BaseModel):
+    signals: list[SignalOut] = Field(description="newest first")
+    next_before: int | None = Field(description=NEXT_BEFORE)
+
+
+class OrdersOut(BaseModel):
+    orders: list[OrderOut] = Field(description="newest first")
+    next_before: int | None = Field(description=NEXT_BEFORE)
+
+
 MONEY = 'R$ as a decimal string with two decimals, e.g. "-1234.50" (never "-0.00")'
 
 

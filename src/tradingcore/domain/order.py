@@ -250,11 +250,7 @@ class Order(AggregateRoot[OrderEvent]):
     @property
     def average_fill_price(self) -> Decimal:
         """Return the average fill price rounded half-even to 10 decimals (0 before a fill)."""
-        if self.filled_quantity == 0:
-            return Decimal(0)
-        top, bottom = self.filled_notional.as_integer_ratio()
-        scaled = divide_half_even(top * 10**10, bottom * self.filled_quantity)
-        return Decimal(scaled).scaleb(-10, EXACT)
+        return average_fill_price(self.filled_notional, self.filled_quantity)
 
     @property
     def fees(self) -> Money:
@@ -352,3 +348,12 @@ class Order(AggregateRoot[OrderEvent]):
 
     def cancel(self, reason: str, at: datetime) -> OrderCanceled:
         return self._trigger(OrderCanceled, at, reason=reason)
+
+
+def average_fill_price(notional: Decimal, quantity: int) -> Decimal:
+    """Return notional / quantity rounded half-even to 10 decimals (0 for no quantity)."""
+    if quantity == 0:
+        return Decimal(0)
+    top, bottom = notional.as_integer_ratio()
+    scaled = divide_half_even(top * 10**10, bottom * quantity)
+    return Decimal(scaled).scaleb(-10, EXACT)

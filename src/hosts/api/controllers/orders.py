@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from hosts.api.controllers.dashboard import Account, checked_account, service_of
 from hosts.api.errors import ApiError, domain_errors
 from hosts.api.guards import host_of, principal_of
-from hosts.api.schemas import ExecuteIn, OrderOut
+from hosts.api.history import OrderFilter, epoch_ms, orders_page
+from hosts.api.schemas import ORDER_SYMBOL_PATTERN, ExecuteIn, OrderOut, OrdersOut
 from hosts.api.views import error_responses, order_out
 from tradingcore.application.order_commands import ExecuteOrder
 from tradingcore.domain.values import Side, Symbol, to_decimal
 
+StatusFilter = Literal[
+    "OPEN",
+    "SUBMITTED",
+    "ACCEPTED",
+    "PARTIALLY_FILLED",
+    "FILLED",
+    "CANCELED",
+    "DENIED",
+    "REJECTED",
+]
 ORDER_RESPONSES = {
     **error_responses(409, 413, 422),
     200: ResponseSpec(
@@ -65,6 +77,57 @@ class OrderController(Controller):
             )
         status = HTTP_201_CREATED if result.created else HTTP_200_OK
         return Response(order_out(result.order), status_code=status)
+
+    @get(
+        "/orders",
+        operation_id="listOrders",
+        summary="This key's orders, newest first, filtered and paged",
+        responses=error_responses(403),
+        sync_to_thread=True,
+    )
+    def list_orders(
+        self,
+        request: Request[Any, Any, Any],
+        account: Account = None,
+        status: Annotated[
+            StatusFilter | None,
+            Parameter(description="OPEN: SUBMITTED, ACCEPTED or PARTIALLY_FILLED"),
+        ] = None,
+        symbol: Annotated[str | None, Parameter(pattern=ORDER_SYMBOL_PATTERN)] = None,
+        side: Annotated[Literal["BUY", "SELL"] | None, Parameter(description="BUY or SELL")] = None,
+        since: Annotated[
+            str | None,
+            Parameter(
+                schema_extra={"format": "date-time"},
+                max_length=64,
+                description="submitted at or after this ISO 8601 time (UTC if no offset)",
+            ),
+        ] = None,
+        until: Annotated[
+            str | None,
+            Parameter(
+                schema_extra={"format": "date-time"},
+                max_length=64,
+                description="submitted before this ISO 8601 time (UTC if no offset)",
+            ),
+        ] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+        before: Annotated[
+            int | None, Parameter(ge=1, description="the `next_before` of the previous page")
+        ] = None,
+    ) -> OrdersOut:
+        """List orders: a trader's key its own account's, an admin's every account's (or one).
+
+        The newest 20,000 orders the host has followed; older ones: `tradingcore sql`.
+        """
+        principal = principal_of(request)
+        chosen = checked_account(principal, account)
+        accounts = None if principal.is_admin and chosen is None else {chosen or principal.account}
+        wanted = OrderFilter(
+            accounts, status, symbol, side, epoch_ms(since, "since"), epoch_ms(until, "until")
+        )
+        orders, cursor = orders_page(service_of(request).activity, wanted, limit, before)
+        return OrdersOut(orders=orders, next_before=cursor)
 
     @get(
         "/orders/{order_id:uuid}",

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from hosts.api.controllers.dashboard import service_of
 from hosts.api.errors import ApiError, domain_errors
 from hosts.api.guards import host_of, principal_of
-from hosts.api.schemas import SIGNAL_SYMBOL_PATTERN, SignalIn, SignalRecordedOut, SignalsOut
+from hosts.api.history import SignalFilter, epoch_ms, signals_page
+from hosts.api.schemas import (
+    SIGNAL_SYMBOL_PATTERN,
+    SignalIn,
+    SignalPageOut,
+    SignalRecordedOut,
+    SignalsOut,
+)
 from hosts.api.views import error_responses, order_out, signal_out
 from tradingcore.application.signal_desk import SignalReceived
 from tradingcore.domain.signal import Direction
@@ -76,6 +84,46 @@ class SignalController(Controller):
             skipped=taken.skipped or result.skipped or None,
         )
         return Response(body, status_code=HTTP_201_CREATED if result.created else HTTP_200_OK)
+
+    @get(
+        "",
+        operation_id="listSignals",
+        summary="Stored signals, newest first, filtered and paged",
+        responses=error_responses(),
+        sync_to_thread=True,
+    )
+    def list_signals(
+        self,
+        request: Request[Any, Any, Any],
+        symbol: Annotated[str | None, Parameter(pattern=SIGNAL_SYMBOL_PATTERN)] = None,
+        direction: Annotated[
+            Literal["BUY", "SELL", "HOLD"] | None, Parameter(description="BUY, SELL or HOLD")
+        ] = None,
+        since: Annotated[
+            str | None,
+            Parameter(
+                schema_extra={"format": "date-time"},
+                max_length=64,
+                description="tick at or after this ISO 8601 time (UTC if no offset)",
+            ),
+        ] = None,
+        until: Annotated[
+            str | None,
+            Parameter(
+                schema_extra={"format": "date-time"},
+                max_length=64,
+                description="tick before this ISO 8601 time (UTC if no offset)",
+            ),
+        ] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+        before: Annotated[
+            int | None, Parameter(ge=1, description="the `next_before` of the previous page")
+        ] = None,
+    ) -> SignalPageOut:
+        """List the signals every host stored (the newest 20,000; older ones: `tradingcore sql`)."""
+        wanted = SignalFilter(symbol, direction, epoch_ms(since, "since"), epoch_ms(until, "until"))
+        signals, cursor = signals_page(service_of(request).activity, wanted, limit, before)
+        return SignalPageOut(signals=signals, next_before=cursor)
 
     @get(
         "/latest",
