@@ -143,6 +143,8 @@ def test_metrics_and_health_with_feed_states_follow_the_connection(
         feed.state(ConnectionState(True, False, False, "logged in"))
         assert json.loads(scrape(status.port, "/health")[1])["feed"]["phase"] == "logged_in"
         feed.connect()
+        feed.trade(trade(9, offset_ms=4_949_909_918_654 - OPEN_MS))  # 2126: refused
+        assert service.last_tick_age() is None  # a refused trade is no sign of a live feed
         feed.trade(trade(1))
         code, body = scrape(status.port, "/health")
         assert code == 200 and json.loads(body)["status"] == "ok"
@@ -152,7 +154,7 @@ def test_metrics_and_health_with_feed_states_follow_the_connection(
         code, text = scrape(status.port, "/metrics")
         assert code == 200
         for name in (
-            "datacapture_ticks_received_total 1.0",
+            "datacapture_ticks_received_total 2.0",  # the refused one too
             "datacapture_connection_status 1.0",
             "datacapture_websocket_latency_seconds_count",
             "datacapture_websocket_dropped_total",

@@ -63,7 +63,7 @@ class CaptureService:
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._last_trade_at: float | None = None
-        """time.monotonic() of the last trade the feed gave (admitted or not)."""
+        """time.monotonic() of the last trade admitted (a feed replaying refused trades is stale)."""
         recorder.on_recorded = self._recorded
         recorder.on_rejected = self._reject
 
@@ -72,7 +72,6 @@ class CaptureService:
     def on_trade(self, trade: Trade) -> None:
         received_ns = time.perf_counter_ns()
         self.metrics.ticks_received.value += 1  # only the feed's thread calls on_trade
-        self._last_trade_at = time.monotonic()
         try:
             rejection = self.recorder.add(trade)
         except Exception as error:  # the store could not open the session's tape
@@ -84,6 +83,7 @@ class CaptureService:
         if rejection is not None:
             self._reject(rejection, trade)
             return
+        self._last_trade_at = time.monotonic()
         self.publisher.publish(tick_json(trade), received_ns)
 
     def on_book(self, book: BookTop) -> None:
@@ -151,7 +151,7 @@ class CaptureService:
             return collections.Counter(self._rejections)
 
     def last_tick_age(self) -> float | None:
-        """Seconds since the feed gave its last trade (None before the first)."""
+        """Seconds since the last admitted trade (None before the first)."""
         last = self._last_trade_at
         return None if last is None else round(time.monotonic() - last, 3)
 
