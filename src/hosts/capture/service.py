@@ -63,7 +63,7 @@ class CaptureService:
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._last_trade_at: float | None = None
-        """time.monotonic() of the last trade admitted (a feed replaying refused trades is stale)."""
+        """time.monotonic() of the last admitted trade (refused ones are no sign of a live feed)."""
         recorder.on_recorded = self._recorded
         recorder.on_rejected = self._reject
 
