@@ -253,8 +253,7 @@ def _project_and_query(store: Path, root: Path) -> None:
         report = runner.catch_up()
     output.compact_all()
     app.close()
-    rows = ", ".join(f"{count:,} {table}" for table, count in sorted(report.rows.items()))
-    print(f"\nprojected {report.notifications:,} events into {root}: {rows}")
+    print(f"\nprojected {report.notifications:,} events into {root}: {report.rows_text()}")
     sql = ProjectionSql(root)
     try:
         _print_table(

@@ -51,6 +51,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "projected notifications 1.." in result.stdout
+    # The orders files hold a row per order event: counted as such, not as orders.
+    assert " order events" in result.stdout and " orders" not in result.stdout
     return directory
 
 

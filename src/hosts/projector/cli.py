@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         app.close()
-    rows = ", ".join(f"{count:,} {table}" for table, count in sorted(report.rows.items()))
+    rows = report.rows_text()
     print(
         f"projected notifications {report.start_position + 1}..{report.position} "
         f"({report.notifications:,} events; {rows or 'no rows'}) in {report.commits} commit(s)"
