@@ -106,3 +106,24 @@ def test_iso_ms_is_utc_with_milliseconds_and_a_z() -> None:
 def test_flush_interval_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="flush interval"):
         DailyJsonlWriter(tmp_path, flush_interval=0)
+
+
+def test_buffered_lines_keep_flowing_after_logging_config_closed_the_handler(
+    tmp_path: Path,
+) -> None:
+    import logging.config
+
+    logger = configure_logging("svc-dictconfig", tmp_path, flush_interval=0.05)
+    # What uvicorn does at start: dictConfig closes every handler that exists, ours included,
+    # while the logger keeps it.
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+    logger.info("after the reconfiguration")
+
+    deadline = time.monotonic() + 10
+    while not list((tmp_path / "svc-dictconfig").glob("*.jsonl")) or not [
+        line for path in (tmp_path / "svc-dictconfig").glob("*.jsonl") for line in lines(path)
+    ]:
+        assert time.monotonic() < deadline, "the line waited in memory"
+        time.sleep(0.02)
+    for handler in logger.handlers:
+        handler.close()

@@ -176,6 +176,25 @@ def test_server_without_keys_refuses_to_start(tmp_path: Path) -> None:
     assert "--create-key" in done.stderr
 
 
+def test_the_order_log_is_written_while_the_server_runs(
+    tmp_path: Path, server: ApiServer, keys: dict[str, Any], store: TradingApplication
+) -> None:
+    """uvicorn's logging setup (dictConfig) closes every handler that exists: the host's JSONL
+    handler was closed at start, and its lines then waited in memory for the shutdown."""
+    printer(store)(127_850)
+    eventually(lambda: httpx.get(f"{server.url}/health").json()["feed"]["fresh"])
+    answer = httpx.post(
+        f"{server.url}/api/v1/execute", json=order_body(), headers={"X-API-Key": keys["trader"]}
+    )
+
+    def logged() -> str:
+        return "".join(path.read_text() for path in (tmp_path / "logs" / "ordermanager").glob("*"))
+
+    assert answer.status_code == 201
+    eventually(lambda: '"Order sent"' in logged())  # before any shutdown
+    assert '"API host started"' in logged()
+
+
 def test_clean_shutdown_writes_out_every_buffered_log_and_audit_line(
     tmp_path: Path, server: ApiServer, keys: dict[str, Any], store: TradingApplication
 ) -> None:

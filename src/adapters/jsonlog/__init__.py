@@ -45,10 +45,17 @@ class DailyJsonlWriter:
         if flush_interval is not None:
             if flush_interval <= 0:
                 raise ValueError(f"invalid flush interval {flush_interval}: must be > 0")
-            self._flusher = threading.Thread(
-                target=self._flush_periodically, name=f"jsonl-{self.directory.name}", daemon=True
-            )
-            self._flusher.start()
+            self._start_flusher()
+
+    def _start_flusher(self) -> None:
+        self._stop = threading.Event()
+        self._flusher = threading.Thread(
+            target=self._flush_periodically,
+            args=(self._stop,),
+            name=f"jsonl-{self.directory.name}",
+            daemon=True,
+        )
+        self._flusher.start()
 
     def write(self, entry: dict[str, Any], at: datetime) -> None:
         line = json.dumps(entry, separators=(",", ":"), default=str, ensure_ascii=False)
@@ -60,6 +67,11 @@ class DailyJsonlWriter:
             self._pending.append(line + "\n")
             if self._flusher is None:
                 self._write_out()
+            elif self._stop.is_set():
+                # Closed, yet still written to: logging.config.dictConfig (uvicorn runs it at
+                # start) closes every handler, attached or not. Buffered lines would wait for
+                # the next close (the shutdown), so flush from a new thread again.
+                self._start_flusher()
 
     def flush(self) -> None:
         """Write every buffered line out to its file."""
@@ -72,9 +84,9 @@ class DailyJsonlWriter:
             self._file.flush()
         self._pending.clear()
 
-    def _flush_periodically(self) -> None:
+    def _flush_periodically(self, stop: threading.Event) -> None:
         assert self.flush_interval is not None
-        while not self._stop.wait(self.flush_interval):
+        while not stop.wait(self.flush_interval):
             self.flush()
 
     def _open(self, day: str) -> None:
@@ -85,9 +97,11 @@ class DailyJsonlWriter:
         self._day = day
 
     def close(self) -> None:
-        self._stop.set()
-        if self._flusher is not None and self._flusher is not threading.current_thread():
-            self._flusher.join(timeout=5)
+        with self._lock:
+            self._stop.set()
+            flusher = self._flusher
+        if flusher is not None and flusher is not threading.current_thread():
+            flusher.join(timeout=5)
         with self._lock:
             self._write_out()
             if self._file is not None:
