@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -47,7 +48,17 @@ def test_store_down_makes_health_say_so_and_orders_fail_fast_with_503(
 ) -> None:
     trader = key(tmp_path)
     order = {"symbol": "WINZ25", "side": "BUY", "quantity": 1, "price": -1}
+    execute = f"{server.url}/api/v1/execute"
     proxy.cut()
+    # An order already on its way when the server went: it fails with 503 once the driver
+    # gives up (2 s a try, not retried: it hung 40-60 s), and health answers meanwhile (the
+    # order's store reads hold a worker thread, never the event loop).
+    with ThreadPoolExecutor(1) as pool:
+        in_flight = pool.submit(httpx.post, execute, json=order, headers=trader, timeout=15)
+        while not in_flight.done():
+            httpx.get(f"{server.url}/health", timeout=2)
+            time.sleep(0.1)
+    assert in_flight.result().status_code == 503, in_flight.result().text
 
     # Each answer comes within the client's 2 s timeout; the probe notices within a second.
     for _ in range(50):
@@ -55,7 +66,7 @@ def test_store_down_makes_health_say_so_and_orders_fail_fast_with_503(
         if health.status_code == 503:
             break
         time.sleep(0.1)
-    refused = httpx.post(f"{server.url}/api/v1/execute", json=order, headers=trader, timeout=2)
+    refused = httpx.post(execute, json=order, headers=trader, timeout=2)
 
     assert health.status_code == 503
     assert health.json()["store"]["ok"] is False

@@ -15,12 +15,21 @@ lock the table, so notification ids could commit out of order; this one does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Final
 
+import psycopg_pool
 from eventsourcing import postgres as eventsourcing_postgres
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.utils import retry
+from eventsourcing.persistence import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
+from eventsourcing.utils import Environment, EnvType, retry
+from psycopg import Connection
+from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from adapters.eventstore import ADVISORY_LOCK
@@ -97,5 +106,34 @@ class OneTripApplicationRecorder(eventsourcing_postgres.PostgresApplicationRecor
             return [row[self._function] for row in cursor.fetchall()]
 
 
+class StoreUnreachable(DatabaseError):
+    """No connection to the database server within the connect timeout. Not an
+    `OperationalError`, which eventsourcing retries ten times: with the server gone each try
+    waited out the timeout again, so one read or write hung for 50 s."""
+
+
+class FailFastPostgresDatastore(eventsourcing_postgres.PostgresDatastore):
+    """eventsourcing's datastore whose pool timeout fails at once instead of being retried (a
+    connection broken by a server restart still is: the next try takes a new one)."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[Connection[DictRow]]:
+        try:
+            with super().get_connection() as connection:
+                yield connection
+        except OperationalError as error:
+            if isinstance(error.__cause__, psycopg_pool.PoolTimeout):
+                raise StoreUnreachable(
+                    f"the database server did not give a connection within "
+                    f"{self.pool.timeout:g} s ({error})"
+                ) from error
+            raise
+
+
 class OneTripPostgresFactory(eventsourcing_postgres.PostgresFactory):
     application_recorder_class = OneTripApplicationRecorder
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        # eventsourcing builds its own datastore class; ours only adds get_connection.
+        self.datastore.__class__ = FailFastPostgresDatastore

@@ -161,6 +161,10 @@ class ApiHost:
             store_mark=self.store_mark,
         )
         self.committer = Committer(self.orders.writes)
+        self.decide_on_loop = not config.store_url.startswith(("postgresql:", "postgres:"))
+        """A decision reads the store: on the event loop only for a local file. A database
+        server that stops answering would hold the loop, and every request (health too),
+        for as long as the driver waits."""
         self.signals = SignalDesk(self.orders, config.auto_execution)
         paper = self.broker if isinstance(self.broker, PaperBroker) else None
         feed = config.clock == "feed"
@@ -277,7 +281,10 @@ class ApiHost:
         command runs in a worker thread.
         """
         started = time.perf_counter()
-        decided = self.orders.execute_nowait(command) if self.started else None
+        # On the loop only while the store answers promptly: the decision reads it, and a
+        # store gone quiet would stall every request (health too) behind this one.
+        on_loop = self.started and self.decide_on_loop and self.store_health.responsive()
+        decided = self.orders.execute_nowait(command) if on_loop else None
         if decided is None:
             return await asyncio.to_thread(self.orders.execute, command)  # timed there
         try:

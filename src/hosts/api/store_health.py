@@ -5,8 +5,8 @@ probe that fails, or has not answered for `deadline` seconds, marks the store fa
 write that raised. `/health` reads this state (it answers at once, even with the database gone),
 and a request that would write is refused with 503 at once while the store is failing, instead
 of waiting out the driver's timeouts. A later probe that answers (and, after a failed write, a
-probe that sees the store's last notification id move past where it stood at the failure: a
-write has succeeded since) marks it healthy again.
+probe that sees the store's last notification id move past where it stood at the failure, or
+the first probe that answers after an outage) marks it healthy again.
 """
 
 from __future__ import annotations
@@ -70,6 +70,15 @@ class StoreHealth:
                 return f"the event store is failing: {self._probe_error}"
             return None
 
+    def responsive(self) -> bool:
+        """True while the store answers its probes promptly: only then may the event loop
+        itself touch the store (a read there would stall every request while it waits)."""
+        with self._lock:
+            since = self._probing_since
+            if since is not None and time.monotonic() - since > self.interval:
+                return False
+            return not self._probe_error
+
     def failure(self) -> str | None:
         """Return why the store is failing now (unreachable, or its last write failed)."""
         reason = self.unavailable()
@@ -97,8 +106,10 @@ class StoreHealth:
                 self._probing_since = None
         else:
             with self._lock:
-                if self._write_error and last > self._failed_at_id:
-                    self._write_error = ""  # something was stored since the failure
+                if self._write_error and (last > self._failed_at_id or self._probe_error):
+                    # Something was stored since the failure, or the store is back from an
+                    # outage that explains it (a write failing for another cause sets it again).
+                    self._write_error = ""
                 self.last_notification_id = last
                 self._probe_error = ""
                 self._probing_since = None
