@@ -33,9 +33,26 @@ DEFAULT_FILE: Final = Path("data/credentials.enc")
 FILE_VARIABLE: Final = "TRADINGCORE_CREDENTIALS_FILE"
 BACKEND_VARIABLE: Final = "TRADINGCORE_CREDENTIALS_BACKEND"
 PASSPHRASE_VARIABLE: Final = "TRADINGCORE_CREDENTIALS_PASSPHRASE"
+SERVICE_VARIABLE: Final = "TRADINGCORE_SERVICE"
+"""Set by the Windows service and the systemd unit that run a host: the service's name."""
 SCRYPT_N: Final = 2**15
 """scrypt cost: ~0.1 s and 32 MiB per derivation, the `cryptography` docs' interactive figure."""
 FORMAT_VERSION: Final = 1
+
+
+def service_hint(environ: Mapping[str, str]) -> str:
+    """What a host run as a service adds when credentials are missing ("" otherwise).
+
+    A service runs under its own account (LocalSystem on Windows), whose keyring is not the one
+    `tradingcore credentials set` wrote to in the user's session.
+    """
+    name = environ.get(SERVICE_VARIABLE)
+    if not name:
+        return ""
+    return (
+        f"; this host runs as the service {name}, under the service's account, which does not "
+        "see credentials stored in your own keyring: see docs/credentials.md, Windows services"
+    )
 
 
 class CredentialError(Exception):

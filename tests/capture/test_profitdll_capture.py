@@ -167,6 +167,12 @@ def test_capture_command_with_wrong_credentials_stays_up_and_reports_why(
     [
         (["--dll", "/nowhere/ProfitDLL.so"], {}, "ProfitDLL library not found at /nowhere"),
         ([], {"PROFITDLL_PASSWORD": ""}, "PROFITDLL_PASSWORD"),
+        # Run as a service, the host says the service's account has a keyring of its own.
+        (
+            [],
+            {"PROFITDLL_PASSWORD": "", "TRADINGCORE_SERVICE": "TradingSystem-DataCapture"},
+            "runs as the service TradingSystem-DataCapture, under the service's account",
+        ),
     ],
 )
 def test_capture_command_with_missing_dll_or_credentials_exits_naming_the_cause(

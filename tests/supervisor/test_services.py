@@ -51,6 +51,7 @@ def test_units_start_in_the_plans_order_and_restart_on_failure(tmp_path: Path) -
         f"{sys.executable} -m hosts.cli capture --config {tmp_path / 'tc.toml'}"
     )
     assert analytics["EnvironmentFile"] == str(tmp_path / "data/service-analytics.env")
+    assert capture["Environment"] == "TRADINGCORE_SERVICE=TradingSystem-DataCapture"
     assert "--api-url http://127.0.0.1:8000" in analytics["ExecStart"]
 
 

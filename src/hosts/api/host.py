@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from adapters.broker.paper import PaperBroker
-from adapters.credentials import with_stored_credentials
+from adapters.credentials import service_hint, with_stored_credentials
 from adapters.eventstore import DEFAULT_STORE_URL, open_store
 from adapters.jsonlog import DEFAULT_LOG_DIR, AuditTrail, configure_logging
 from hosts.api.auth import KeyRing
@@ -368,7 +368,8 @@ def build_broker(kind: str) -> Broker:
             environment = with_stored_credentials(os.environ, prompt=sys.stdin.isatty())
             broker: Broker = module.ProfitDLLBroker(environment=environment)
         except Exception as error:
-            raise ValueError(f"broker 'profitdll' cannot start: {error}") from None
+            hint = service_hint(os.environ)
+            raise ValueError(f"broker 'profitdll' cannot start: {error}{hint}") from None
         return broker
     raise ValueError(f"unknown broker {kind!r}: use one of {', '.join(BROKERS)}")
 

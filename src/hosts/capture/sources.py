@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.clock import SystemClock
-from adapters.credentials import PASSPHRASE_VARIABLE, CredentialError, with_stored_credentials
+from adapters.credentials import (
+    PASSPHRASE_VARIABLE,
+    CredentialError,
+    service_hint,
+    with_stored_credentials,
+)
 from adapters.feeds import AsFastAsPossible, FixedRate, Pacer, RecordedPace
 from adapters.feeds.recording import RecordingFeed
 from adapters.feeds.synthetic import SyntheticFeed
@@ -95,7 +100,7 @@ def _profitdll(args: argparse.Namespace, symbols: list[Symbol]) -> Source:
         raise SourceError(
             f"ProfitDLL credentials missing: store them with `tradingcore credentials set` "
             f"or set {', '.join(missing)} in the environment "
-            "(credentials are never taken from the command line)"
+            "(credentials are never taken from the command line)" + service_hint(os.environ)
         )
     key, user, password = (environment[name] for name in CREDENTIAL_VARIABLES)
     clock = SystemClock()

@@ -33,6 +33,7 @@ def render_unit(definition: ServiceDefinition, *, user: bool = False) -> str:
         "[Service]",
         "Type=simple",
         f"WorkingDirectory={definition.working_directory}",
+        f"Environment=TRADINGCORE_SERVICE={definition.name}",  # named in credential errors
         f"ExecStart={_command(definition.command)}",
         # The next service starts only once this one passes the plan's health probes.
         f"ExecStartPost={_command(_wait_healthy(definition))}",

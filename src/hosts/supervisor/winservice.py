@@ -175,6 +175,7 @@ def run_host(
     """Run one host until the service is stopped; raise when the host fails (recovery)."""
     import win32serviceutil
 
+    from adapters.credentials import SERVICE_VARIABLE
     from adapters.jsonlog import configure_logging
     from hosts.config import load_config
     from hosts.supervisor import probe, process
@@ -186,7 +187,7 @@ def run_host(
     config = load_config(config_file)
     definition = by_name(service_definitions(config, config_file, directory), service_name)
     logger = configure_logging("supervisor", config.observability.log_dir)
-    environment = dict(os.environ)
+    environment = {**os.environ, SERVICE_VARIABLE: service_name}  # named in credential errors
     if definition.environment_file is not None and definition.environment_file.exists():
         environment.update(read_environment_file(definition.environment_file))
     output = process.open_output(config.observability.log_dir / "supervisor", definition.host.name)
