@@ -121,3 +121,29 @@ def test_failed_import_into_an_existing_store_keeps_it(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert (tmp_path / "events.sqlite").stat().st_size > 0
+
+
+HOSTS = {
+    "analytics": ["analytics", "--listen", "127.0.0.1:0", "--metrics-port", "0"],
+    "capture": ["capture", "--metrics-port", "0"],
+    "api": ["api", "--port", "0", "--keys-file", "keys.json"],
+}
+
+
+@pytest.mark.parametrize("kind", ["not-sqlite", "truncated", "other-application"])
+@pytest.mark.parametrize("host", sorted(HOSTS))
+def test_host_with_a_bad_store_file_exits_2_with_one_line_naming_it(
+    tmp_path: Path, host: str, kind: str
+) -> None:
+    url = make_store(tmp_path, kind)
+    if host == "api":
+        tradingcore("api", "--keys-file", "keys.json", "--create-key", "a", "--role", "trader",
+                    cwd=tmp_path)  # fmt: skip
+
+    result = tradingcore(*HOSTS[host], "--store", url, "--log-dir", "logs", cwd=tmp_path)
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: store "), result.stderr
+    assert f"{kind}.sqlite: " in lines[0]
