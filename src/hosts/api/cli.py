@@ -307,14 +307,19 @@ def _terminated(number: int, frame: object) -> None:
 
 
 def exit_cleanly_on_sigterm() -> None:
-    """Make a SIGTERM stop end the process with 0, as capture and analytics do.
+    """Make a SIGTERM stop (CTRL_BREAK on Windows) end the process with 0, as capture and
+    analytics do.
 
-    uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the handler it
+    uvicorn shuts down gracefully on these, then raises the signal again for the handler it
     found: with the default one the process died of it after its clean stop (exit -15, which
-    `tradingcore up` and `down` reported as a host killed).
+    `tradingcore up` and `down` reported as a host killed). SIGBREAK exists on Windows only
+    (how the supervisor and the services stop a host there): type-checked, not run, here.
     """
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminated)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGTERM, _terminated)
+    if sys.platform == "win32":
+        signal.signal(signal.SIGBREAK, _terminated)
 
 
 GC_YOUNG_THRESHOLD: Final = 20_000
