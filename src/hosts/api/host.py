@@ -43,7 +43,7 @@ from tradingcore.application.feed_cursor import (
     FeedCursor,
 )
 from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult
-from tradingcore.application.order_manager import OrderManager
+from tradingcore.application.order_manager import DecidedOrder, OrderManager
 from tradingcore.application.signal_desk import (
     AutoExecution,
     SignalDesk,
@@ -281,16 +281,25 @@ class ApiHost:
         command runs in a worker thread.
         """
         started = time.perf_counter()
-        # On the loop only while the store answers promptly: the decision reads it, and a
-        # store gone quiet would stall every request (health too) behind this one.
-        on_loop = self.started and self.decide_on_loop and self.store_health.responsive()
-        decided = self.orders.execute_nowait(command) if on_loop else None
+        # The decision reads the store: on the loop only for a local file that answers its
+        # probes promptly; a database server gone quiet would stall every request (health too)
+        # behind it, so there the decision takes a worker thread and the write still joins
+        # the group commit.
+        decided: ExecutionResult | DecidedOrder | None = None
+        if not self.started:
+            pass
+        elif not self.decide_on_loop:
+            decided = await asyncio.to_thread(self.orders.execute_queued, command)
+        elif self.store_health.responsive():
+            decided = self.orders.execute_nowait(command)
         if decided is None:
             return await asyncio.to_thread(self.orders.execute, command)  # timed there
         try:
             if isinstance(decided, ExecutionResult):
                 return decided
             await self.committer.committed(decided.write)
+            if decided.write.error is not None:  # undoing it takes the lock: not on the loop
+                return await asyncio.to_thread(self.orders.complete, decided)
             return self.orders.complete(decided)
         finally:
             ORDER_LATENCY.observe(time.perf_counter() - started)

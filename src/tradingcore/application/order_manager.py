@@ -124,6 +124,14 @@ class OrderManager(RiskControls):
                 return self.complete(decided)  # committed before it is sent, under the lock
         return self.complete(decided)
 
+    def execute_queued(self, command: ExecuteOrder) -> ExecutionResult | DecidedOrder | None:
+        """Decide an order as `execute_nowait` does, waiting for the lock (from a worker
+        thread: the decision may read the store). None if the broker is remote."""
+        if not getattr(self.broker, "in_process", False):
+            return None
+        with self.lock:
+            return self._decide_and_queue(command)
+
     def execute_nowait(self, command: ExecuteOrder) -> ExecutionResult | DecidedOrder | None:
         """Decide an order without waiting: None if the lock is busy or the broker is remote.
 
