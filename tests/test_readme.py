@@ -6,6 +6,7 @@ How the README's ```bash blocks are run (README authors: this is the convention 
   temporary copy of the repository (the tracked files; `.venv` is the checkout's own, linked):
   a variable set or a venv activated in one block is there for the next, an unset variable or a
   failing command fails the test, naming the README line.
+- ```python blocks run too, each as `.venv/bin/python -` in the same session (same folder).
 - `<!-- readme-test: skip (why) -->` on the line(s) just before a block's fence skips that block
   (e.g. it needs Windows, a ProfitDLL licence or your own files); say why in the comment.
 - A server, `tradingcore up`: a command whose comment says `runs until Ctrl-C` is started in
@@ -48,6 +49,8 @@ NOT_RUN = re.compile(r"^\s*make test\b")
 AMPERSAND = re.compile(r"^(?P<code>.*[^&])&[ \t]*(#[^'\"]*)?$", re.DOTALL)
 """A command run in the background: `... &`, maybe with a comment after it."""
 FENCE = re.compile(r"^```(\w*)\s*$")
+PYTHON_END = "README_PYTHON_BLOCK_ENDS"
+"""The here-document delimiter a ```python block is fed to the interpreter with."""
 START_WAIT_S = 180
 STOP_WAIT_S = 30
 RUN_BOUND_S = 1200
@@ -153,12 +156,17 @@ def script(text: str, *, shared: bool = True) -> tuple[str, list[Block]]:
     background = 0
     section = 0
     for block in blocks(text):
-        if block.language not in ("bash", "sh", "shell") or block.skipped:
+        if block.language not in ("bash", "sh", "shell", "python") or block.skipped:
             continue
         if block.section != section:
             out.append('readme_stop ${README_SECTION[@]+"${README_SECTION[@]}"}; README_SECTION=()')
             section = block.section
         ran.append(block)
+        if block.language == "python":
+            out.append(f"README_LINE={block.line}; echo '>>> README line {block.line}' >&2")
+            out.append(f".venv/bin/python - <<'{PYTHON_END}'\n" + "\n".join(block.lines))
+            out.append(PYTHON_END)
+            continue
         for line, command in commands(block):
             if NOT_RUN.match(command) or (not shared and "../shared/" in command):
                 continue
@@ -201,7 +209,8 @@ def test_the_convention_is_read_as_documented() -> None:
         (12, "make test   # all checks"),
     ]
     generated, ran = script(text)
-    assert ran == [found[1], found[3]]
+    assert ran == [found[1], found[2], found[3]]
+    assert f".venv/bin/python - <<'{PYTHON_END}'\nprint(1)\n{PYTHON_END}" in generated
     assert "rm -rf" not in generated and "make test" not in generated
     lines = generated.splitlines()
     first = lines.index("serve --port 1 >readme-background-1.out 2>&1 &")
