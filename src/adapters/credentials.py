@@ -225,8 +225,11 @@ def keyring_available() -> bool:
     return "plaintext" not in type(backend).__module__.lower()
 
 
-def passphrase_from(environ: Mapping[str, str], *, prompt: bool) -> Callable[[], str]:
-    """Return a function giving the file's passphrase: the environment, else a prompt."""
+def passphrase_from(
+    environ: Mapping[str, str], *, prompt: bool, path: Path | None = None
+) -> Callable[[], str]:
+    """Return a function giving the file's passphrase: the environment, else a prompt (which
+    names the file, and says when it is a new one's: the passphrase is being chosen)."""
     cache: list[str] = []
 
     def passphrase() -> str:
@@ -235,7 +238,7 @@ def passphrase_from(environ: Mapping[str, str], *, prompt: bool) -> Callable[[],
             if not value and prompt:
                 import getpass
 
-                value = getpass.getpass("credentials passphrase: ")
+                value = getpass.getpass(prompt_text(path))
             if not value:
                 raise CredentialError(
                     f"the credentials file is encrypted: set {PASSPHRASE_VARIABLE} "
@@ -245,6 +248,16 @@ def passphrase_from(environ: Mapping[str, str], *, prompt: bool) -> Callable[[],
         return cache[0]
 
     return passphrase
+
+
+def prompt_text(path: Path | None) -> str:
+    """The passphrase prompt: `passphrase of FILE: `, or for a file not written yet
+    `choose a passphrase for FILE (it encrypts the values; keep it): `."""
+    if path is None:
+        return "credentials passphrase: "
+    if not path.exists():
+        return f"choose a passphrase for {path} (it encrypts the values; keep it): "
+    return f"passphrase of {path}: "
 
 
 def open_store(
@@ -264,7 +277,7 @@ def open_store(
             raise CredentialError("no OS keyring is available here: use --backend file")
         return KeyringStore()
     file = path or Path(environ.get(FILE_VARIABLE) or DEFAULT_FILE)
-    return EncryptedFile(file, passphrase_from(environ, prompt=prompt))
+    return EncryptedFile(file, passphrase_from(environ, prompt=prompt, path=file))
 
 
 def with_stored_credentials(

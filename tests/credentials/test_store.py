@@ -154,3 +154,14 @@ def test_the_keyring_store_keeps_one_entry_per_name_under_the_service() -> None:
     assert store.names() == ["activation_key", "user", "password"]
     assert store.delete(["password", "routing_password"]) == ["password"]
     assert store.get("password") is None
+
+
+def test_the_passphrase_prompt_names_the_file_and_says_when_it_is_chosen(tmp_path: Path) -> None:
+    from adapters.credentials import prompt_text
+
+    path = tmp_path / "credentials.enc"
+    new = prompt_text(path)
+    path.write_bytes(b"x")
+
+    assert new == f"choose a passphrase for {path} (it encrypts the values; keep it): "
+    assert prompt_text(path) == f"passphrase of {path}: "
