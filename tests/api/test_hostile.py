@@ -318,3 +318,38 @@ def time_ms() -> int:
     import time
 
     return time.time_ns() // 1_000_000
+
+
+def test_flood_of_signals_whose_tick_never_comes_holds_neither_health_nor_the_others(
+    tmp_path: Path,
+) -> None:
+    """Bounded: 40 signals at once, 8 clients, for a symbol that never trades. With auto-
+    execution each waits up to 4 s for its tick, holding a worker thread: all of them held every
+    thread, so signals took 40 s and /health timed out."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    trader = {"X-API-Key": create_key(tmp_path / "keys.json", "alice", "trader")}
+    extra = ["--auto-execute", "--rate-limit-client", "100000", "--rate-limit-key", "100000"]
+    server = ApiServer(tmp_path, tmp_path / "keys.json", extra).start()
+    now_ms = time_ms()
+    body = {**SIGNAL, "symbol": "ABCD3", "tick_timestamp_ms": now_ms, "price": 10.0}
+
+    def post(number: int) -> httpx.Response:
+        return httpx.post(f"{server.url}/api/v1/signals", headers=trader, timeout=20,
+                          json={**body, "tick_trade_id": number})  # fmt: skip
+
+    healths = []
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            answers = [pool.submit(post, number) for number in range(40)]
+            while not all(answer.done() for answer in answers):
+                healths.append(httpx.get(f"{server.url}/health", timeout=2).status_code)
+                time.sleep(0.2)
+            results = [answer.result() for answer in answers]
+    finally:
+        server.stop()
+
+    assert [result.status_code for result in results] == [201] * 40
+    assert {result.json()["skipped"] for result in results} == {"TAPE_NOT_SEEN"}
+    assert healths and set(healths) <= {200, 503}

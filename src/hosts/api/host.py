@@ -66,6 +66,11 @@ from tradingcore.strategy.api import Strategy
 BROKERS: Final = ("paper", "profitdll")
 CLOCKS: Final = ("feed", "wall")
 LOG_FLUSH_SECONDS: Final = 0.2
+MAX_SIGNAL_WAITERS: Final = 4
+"""Signals waiting at once for their tick to reach this host (auto-execution on feed time);
+one more is recorded and not traded (TAPE_NOT_SEEN) at once. Each holds a worker thread of
+the few the loop has (6 on 2 cores), which orders need too; the analytics host posts one
+signal at a time."""
 """The longest a JSONL log or audit line waits in memory before it is written out."""
 
 
@@ -168,6 +173,7 @@ class ApiHost:
         self.signals = SignalDesk(self.orders, config.auto_execution)
         paper = self.broker if isinstance(self.broker, PaperBroker) else None
         feed = config.clock == "feed"
+        self._signal_waiters = threading.BoundedSemaphore(MAX_SIGNAL_WAITERS)
         self.cursor = FeedCursor(
             self.orders,
             self.signals,
@@ -254,7 +260,14 @@ class ApiHost:
         timeout = self.config.signal_wait
 
         def wait(condition: threading.Condition, ready: Callable[[], bool]) -> bool:
-            return condition.wait_for(ready, timeout)
+            # A waiting signal holds a worker thread: past MAX_SIGNAL_WAITERS a flood of
+            # signals whose ticks never come would hold them all, and every request with them.
+            if not self._signal_waiters.acquire(blocking=False):
+                return False  # recorded, not traded (TAPE_NOT_SEEN): fail closed
+            try:
+                return condition.wait_for(ready, timeout)
+            finally:
+                self._signal_waiters.release()
 
         taken = self.cursor.take_signal(received, actor, account, wait=wait)
         skipped = taken.skipped or taken.result.skipped

@@ -31,7 +31,7 @@ class HealthController(Controller):
         operation_id="health",
         summary="Feed, broker and store status (no key needed)",
         responses=HEALTH_RESPONSES,
-        sync_to_thread=True,
+        sync_to_thread=False,  # memory only: answers even when every worker thread is busy
     )
     def health(self, request: Request[Any, Any, Any]) -> Response[HealthOut]:
         """Return 200 when everything is healthy, 503 with the same body otherwise."""
