@@ -146,6 +146,7 @@ async function connect() {
     setLive("off", "enter an API key");
     return;
   }
+  setLive("retrying", "connecting…"); // the page's first state said "not connected" meanwhile
   let token;
   try {
     token = (await call("/api/v1/dashboard/stream-token", { method: "POST" })).token;
