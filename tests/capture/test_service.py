@@ -304,14 +304,16 @@ def test_capture_with_a_trade_from_the_future_refuses_it_and_records_the_ones_af
     assert sqlite_app.clock.now().year == 2025  # the store's feed-time clock did not jump
 
 
-def test_capture_with_trades_from_before_the_symbols_session_refuses_them_and_opens_no_tape(
-    peer: Peer, sqlite_app: TradingApplication
+def test_live_capture_with_trades_from_before_the_symbols_session_refuses_them_and_opens_no_tape(
+    peer: Peer, tmp_path: Path
 ) -> None:
     from datetime import timedelta
 
+    from adapters.clock import SystemClock
     from tradingcore.domain.tape import session_tape_id
     from tradingcore.simulation.market import session_open_ms
 
+    sqlite_app = open_store(f"sqlite:///{tmp_path / 'events.sqlite'}", SystemClock())  # live
     feed = FakeFeed()
     service = build(feed, sqlite_app, peer.url)
     service.start()
@@ -327,6 +329,32 @@ def test_capture_with_trades_from_before_the_symbols_session_refuses_them_and_op
     assert not sqlite_app.exists(session_tape_id(WIN, yesterday))
     assert [m["trade_id"] for m in peer.trades()] == [1, 4]
     assert service.rejections() == {"timestamp_implausible": 2}
+    sqlite_app.close()
+
+
+def test_replay_going_back_a_session_records_it_and_lets_it_go(
+    peer: Peer, sqlite_app: TradingApplication
+) -> None:
+    """A replay plays what a store holds: a day imported after a later one comes after it."""
+    from datetime import timedelta
+
+    from tradingcore.simulation.market import session_open_ms
+
+    feed = FakeFeed()
+    service = build(feed, sqlite_app, peer.url)
+    service.start()
+    feed.connect()
+    yesterday = SESSION - timedelta(days=1)
+    feed.trade(trade(1))
+    feed.trade(trade(2, offset_ms=session_open_ms(yesterday) + 5 - OPEN_MS))
+    feed.trade(trade(3, offset_ms=3_000))
+    service.recorder.flush()
+    open_tapes = service.recorder.status().open_tapes
+    assert service.close(drain_timeout=5)
+
+    assert [row.trade_id for row in stored_trades(sqlite_app)] == [1, 3]
+    assert [row.trade_id for row in stored_trades(sqlite_app, WIN, yesterday)] == [2]
+    assert open_tapes == 1
 
 
 def test_capture_over_many_sessions_keeps_one_open_tape_per_symbol(

@@ -6,11 +6,12 @@ same source gives the same events whatever the threads' timing. A failed write k
 (in order, ahead of newer trades) and retries: an admitted trade is recorded exactly once. The
 store is touched only under one lock.
 
-A symbol's sessions only move forward: a trade of a session before the one its symbol is in is
-refused (`timestamp_implausible`) before it opens a tape, and once a symbol's next session opens,
-the previous session's admission state and tape are let go as soon as nothing of it waits to be
-written. Memory is bounded by the symbols followed, not by the days a host runs: each session
-kept its trade ids for good (200,000 trades a session: +22 MB a day for one symbol).
+Live, a symbol's sessions only move forward: a trade of a session before the one its symbol is
+in is refused (`timestamp_implausible`) before it opens a tape. Once a symbol's next session
+opens (live or replayed), the earlier session's admission state and tape are let go as soon as
+nothing of it waits to be written. Memory is bounded by the symbols followed, not by the days
+a host runs: each session kept its trade ids for good (200,000 trades a session: +22 MB a day
+for one symbol).
 """
 
 from __future__ import annotations
@@ -143,9 +144,10 @@ class TapeRecorder:
         else:
             key = (symbol, session_of(trade.timestamp_ms))
             current = self._sessions.get(symbol)
-            if current is not None and key[1] < current:
-                # One print stamped in an earlier session would open (or reopen) that session's
-                # tape: refused like one from the future, before anything is touched.
+            if current is not None and key[1] < current and not self._follow_trade_time:
+                # Live, one print stamped in an earlier session would open (or reopen) that
+                # session's tape: refused like one from the future, before anything is touched.
+                # A replay plays what a store holds: a file imported late comes after a newer day.
                 return Rejection(
                     TIMESTAMP_IMPLAUSIBLE,
                     f"invalid trade {trade.trade_id} ({symbol.ticker}): its session {key[1]} is "
@@ -186,6 +188,8 @@ class TapeRecorder:
                 self._retiring.update(
                     other for other in self._guards if other[0] == symbol and other[1] < session
                 )
+            elif session < previous:  # a replay going back a day: let it go once written
+                self._retiring.add(key)
             return self._guards.setdefault(key, guard)
 
     def _let_go(self) -> None:
@@ -198,6 +202,9 @@ class TapeRecorder:
             for key in done:
                 self._retiring.discard(key)
                 self._guards.pop(key, None)
+            last = self._last
+            if last is not None and last[2] in done:
+                self._last = None
         with self._store_lock:
             for symbol, session in done:
                 self.app.forget_tape(symbol, session)
