@@ -60,3 +60,4 @@ def test_the_summary_says_why_ticks_were_not_published(tmp_path: Path) -> None:
     assert "messages dropped: the WebSocket buffer was full (no analytics host connected at " \
         f"{nobody}" in done.stdout  # fmt: skip
     assert f"100 messages never published: no analytics host connected at {nobody}" in done.stdout
+    assert f"100 messages wait for an analytics host at {nobody}, up to 0.2 s" in done.stderr

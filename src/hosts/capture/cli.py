@@ -156,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
             if source.finite and source.done():
                 break
     finally:
+        if source.finite:
+            _say_the_drain_wait(service, args.ws_url, args.drain_timeout)
         all_recorded = service.close(args.drain_timeout)
         if status is not None:
             status.stop()
@@ -200,3 +202,16 @@ def _stop_on_signals() -> threading.Event:
         for number in numbers:
             signal.signal(number, lambda *_: stop.set())
     return stop
+
+
+def _say_the_drain_wait(service: CaptureService, url: str, timeout: float) -> None:
+    """A finite run that ends with ticks buffered and no peer says why it waits: it looked
+    hung for the 10 s of --drain-timeout when no analytics host was running."""
+    waiting = service.publisher.status()
+    if waiting.buffered and not waiting.connected and timeout > 0:
+        print(
+            f"capture: source done; {waiting.buffered:,} messages wait for an analytics host at "
+            f"{url}, up to {timeout:g} s (--drain-timeout)",
+            file=sys.stderr,
+            flush=True,
+        )
