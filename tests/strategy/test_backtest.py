@@ -14,6 +14,7 @@ from tests.strategy.helpers import WIN, run_backtest, stored_events, walk_tape
 from tradingcore.application.backtest import BacktestConfig
 from tradingcore.domain.audit import AuditEntry
 from tradingcore.domain.order import Order
+from tradingcore.domain.tape import session_of
 from tradingcore.risk.limits import RiskLimits
 from tradingcore.simulation.venue import VenueConfig
 from tradingcore.strategy.examples import MovingAverageCross
@@ -97,3 +98,15 @@ def test_every_order_names_its_strategy_on_the_order_and_in_the_audit() -> None:
         app.load(AuditEntry, event.originator_id).actor == "strategy:ma-cross-3-10"
         for event in audits
     )
+
+
+def test_a_tape_that_moves_beyond_the_capture_band_replays_like_imported_history() -> None:
+    # Imported B3 history has no circuit-breaker band: an option may double in a session.
+    # The backtest stores the source's trades as they are instead of refusing them.
+    tape = walk_tape([5_000] * 30 + [-5_000] * 30, [1] * 60, [10] * 60)
+    app, result = run_backtest(
+        {WIN: tape}, [MovingAverageCross(2, 5)], config=BacktestConfig(limits=LIMITS)
+    )
+    assert result.trades == 60 and result.fills
+    stored_tape = app.tape(WIN, session_of(int(tape.timestamps_ms[0])))
+    assert stored_tape.band_fraction is None and stored_tape.trade_count == 60

@@ -57,6 +57,9 @@ class BacktestConfig:
     """Trades per stored TradesRecorded batch."""
     columnar: bool = True
     """Take the columnar path when every strategy allows it."""
+    band_fraction: Decimal | None = None
+    """The circuit-breaker band of the backtest's own tapes: none by default, since the
+    source's trades were admitted where they were recorded (imported history has no band)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +262,9 @@ class _Replay:
             start = self.stored[owner]
             self.backtest.clock.set_epoch_ms(int(tape.timestamps_ms[stop - 1]))
             session = session_of(int(tape.timestamps_ms[start]))
-            self.backtest.app.record_trades(tape.symbol, session, tape.columns(start, stop))
+            app = self.backtest.app
+            app.tape(tape.symbol, session, band_fraction=self.backtest.config.band_fraction)
+            app.record_trades(tape.symbol, session, tape.columns(start, stop))
             self.stored[owner] = stop
 
     def flush_all(self) -> None:
