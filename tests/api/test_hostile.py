@@ -222,8 +222,9 @@ def test_paper_venue_ids_stay_unique_across_a_server_restart(tmp_path: Path) -> 
 def test_flood_of_poison_between_valid_signals_leaves_every_valid_one_recorded(
     tmp_path: Path,
 ) -> None:
-    """Bounded: 150 valid signals and 150 poison requests of fifteen kinds, one at a time, on a
-    server whose rate limits are out of the way (they have tests of their own above)."""
+    """Bounded: 150 valid signals and 300 poison requests of fifteen kinds (to the signal and
+    the order endpoints), one at a time, on a server whose rate limits are out of the way (they
+    have tests of their own above)."""
     import json
     import time
 
@@ -257,9 +258,10 @@ def test_flood_of_poison_between_valid_signals_leaves_every_valid_one_recorded(
                 body = {**valid, "tick_trade_id": 1_000 + number}
                 valid_answers.append(client.post("/api/v1/signals", json=body).status_code)
                 content, headers = poisons[number % len(poisons)]
-                poison_answers.append(
-                    client.post("/api/v1/signals", content=content, headers=headers).status_code
-                )
+                for path in ("/api/v1/signals", "/api/v1/execute"):
+                    poison_answers.append(
+                        client.post(path, content=content, headers=headers).status_code
+                    )
             latest = client.get("/api/v1/signals/latest", params={"limit": 500, "symbol": "WDOF26"})
             health = client.get("/health")
     finally:
