@@ -76,3 +76,32 @@ def test_every_event_class_of_the_domain_is_known_by_its_topic() -> None:
         from tradingcore.application.topics import resolve_event_topic
 
         resolve_event_topic("this:s")
+
+
+def test_import_of_a_recording_with_a_trade_stamped_in_2126_is_refused_naming_it(
+    tmp_path: Path,
+) -> None:
+    """A recording exported from a store an older version filled: its checksum is valid, its
+    trade would hold a feed clock in 2126."""
+    from datetime import date
+    from decimal import Decimal
+
+    from tradingcore.domain.tape import Trade, TradeColumns, session_of
+    from tradingcore.domain.values import Aggressor, Symbol
+
+    source = open_store(f"sqlite:///{tmp_path / 'source.sqlite'}", ManualClock())
+    win = Symbol("WINZ25")
+    for trade_id, stamp in ((1, 1_764_601_200_000), (2, 4_949_909_918_654)):
+        columns = TradeColumns()
+        columns.append(Trade(win, trade_id, stamp, Decimal(127_850), 1, Aggressor.BUY))
+        source.record_trades(win, session_of(stamp), columns)
+    info = export_recording(source, tmp_path / "future.tcrec")
+    source.close()
+
+    imported = run("hosts", "recording", "import", str(info.path), "--store",
+                   "sqlite:///target.sqlite", cwd=tmp_path)  # fmt: skip
+
+    assert imported.returncode == 2
+    assert "timestamp_implausible" in imported.stderr and "WINZ25" in imported.stderr
+    assert not (tmp_path / "target.sqlite").exists()
+    assert date(2126, 1, 1) < session_of(4_949_909_918_654)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from eventsourcing.persistence import StoredEvent
 
 from tradingcore.application.topics import UnknownEventTopic, resolve_event_topic
 from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.tape import TradesRecorded
+from tradingcore.domain.timestamps import TIMESTAMP_IMPLAUSIBLE, implausible_time
 
 MAGIC: Final = b"TCREC1\n"
 FORMAT: Final = "tradingcore.recording"
@@ -202,10 +205,30 @@ def _check_header(path: Path, header: dict[str, Any]) -> None:
         raise RecordingError(f"recording {path}: unknown codec {header.get('codec')!r}")
 
 
+def _check_trade_times(app: TradingApplication, path: Path, records: list[list[Any]]) -> None:
+    """Refuse a recording with a trade stamped implausibly far ahead of this host's clock: a
+    store an older version filled may hold one, and it would hold a feed clock in that year."""
+    wall_ms = time.time_ns() // 1_000_000
+    for notification_id, originator_id, version, topic, state in records:
+        if not str(topic).endswith(":TradesRecorded"):
+            continue
+        stored = StoredEvent(uuid.UUID(bytes=originator_id), version, topic, state)
+        event = app.mapper.to_domain_event(stored)
+        if not isinstance(event, TradesRecorded) or not event.timestamps_ms:
+            continue
+        implausible = implausible_time(max(event.timestamps_ms), wall_ms)
+        if implausible is not None:
+            raise RecordingError(
+                f"recording {path}: the trades of {event.symbol.ticker} at notification "
+                f"{notification_id}: {TIMESTAMP_IMPLAUSIBLE}: {implausible}; nothing imported"
+            )
+
+
 def import_recording(app: TradingApplication, path: Path) -> int:
     """Append a recording's events to a store atomically; return how many were inserted."""
     _, records = _load(Path(path))
     _check_topics(Path(path), records)
+    _check_trade_times(app, Path(path), records)
     events = [
         StoredEvent(uuid.UUID(bytes=originator_id), version, topic, state)
         for _, originator_id, version, topic, state in records
