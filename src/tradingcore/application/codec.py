@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -36,22 +37,50 @@ class EncodingError(TypeError):
     """A value in an event has no transcoding."""
 
 
+_new_tuple: Final = tuple.__new__
+
+
+def _ext(code: int, data: bytes) -> msgpack.ExtType:
+    """Build an ExtType without its Python-level argument checks (ours are always valid):
+    the checks cost more than the packing of a small event (measured)."""
+    return _new_tuple(msgpack.ExtType, (code, data))
+
+
+def _datetime_ext(obj: datetime) -> msgpack.ExtType:
+    if obj.tzinfo is None:
+        raise EncodingError(f"cannot encode naive datetime {obj}: events use UTC datetimes")
+    return _ext(_DATETIME, pack_int((obj - _EPOCH) // _MICROSECOND))
+
+
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+_ENCODERS: Final[dict[type, Callable[[Any], msgpack.ExtType]]] = {
+    Decimal: lambda obj: _ext(_DECIMAL, str(obj).encode()),
+    uuid.UUID: lambda obj: _ext(_UUID, obj.bytes),
+    datetime: _datetime_ext,
+    date: lambda obj: _ext(_DATE, pack_int(obj.toordinal())),
+    Symbol: lambda obj: _ext(_SYMBOL, obj.full_symbol.encode()),
+    Money: lambda obj: _ext(_MONEY, f"{obj.currency} {obj.amount}".encode()),
+}
+"""The encoder of each exact type (one dict lookup); subclasses take the isinstance chain."""
+
+
 def _default(obj: Any) -> msgpack.ExtType:
+    encoder = _ENCODERS.get(type(obj))
+    if encoder is not None:
+        return encoder(obj)
     if isinstance(obj, Decimal):
-        return msgpack.ExtType(_DECIMAL, str(obj).encode())
+        return _ext(_DECIMAL, str(obj).encode())
     if isinstance(obj, uuid.UUID):
-        return msgpack.ExtType(_UUID, obj.bytes)
+        return _ext(_UUID, obj.bytes)
     if isinstance(obj, datetime):
-        if obj.tzinfo is None:
-            raise EncodingError(f"cannot encode naive datetime {obj}: events use UTC datetimes")
-        micros = (obj - _EPOCH) // timedelta(microseconds=1)
-        return msgpack.ExtType(_DATETIME, pack_int(micros))
+        return _datetime_ext(obj)
     if isinstance(obj, date):
-        return msgpack.ExtType(_DATE, pack_int(obj.toordinal()))
+        return _ext(_DATE, pack_int(obj.toordinal()))
     if isinstance(obj, Symbol):
-        return msgpack.ExtType(_SYMBOL, obj.full_symbol.encode())
+        return _ext(_SYMBOL, obj.full_symbol.encode())
     if isinstance(obj, Money):
-        return msgpack.ExtType(_MONEY, f"{obj.currency} {obj.amount}".encode())
+        return _ext(_MONEY, f"{obj.currency} {obj.amount}".encode())
     raise EncodingError(f"cannot encode {type(obj).__name__} value {obj!r} in an event")
 
 
@@ -90,7 +119,7 @@ def _ext_hook(code: int, data: bytes) -> Any:
 
 
 def _enum_ext(value: StrEnum) -> msgpack.ExtType:
-    return msgpack.ExtType(_ENUM, b"\x92" + pack_str(type(value).__name__) + pack_str(value.value))
+    return _ext(_ENUM, b"\x92" + pack_str(type(value).__name__) + pack_str(value.value))
 
 
 # Extension payloads are packed by hand, byte for byte as msgpack.packb packs them: a packb
@@ -142,7 +171,18 @@ def encode(obj: Any) -> bytes:
         }
     elif isinstance(obj, StrEnum):
         obj = _enum_ext(obj)
-    return msgpack.packb(obj, default=_default, use_bin_type=True, datetime=False)  # type: ignore[no-any-return]
+    packer = getattr(_packers, "packer", None)
+    if packer is None:
+        packer = _packers.packer = _new_packer()
+    return packer.pack(obj)  # type: ignore[no-any-return]
+
+
+def _new_packer() -> msgpack.Packer:
+    return msgpack.Packer(default=_default, use_bin_type=True, datetime=False)
+
+
+_packers: Final = threading.local()
+"""One packer per thread (a packer is not thread-safe), reused: packb builds one per call."""
 
 
 def decode(data: bytes) -> Any:
