@@ -148,3 +148,20 @@ def test_classify_with_ticker_readable_two_ways_prefers_known_futures_roots(
     ticker: str, kind: SymbolKind
 ) -> None:
     assert Symbol(ticker).kind is kind
+
+
+def test_deterministic_ids_are_the_uuid5_of_the_joined_parts_even_when_parts_compare_equal() -> (
+    None
+):
+    # Ids are cached by their text: Decimal("1.0") == Decimal("1.00"), yet they name
+    # different things, and 1 == True; each keeps its own id.
+    import uuid
+
+    from tradingcore.domain.values import NAMESPACE, deterministic_id
+
+    assert deterministic_id("order", Decimal("1.0")) != deterministic_id("order", Decimal("1.00"))
+    assert deterministic_id("x", 1) != deterministic_id("x", True)
+    assert deterministic_id("x", 1) == deterministic_id("x", 1)
+    assert deterministic_id("position", "acct", "WINZ25") == uuid.uuid5(
+        NAMESPACE, "position|acct|WINZ25"
+    )

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import lru_cache
 from typing import Final, NewType
 
 from tradingcore.domain.errors import InvalidPrice, InvalidQuantity, InvalidSymbol
@@ -232,4 +233,11 @@ def classify(ticker: str) -> SymbolKind:
 
 def deterministic_id(*parts: object) -> uuid.UUID:
     """Return a uuid5 built from the given parts, stable across runs and machines."""
-    return uuid.uuid5(NAMESPACE, "|".join(str(part) for part in parts))
+    return _uuid5("|".join(str(part) for part in parts))
+
+
+@lru_cache(maxsize=65_536)
+def _uuid5(name: str) -> uuid.UUID:
+    # Keyed on the joined text, not the parts: Decimal("1.0") == Decimal("1.00") as keys, but
+    # their ids differ. Position, tape and order ids repeat (a backtest asks ~3 times each).
+    return uuid.uuid5(NAMESPACE, name)
