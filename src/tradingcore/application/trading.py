@@ -61,7 +61,7 @@ class TradingApplication(Application[uuid.UUID]):
     ) -> None:
         super().__init__(env={**DEFAULT_ENV, **(env or {})})
         self.clock = clock
-        self.instruments = instruments
+        self.instruments = _remembered(instruments)
         self.fee_model: FeeModel = fee_model or NoFees()
         """Prices fills booked without explicit fees (paper, backtest, demo charge this)."""
         self._tapes: dict[uuid.UUID, MarketTape] = {}
@@ -409,3 +409,16 @@ def rehydrate_all(
         aggregate_id: kind.rehydrate(aggregate_id, events)
         for aggregate_id, events in events_by_id.items()
     }
+
+
+def _remembered(instruments: Callable[[Symbol], Instrument]) -> Callable[[Symbol], Instrument]:
+    """Ask for each symbol's spec once: every order and fill asks (a backtest ~3 times each)."""
+    known: dict[Symbol, Instrument] = {}
+
+    def instrument(symbol: Symbol) -> Instrument:
+        spec = known.get(symbol)
+        if spec is None:
+            spec = known[symbol] = instruments(symbol)
+        return spec
+
+    return instrument
