@@ -160,3 +160,20 @@ def test_symbols_and_times_select_what_a_store_replays(tmp_path: Path) -> None:
         ]
     )
     assert code == 2
+
+
+def test_a_strategy_backtest_does_not_load_the_model_library(tmp_path: Path) -> None:
+    # sklearn costs ~1.2 s to import: a backtest of a strategy (no model) should not pay it.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from hosts.cli import main\n"
+        f"code = main({[*ARGS, '--output', str(tmp_path / 'x'), '--quiet', '--no-png']!r})\n"
+        "print(code, 'sklearn' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 False"

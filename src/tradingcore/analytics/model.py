@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.linear_model import SGDClassifier
-from sklearn.preprocessing import StandardScaler
 
 from tradingcore.analytics.config import MODEL_KIND, AnalyticsConfig
 from tradingcore.analytics.labels import CLASSES
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import SGDClassifier
 
 FEATURE_COUNT: Final = 5
 Probabilities = tuple[float, float, float]
@@ -32,6 +33,10 @@ def new_classifier(config: AnalyticsConfig) -> SGDClassifier:
     generator several times per partial_fit (about 0.7 ms an update), and the generator's
     state continues from update to update identically live and in replay.
     """
+    # sklearn is imported when a model is built: importing it costs ~1.2 s, which every
+    # `tradingcore backtest --strategy` (no model) paid before its first trade.
+    from sklearn.linear_model import SGDClassifier
+
     return SGDClassifier(
         loss="log_loss",
         learning_rate="adaptive",
@@ -45,6 +50,8 @@ class OnlineModel:
     """One symbol's model: scaler, classifier, update count and rolling accuracy."""
 
     def __init__(self, config: AnalyticsConfig) -> None:
+        from sklearn.preprocessing import StandardScaler
+
         self.config = config
         self.scaler = StandardScaler()
         self.classifier = new_classifier(config)
