@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -177,3 +178,15 @@ def test_a_strategy_backtest_does_not_load_the_model_library(tmp_path: Path) -> 
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip().splitlines()[-1] == "0 False"
+
+
+def test_progress_goes_to_stderr_as_lines_when_it_is_not_a_terminal_and_quiet_silences_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["backtest", "--synthetic", "140000", "--strategy", "ma-cross", "--no-png"]
+    assert main([*arguments, "--output", str(tmp_path / "a")]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) >= 2
+    assert all(re.fullmatch(r"backtest: \d0% \([\d,]+/140,000 trades\)", line) for line in lines)
+    assert main([*arguments, "--output", str(tmp_path / "b"), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

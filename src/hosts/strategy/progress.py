@@ -15,6 +15,9 @@ def progress_bar(total: int, *, quiet: bool) -> Iterator[Callable[[int, int], No
     if quiet:
         yield None
         return
+    if not sys.stderr.isatty():
+        yield _plain_lines(total)
+        return
     from rich.console import Console
 
     bar = Progress(
@@ -33,3 +36,16 @@ def progress_bar(total: int, *, quiet: bool) -> Iterator[Callable[[int, int], No
     with bar:
         yield update
         bar.update(task, completed=total)
+
+
+def _plain_lines(total: int) -> Callable[[int, int], None]:
+    """A line per tenth of the run: rich draws nothing when stderr is a file or a pipe."""
+    shown = [0]
+
+    def update(done: int, _total: int) -> None:
+        tenth = done * 10 // max(total, 1)
+        if tenth > shown[0]:
+            shown[0] = tenth
+            print(f"backtest: {tenth * 10}% ({done:,}/{total:,} trades)", file=sys.stderr)
+
+    return update
