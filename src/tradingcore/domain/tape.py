@@ -7,8 +7,6 @@ need not increase (real NEG files show a few numbers out of time order).
 
 from __future__ import annotations
 
-import itertools
-import operator
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -258,13 +256,14 @@ class MarketTape(AggregateRoot[TapeEvent]):
         """Check the whole batch with set and min/max operations (the common, clean case);
         when this says no, the trade-by-trade check finds and names the first bad row."""
         ids, timestamps, prices = trades.trade_ids, trades.timestamps_ms, trades.prices
-        if len(set(ids)) != len(ids) or not self.seen_trade_ids.isdisjoint(ids):
+        unique = set(ids)
+        if len(unique) != len(ids) or not self.seen_trade_ids.isdisjoint(unique):
             return False
-        if timestamps[0] < self.last_timestamp_ms or not all(
-            map(operator.le, timestamps, itertools.islice(timestamps, 1, None))
-        ):
+        # Non-decreasing iff already sorted (timsort checks a sorted run in one C pass).
+        if timestamps[0] < self.last_timestamp_ms or list(timestamps) != sorted(timestamps):
             return False
-        if min(trades.volumes) <= 0 or min(prices) <= 0:
+        lowest_price = min(prices)
+        if min(trades.volumes) <= 0 or lowest_price <= 0:
             return False
         if max(trades.volumes) > MAX_VOLUME or min(ids) < 0 or max(ids) > MAX_TRADE_ID:
             return False
@@ -275,7 +274,7 @@ class MarketTape(AggregateRoot[TapeEvent]):
         reference = self.reference_price
         centre = prices[0] if reference is None else price_to_units(reference)
         width = int(centre * self.band_fraction)
-        return centre - width <= min(prices) and max(prices) <= centre + width
+        return centre - width <= lowest_price and max(prices) <= centre + width
 
     def admission(self) -> TapeAdmission:
         """Return a checker of this tape's rules, trade by trade, that never changes the tape."""
