@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -170,3 +171,37 @@ def test_python_m_hosts_projector_with_a_store_catches_up(tmp_path: Path) -> Non
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "WINZ25" / "2025-12-01" / "trades.parquet").exists()
+
+
+@pytest.mark.parametrize("written_by", ["older version", "other columns"])
+def test_an_output_of_another_table_layout_is_refused_by_name_until_rebuilt(
+    workspace: Path, tmp_path: Path, written_by: str
+) -> None:
+    """Appending to files with other columns would mix layouts, and a query would drop the
+    new columns silently (a projection written before fees had no fees column)."""
+    shutil.copytree(workspace / "parquet", tmp_path / "parquet")
+    checkpoint_path = tmp_path / "parquet" / "_projection.json"
+    checkpoint = json.loads(checkpoint_path.read_text())
+    if written_by == "older version":
+        del checkpoint["layout"]
+    else:
+        checkpoint["layout"]["fills"] = "0" * 16
+    checkpoint_path.write_text(json.dumps(checkpoint))
+    store = f"sqlite:///{workspace / 'events.sqlite'}"
+
+    project = tradingcore("project", "--store", store, "--output", "parquet", cwd=tmp_path)
+    sql = tradingcore("sql", "--root", "parquet", "SELECT count(*) FROM trades", cwd=tmp_path)
+    rebuilt = tradingcore(
+        "project", "--store", store, "--output", "parquet", "--rebuild", cwd=tmp_path
+    )
+    after = tradingcore("sql", "--root", "parquet", "SELECT count(*) AS n FROM fills", cwd=tmp_path)
+
+    for refused in (project, sql):
+        assert refused.returncode == 2, refused.stderr
+        assert "another table layout" in refused.stderr
+        assert "tradingcore project --rebuild" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    if written_by == "other columns":
+        assert "the columns of fills have changed" in project.stderr
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert after.returncode == 0, after.stderr

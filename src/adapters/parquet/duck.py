@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from adapters.parquet.arrow import schema_of
 from adapters.parquet.days import DAY_TABLES, day_files
+from adapters.parquet.output import ParquetOutput
 from adapters.parquet.queries import DEFAULT_HORIZON, named_sql
 from tradingcore.projections.tables import TABLES
 
@@ -34,6 +35,8 @@ class ProjectionSql:
 
     def __init__(self, root: Path, *, threads: int | None = None) -> None:
         self.root = Path(root)
+        # Files of another table layout would be read with columns silently missing.
+        ParquetOutput(self.root).read_checkpoint()  # raises OutputMismatch
         self.connection = duckdb.connect(":memory:")
         # Footers of the many per-day files are parsed once; DuckDB re-validates a cached
         # entry when its file changes (compaction replaces files by rename).

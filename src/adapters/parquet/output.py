@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -47,6 +48,14 @@ class OutputMismatch(Exception):
     """The output directory does not belong to this store, or is not a projection output."""
 
 
+def table_layout() -> dict[str, str]:
+    """Each table's column layout as a short fingerprint of its Arrow schema."""
+    return {
+        name: hashlib.sha256(str(schema_of(table)).encode()).hexdigest()[:16]
+        for name, table in sorted(TABLES.items())
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
     position: int
@@ -62,6 +71,7 @@ class Checkpoint:
                 "position": self.position,
                 "originator_id": self.originator_id,
                 "originator_version": self.originator_version,
+                "layout": table_layout(),
             },
             indent=1,
         ).encode()
@@ -94,8 +104,25 @@ class ParquetOutput:
             raise OutputMismatch(f"{self.checkpoint_path} is not a checkpoint: {error}") from error
         if raw.get("format") != FORMAT:
             raise OutputMismatch(f"{self.checkpoint_path}: unknown format {raw.get('format')!r}")
+        self._check_layout(raw.get("layout"))
         return Checkpoint(
             int(raw["position"]), str(raw["originator_id"]), int(raw["originator_version"])
+        )
+
+    def _check_layout(self, layout: object) -> None:
+        """Refuse files written with other table columns: appending would mix two layouts."""
+        current = table_layout()
+        if layout == current:
+            return
+        if isinstance(layout, dict):
+            changed = sorted(name for name in current if layout.get(name) != current[name])
+            what = f"the columns of {', '.join(changed)} have changed since"
+        else:
+            what = "it was written by an older version, before table layouts were recorded"
+        raise OutputMismatch(
+            f"{self.root} holds projections of another table layout ({what}); the events are "
+            f"all in the store: rebuild it with `tradingcore project --rebuild --output "
+            f"{self.root}`"
         )
 
     def recover(self) -> Checkpoint:

@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from adapters.parquet.duck import ProjectionSql
+from adapters.parquet.output import OutputMismatch
 from adapters.parquet.queries import DEFAULT_HORIZON, NAMED_QUERIES, named_sql
 from hosts.projector.formats import FORMATS, write_result
 
@@ -66,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
             result: pa.Table = engine.query(sql)
     except duckdb.Error as error:
         print(f"error: the query failed: {error}", file=sys.stderr)
+        return 2
+    except OutputMismatch as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     write_result(result, args.format, args.output)
     return 0
