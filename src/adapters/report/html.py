@@ -62,14 +62,14 @@ def _scale(values: Sequence[float], size: float, *, invert: bool) -> list[float]
     ]
 
 
-def _frame(body: str, low: float, high: float, caption: str) -> str:
+def _frame(body: str, low: float, high: float, caption: str, decimals: int = 2) -> str:
     return (
         f"<figure><figcaption>{escape(caption)}</figcaption>"
         f'<svg width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}">'
         f'<rect x="{PAD}" y="{PAD}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - 2 * PAD}" '
         f'fill="#f6f8fa" stroke="#d0d7de"/>'
-        f'<text x="2" y="{PAD + 4}">{high:,.2f}</text>'
-        f'<text x="2" y="{HEIGHT - PAD}">{low:,.2f}</text>{body}</svg></figure>'
+        f'<text x="2" y="{PAD + 4}">{high:,.{decimals}f}</text>'
+        f'<text x="2" y="{HEIGHT - PAD}">{low:,.{decimals}f}</text>{body}</svg></figure>'
     )
 
 
@@ -91,7 +91,15 @@ def line_chart(points: Sequence[tuple[float, float]], caption: str, color: str) 
     return _frame(body, min(0.0, *values), max(0.0, *values), caption)
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[float], caption: str, color: str) -> str:
+def bar_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    caption: str,
+    color: str,
+    *,
+    decimals: int = 2,
+) -> str:
+    """Bars per label; `decimals` of the axis and tooltips (0 for counts)."""
     if not values:
         return _frame('<text x="50%" y="50%">no data</text>', 0, 0, caption)
     scaled = _scale([*values, 0.0], HEIGHT, invert=True)
@@ -105,9 +113,9 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], caption: str, colo
         bars.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(slot * 0.8, 1):.1f}" '
             f'height="{max(height, 0.5):.1f}" fill="{fill}"><title>{escape(label)}: '
-            f"{value:,.2f}</title></rect>"
+            f"{value:,.{decimals}f}</title></rect>"
         )
-    return _frame("".join(bars), min(0.0, *values), max(0.0, *values), caption)
+    return _frame("".join(bars), min(0.0, *values), max(0.0, *values), caption, decimals)
 
 
 def _cell(key: str, value: Any) -> str:
@@ -151,7 +159,13 @@ def render_html(report: dict[str, Any]) -> str:
             bar_chart(
                 labels, [float(day["net_pnl"]) for day in days], "Daily net P&L (R$)", "#1a7f37"
             ),
-            bar_chart(labels, [float(day["fills"]) for day in days], "Fills per day", "#8250df"),
+            bar_chart(
+                labels,
+                [float(day["fills"]) for day in days],
+                "Fills per day",
+                "#8250df",
+                decimals=0,
+            ),
             bar_chart(
                 labels,
                 [float(day["hit_rate"] or 0.0) for day in days],
