@@ -7,6 +7,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,6 +42,8 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
 }
 
 CONFIGURED: Final = frozenset({"capture", "analytics", "api", "backtest"})
+HOSTS: Final = frozenset({"capture", "analytics", "api"})
+"""The long-running hosts `tradingcore up` starts and stops with SIGTERM (CTRL_BREAK on Windows)."""
 """Commands that take `--config FILE`: the file's values become their defaults."""
 
 
@@ -134,11 +137,31 @@ def config_defaults(command: str, arguments: list[str]) -> dict[str, Any]:
         raise SystemExit(2) from None
 
 
+def _stopped_while_starting(number: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def exit_cleanly_while_starting() -> None:
+    """A stop asked of a host before it installed its own handler ends it with 0, not -15.
+
+    `tradingcore up` stopped while the API host was still importing its modules saw it die
+    of the SIGTERM (`api: stopped (exit code -15)`): nothing was accepted yet, so there is
+    nothing to flush, and each host replaces this handler with its own graceful stop as soon
+    as it has something to stop. SIGBREAK (CTRL_BREAK, how the supervisor stops a Windows
+    host) exists on Windows only: type-checked with --platform win32, not run here.
+    """
+    signal.signal(signal.SIGTERM, _stopped_while_starting)
+    if sys.platform == "win32":
+        signal.signal(signal.SIGBREAK, _stopped_while_starting)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand and return its exit code."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
     known = command if command in COMMANDS else None
+    if known in HOSTS:
+        exit_cleanly_while_starting()
     parser = build_parser(known, config_defaults(known, arguments) if known else None)
     args = parser.parse_args(arguments)
     if os.environ.get("TRADINGCORE_SUPERVISOR_PID"):

@@ -106,6 +106,14 @@ def run(args: argparse.Namespace) -> int:
         writer=args.writer,
         trainer=args.trainer,
     )
+    # Before the service starts (helpers, threads): a stop while starting is kept and
+    # honoured once it has started, so it stops them and exits 0.
+    stopping = threading.Event()
+    numbers = [signal.SIGINT, signal.SIGTERM]
+    if sys.platform == "win32":
+        numbers.append(signal.SIGBREAK)  # how the supervisor asks a Windows host to stop
+    for number in numbers:
+        signal.signal(number, lambda *_: stopping.set())
     try:
         check_store_file(args.store)  # the writer opens it later and retries: refuse a bad file now
         service = AnalyticsService(settings)
@@ -113,12 +121,6 @@ def run(args: argparse.Namespace) -> int:
     except (ModelFileError, StoreUrlError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    stopping = threading.Event()
-    numbers = [signal.SIGINT, signal.SIGTERM]
-    if sys.platform == "win32":
-        numbers.append(signal.SIGBREAK)  # how the supervisor asks a Windows host to stop
-    for number in numbers:
-        signal.signal(number, lambda *_: stopping.set())
     metrics = f", metrics on :{service.metrics_port}" if service.metrics_port else ""
     print(f"analytics listening on {service.server.url}{metrics}", flush=True)
     stopping.wait()

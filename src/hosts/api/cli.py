@@ -264,41 +264,48 @@ def serve(
 
     from hosts.api.app import create_app
 
+    exit_cleanly_on_sigterm()  # before anything starts: a stop while starting exits 0 too
     try:
         api_host = ApiHost(config, keys)
     except (ValueError, DomainError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted sockets inherit this: without it, Nagle + delayed ACKs add ~40 ms per response.
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    serving = False
     try:
-        listener.bind((host, port))
-    except OSError as error:
-        print(f"error: cannot listen on {host}:{port}: {error}", file=sys.stderr)
-        api_host.stop()
-        return 2
-    listener.listen(2048)  # connections wait in the backlog until the app has started
-    bound_port = listener.getsockname()[1]
-    print(f"tradingcore api listening on http://{host}:{bound_port}", flush=True)
-    app = create_app(api_host)
-    app.on_startup.append(settle_garbage_collector)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,
-            http=http,
-            loop=loop,
-            proxy_headers=bool(trusted_proxies),
-            forwarded_allow_ips=list(trusted_proxies) or None,
-            # Open dashboard streams never end by themselves: do not wait on them forever.
-            timeout_graceful_shutdown=STREAM_SHUTDOWN_SECONDS,
+        listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted sockets inherit this: without it, Nagle + delayed ACKs add ~40 ms per response.
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            listener.bind((host, port))
+        except OSError as error:
+            print(f"error: cannot listen on {host}:{port}: {error}", file=sys.stderr)
+            api_host.stop()
+            return 2
+        listener.listen(2048)  # connections wait in the backlog until the app has started
+        bound_port = listener.getsockname()[1]
+        print(f"tradingcore api listening on http://{host}:{bound_port}", flush=True)
+        app = create_app(api_host)
+        app.on_startup.append(settle_garbage_collector)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                access_log=False,
+                http=http,
+                loop=loop,
+                proxy_headers=bool(trusted_proxies),
+                forwarded_allow_ips=list(trusted_proxies) or None,
+                # Open dashboard streams never end by themselves: do not wait on them forever.
+                timeout_graceful_shutdown=STREAM_SHUTDOWN_SECONDS,
+            )
         )
-    )
-    exit_cleanly_on_sigterm()
-    server.run(sockets=[listener])
+        serving = True  # from here uvicorn's shutdown stops the API host
+        server.run(sockets=[listener])
+    except SystemExit:
+        if not serving:  # stopped while starting: nothing else will stop the API host
+            api_host.stop()
+        raise
     return 0
 
 

@@ -104,6 +104,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    stop = _stop_on_signals()  # first: a stop while starting ends the run cleanly after start
     logger = configure_logging("datacapture", args.log_dir)
     try:
         symbols = parse_symbols(args.symbols)
@@ -140,7 +141,6 @@ def run(args: argparse.Namespace) -> int:
             return 2
         status.start()
         print(f"metrics on http://{args.metrics_host}:{status.port}/metrics", flush=True)
-    stop = _stop_on_signals()
     logger.info(
         "capture started",
         extra={

@@ -105,6 +105,8 @@ class Supervisor:
                 if stop.is_set():
                     return 0
                 self._start_until_healthy(run, stop)
+            if stop.is_set():  # stopped while the last host was starting: it never started
+                return 0
             self._log("system started", hosts=[run.plan.name for run in self.runs])
             self.on_started()
             return self._supervise(stop)
