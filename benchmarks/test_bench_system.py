@@ -101,6 +101,7 @@ class RssSampler:
 
     def __init__(self, hosts: list[Host], interval: float) -> None:
         self.hosts = hosts
+        self.interval = interval
         self.samples: dict[str, list[tuple[float, float]]] = {host.name: [] for host in hosts}
         self._stop = threading.Event()
         self._started = time.monotonic()
