@@ -147,12 +147,18 @@ def exit_cleanly_while_starting() -> None:
     `tradingcore up` stopped while the API host was still importing its modules saw it die
     of the SIGTERM (`api: stopped (exit code -15)`): nothing was accepted yet, so there is
     nothing to flush, and each host replaces this handler with its own graceful stop as soon
-    as it has something to stop. SIGBREAK (CTRL_BREAK, how the supervisor stops a Windows
-    host) exists on Windows only: type-checked with --platform win32, not run here.
+    as it has something to stop. Before this runs (the interpreter starting) a stop waits:
+    `up` starts hosts with SIGTERM blocked on POSIX. SIGBREAK (CTRL_BREAK, how the supervisor
+    stops a Windows host) exists on Windows only: type-checked with --platform win32, not run
+    here; there, a CTRL_BREAK before this line still ends the interpreter.
     """
     signal.signal(signal.SIGTERM, _stopped_while_starting)
     if sys.platform == "win32":
         signal.signal(signal.SIGBREAK, _stopped_while_starting)
+    else:
+        # `tradingcore up` starts a host with SIGTERM blocked (`supervisor.process.spawn`):
+        # now that the handler is in, take it (a stop that came meanwhile is delivered here).
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,16 +31,34 @@ def spawn(command: Sequence[str], *, env: Mapping[str, str], output: IO[bytes]) 
         options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
     else:
         options["start_new_session"] = True
-    child = subprocess.Popen(
-        list(command),
-        env={**env, SUPERVISOR_PID_ENV: str(os.getpid())},
-        stdin=subprocess.DEVNULL,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        **options,
-    )
+    # POSIX: the host starts with SIGTERM blocked (a child inherits the forking thread's mask)
+    # and unblocks it once its handler is in (`hosts.cli.exit_cleanly_while_starting`): a stop
+    # asked while the interpreter starts waits for it, rather than kill it (exit -15).
+    blocked = _block_sigterm()
+    try:
+        child = subprocess.Popen(
+            list(command),
+            env={**env, SUPERVISOR_PID_ENV: str(os.getpid())},
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            **options,
+        )
+    finally:
+        _restore_mask(blocked)
     _JOBS[child.pid] = _windows_job(child)
     return child
+
+
+def _block_sigterm() -> set[int | signal.Signals] | None:
+    if sys.platform == "win32":  # no signal masks: the host's handler covers it from hosts.cli
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+def _restore_mask(previous: set[int | signal.Signals] | None) -> None:
+    if sys.platform != "win32" and previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def request_stop(child: Child) -> None:
