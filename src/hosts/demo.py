@@ -97,11 +97,13 @@ def run(args: argparse.Namespace) -> int:
     config = AnalyticsConfig()
     desks: dict[Symbol, SymbolDesk] = {}
     streams = []
-    for symbol, start_price in SYMBOLS:
+    for index, (symbol, start_price) in enumerate(SYMBOLS):
         model = OnlineModel(config)
         threshold = threshold_units(app.instruments(symbol), config.threshold_ticks)
+        # Symbol number i uses seed + i, as the synthetic feed does: with one seed for both,
+        # WDOF26 walked WINZ25's path tick for tick, and the session had one market, not two.
         events = synthetic_session(
-            symbol, seed=args.seed, trades=args.trades, start_price=start_price
+            symbol, seed=args.seed + index, trades=args.trades, start_price=start_price
         )
         first = next(events)
         desks[symbol] = SymbolDesk(

@@ -18,6 +18,27 @@ BRASILIA = timezone(timedelta(hours=-3))
 """B3's local time: UTC-3 (Brazil has had no daylight saving time since 2019)."""
 
 
+REGIME_TRADES = 500
+"""Trades per momentum regime: each regime draws a new drift."""
+MAX_DRIFT = 0.15
+"""Largest drift of a regime drawn at the opening price (up-probability 0.5 +- this)."""
+PULL_TICKS = 200
+"""Displacement from the opening price, in ticks, at which the pull back towards it equals
+MAX_DRIFT: a regime drawn that far above the open always drifts down, and vice versa."""
+
+
+def regime_drift(draw: float, displacement_ticks: Decimal) -> float:
+    """Return a regime's drift: the draw, pulled back towards the session's opening price.
+
+    Independent draws alone make the session a random walk of regimes: it trends by about
+    +-450 ticks over 30,000 trades, so one direction dominates the day's labels and the model's
+    prior never lets the other reach its threshold. The pull keeps regimes going both ways
+    around the open (no built-in drift), as an intraday market does around its fair value.
+    """
+    pull = max(-1.0, min(1.0, float(displacement_ticks) / PULL_TICKS)) * MAX_DRIFT
+    return draw - pull
+
+
 @dataclass(frozen=True, slots=True)
 class MarketEvent:
     """One step of the synthetic market: a trade, with the book as it stood before it."""
@@ -52,13 +73,14 @@ def synthetic_session(
     tick = spec.tick_size
     price = (start_price / tick).to_integral_value() * tick
     timestamp = session_open_ms(session)
+    opening = price
     drift = 0.0
     trade_id = 0
     auction = rng.randint(5, 20)
     bid_qty, ask_qty = rng.randint(5, 60), rng.randint(5, 60)
     for index in range(trades):
-        if index % 500 == 0:
-            drift = rng.uniform(-0.15, 0.15)
+        if index % REGIME_TRADES == 0:
+            drift = regime_drift(rng.uniform(-MAX_DRIFT, MAX_DRIFT), (price - opening) / tick)
         if index >= auction:
             timestamp += 0 if rng.random() < 0.35 else int(rng.expovariate(1 / 40)) + 1
         book = BookTop(symbol, timestamp, price - tick, bid_qty, price, ask_qty)
