@@ -3,6 +3,7 @@ reproducibly."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,48 @@ def test_demo_with_same_seed_prints_the_same_result_and_traces_fills_to_signals(
     for notification in submitted:
         order = app.load(Order, notification.originator_id)  # type: ignore[arg-type]
         assert order.signal_id is not None, "every demo order names the signal behind it"
+
+
+def sql(root: Path, query: str) -> list[dict[str, object]]:
+    result = subprocess.run(
+        [sys.executable, "-m", "hosts", "sql", "--root", str(root), "--format", "json", query],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    rows: list[dict[str, object]] = json.loads(result.stdout)
+    return rows
+
+
+def test_demo_default_session_signals_both_ways_and_positions_go_long_and_short(
+    tmp_path: Path,
+) -> None:
+    """The default demo (no --seed, no --trades) must not be a market that only ever buys:
+    each symbol gets BUY and SELL signals, and the position policy holds it long and short."""
+    subprocess.run(
+        [sys.executable, "-m", "hosts", "demo", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    root = tmp_path / "parquet"
+    signals = sql(root, "SELECT symbol, direction, count(*) AS n FROM signals GROUP BY ALL")
+    positions = sql(
+        root,
+        "SELECT symbol, min(net_quantity) AS lowest, max(net_quantity) AS highest "
+        "FROM positions GROUP BY symbol",
+    )
+    symbols = {str(row["symbol"]) for row in signals}
+    assert symbols == {"WINZ25", "WDOF26"}
+    for symbol in symbols:
+        directions = {str(row["direction"]) for row in signals if row["symbol"] == symbol}
+        assert {"BUY", "SELL"} <= directions, f"{symbol} signalled only {sorted(directions)}"
+    assert {str(row["symbol"]) for row in positions} == symbols
+    for row in positions:
+        assert int(str(row["highest"])) > 0, f"{row['symbol']} never went long"
+        assert int(str(row["lowest"])) < 0, f"{row['symbol']} never went short"
 
 
 def test_cli_without_command_exits_with_usage() -> None:
