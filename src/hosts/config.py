@@ -244,7 +244,11 @@ class RiskSection(Section):
     max_orders_per_window: int = Field(default=50, ge=0, description="orders per throttle window")
     throttle_window_seconds: float = Field(default=1, ge=0, description="the throttle window")
     duplicate_window_seconds: float = Field(
-        default=2, ge=0, description="same order again within this is a duplicate"
+        default=2,
+        ge=0,
+        description=(
+            "the same order for the same signal (or two manual ones) within this is a duplicate"
+        ),
     )
     allowed_roots: list[str] = Field(
         default_factory=list, description="asset roots that may trade (empty: all)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import time, timedelta
 from decimal import Decimal
 
@@ -151,6 +152,25 @@ def test_evaluate_with_same_order_moments_ago_denies_a_duplicate() -> None:
 
     assert code_of(recent_orders=(same,)) == "DUPLICATE_ORDER"
     assert code_of(recent_orders=(older,)) == ""
+
+
+@given(
+    before=st.sampled_from([None, "a", "b"]),
+    now=st.sampled_from([None, "a", "b"]),
+)
+def test_duplicate_is_the_same_decision_orders_acting_on_other_signals_are_not(
+    before: str | None, now: str | None
+) -> None:
+    """A position policy's SELL 1 to go flat, then SELL 1 to go short on the next signal."""
+    signals = {name: uuid.uuid5(uuid.NAMESPACE_URL, name) for name in ("a", "b")}
+    earlier = RecentOrder(
+        NOW - timedelta(seconds=1), WIN, Side.BUY, 1, Decimal(127_850), signals.get(before or "")
+    )
+    facts = context(intent=intent(signal_id=signals.get(now or "")), recent_orders=(earlier,))
+
+    decision = check_duplicate(facts, LIMITS, CALENDAR)
+
+    assert decision.approved == (before != now)
 
 
 def test_evaluate_with_disallowed_root_denies() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -126,6 +127,20 @@ def test_execute_same_order_twice_quickly_is_denied_as_duplicate() -> None:
     second = desk.execute(client_order_id="b")
 
     assert second.order.reason_code == "DUPLICATE_ORDER"
+
+
+def test_orders_acting_on_two_signals_are_two_decisions_the_same_signal_twice_is_not() -> None:
+    desk = Desk()
+    desk.trade(127_850)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    desk.execute(side=Side.SELL, client_order_id="flat", signal_id=first)
+
+    short = desk.execute(side=Side.SELL, client_order_id="short", signal_id=second)
+    again = desk.execute(side=Side.SELL, client_order_id="again", signal_id=second)
+
+    assert short.order.reason_code == ""
+    assert again.order.reason_code == "DUPLICATE_ORDER"
+    assert "for signal" in again.order.reason
 
 
 def test_limit_order_fills_only_when_the_tape_crosses_it() -> None:

@@ -282,6 +282,7 @@ class OrderManager(RiskControls):
             order.quantity,
             order.price,
             self.app.instruments(order.symbol).point_value,
+            order.signal_id,
         )
         engaged: bool | None = None  # fail closed: the checks deny on None
         net: int | None = None

@@ -108,7 +108,9 @@ class RiskBook:
     def note_passed(self, order: Order) -> RecentOrder:
         """Remember an order that passed the checks, for the throttle and duplicate checks."""
         at = order.submitted_at or datetime.min.replace(tzinfo=UTC)
-        recent = RecentOrder(at, order.symbol, order.side, order.quantity, order.price)
+        recent = RecentOrder(
+            at, order.symbol, order.side, order.quantity, order.price, order.signal_id
+        )
         self.recent[order.account].append(recent)
         return recent
 

@@ -218,22 +218,31 @@ def _passed_at(order: RecentOrder) -> datetime:
 def check_duplicate(
     context: RiskContext, limits: RiskLimits, calendar: SessionCalendar
 ) -> RiskDecision:
+    """Deny the same decision sent twice within the window (a double click, a blind retry).
+
+    An order acting on a signal is one decision per signal: a position policy's SELL 1 to go
+    flat and its SELL 1 to go short on the next signal are two decisions, not a duplicate.
+    Orders with no signal (manual, a strategy's own) are compared on their fields alone.
+    """
     intent = context.intent
     since = context.now - limits.duplicate_window
     for order in reversed(context.recent_orders):
         if order.at <= since:
             break
-        same = (order.symbol, order.side, order.quantity, order.price) == (
+        same = (order.symbol, order.side, order.quantity, order.price, order.signal_id) == (
             intent.symbol,
             intent.side,
             intent.quantity,
             intent.price,
+            intent.signal_id,
         )
         if same:
+            cause = "" if intent.signal_id is None else f" for signal {intent.signal_id}"
             return RiskDecision.deny(
                 ReasonCode.DUPLICATE_ORDER,
                 f"the same order ({intent.side} {intent.quantity} {intent.symbol.ticker} @ "
-                f"{intent.price}) passed {(context.now - order.at).total_seconds():.3f} s ago",
+                f"{intent.price}){cause} passed "
+                f"{(context.now - order.at).total_seconds():.3f} s ago",
             )
     return APPROVED
 

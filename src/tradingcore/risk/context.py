@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,8 @@ class OrderIntent:
     quantity: int
     price: Decimal
     point_value: Decimal
+    signal_id: uuid.UUID | None = None
+    """The signal the order acts on (None: a manual order or a strategy's own decision)."""
 
     @property
     def is_market(self) -> bool:
@@ -40,6 +43,7 @@ class RecentOrder:
     side: Side
     quantity: int
     price: Decimal
+    signal_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
