@@ -89,7 +89,10 @@ class CaptureSection(Section):
     )
     batch_size: int = Field(default=1_000, ge=1, description="trades per stored batch")
     batch_age_ms: float = Field(
-        default=75.0, gt=0, description="store a partial batch after this age"
+        default=75.0,
+        gt=0,
+        description="store a partial batch after this age (live and paced sources; a replay "
+        "as fast as possible by batch_size only)",
     )
     metrics_port: int = Field(
         default=9101, ge=-1, le=65535, description="/metrics and /health port"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -169,3 +170,24 @@ def test_capture_options_with_no_flags_default_to_the_spec() -> None:
 
 def test_tradingcore_command_lists_capture() -> None:
     assert "capture" in build_parser().format_help()
+
+
+@pytest.mark.parametrize(("pace", "paced"), [(("--rate", "400"), True), (("--fast",), False)])
+def test_a_paced_synthetic_capture_stores_trades_within_the_batch_age_a_fast_one_by_size(
+    tmp_path: Path, peer: Peer, pace: tuple[str, ...], paced: bool
+) -> None:
+    """At 200 trades/s, batches of 1,000 by size only kept trades from the store (and the API
+    host, which trades on the stored tape) for 5 s; a replay as fast as possible keeps its
+    batches by size, so reruns give the same events."""
+    store = f"sqlite:///{tmp_path / 'events.sqlite'}"
+    result = capture(
+        tmp_path, "--trades", "400", "--symbols", "WINZ25", "--no-books", *pace,
+        "--store", store, "--ws-url", peer.url,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    batches = int(re.search(r"400 recorded in (\d+) batches", result.stdout)[1])  # type: ignore[index]
+
+    if paced:
+        assert batches > 5  # about 1 s of trades, stored at least every 75 ms of waiting
+    else:
+        assert batches == 1

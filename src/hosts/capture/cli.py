@@ -22,7 +22,7 @@ from hosts.capture.metrics import CaptureMetrics
 from hosts.capture.progress import Progress, summary_lines
 from hosts.capture.recorder import DEFAULT_BATCH_SIZE, DEFAULT_MAX_AGE, TapeRecorder
 from hosts.capture.service import CaptureService, Supervision
-from hosts.capture.sources import Source, SourceError, build_source, parse_symbols
+from hosts.capture.sources import Source, SourceError, build_source, is_paced, parse_symbols
 from hosts.capture.status import StatusServer
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.errors import DomainError
@@ -79,7 +79,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "trades then gives the analytics host's signals bit for bit",
     )
     out.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
-    out.add_argument("--batch-age-ms", type=float, default=DEFAULT_MAX_AGE * 1000)
+    out.add_argument(
+        "--batch-age-ms",
+        type=float,
+        default=DEFAULT_MAX_AGE * 1000,
+        help="store a partial batch after this age (live and paced sources; a replay as fast as "
+        "possible stores by --batch-size only, so reruns give the same events)",
+    )
     out.add_argument(
         "--metrics-port",
         type=int,
@@ -112,7 +118,11 @@ def run(args: argparse.Namespace) -> int:
         publisher = _publisher(args, logger)
         app = _open_store(args.store, source)
         recorder = TapeRecorder(
-            app, batch_size=args.batch_size, max_age=args.batch_age_ms / 1000, logger=logger
+            app,
+            batch_size=args.batch_size,
+            max_age=args.batch_age_ms / 1000,
+            logger=logger,
+            flush_by_age=is_paced(args),
         )
     except (SourceError, RecordingError, StoreUrlError, DomainError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

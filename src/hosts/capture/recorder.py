@@ -1,8 +1,11 @@
 """Batch admitted trades per symbol and session and record them durably from one writer thread.
 
 A batch is sealed when it holds `batch_size` trades, and a partial one is flushed when its oldest
-trade waited `max_age` seconds. Replays (a store on a ManualClock) flush by size only, so the
-same source gives the same events whatever the threads' timing. A failed write keeps its batches
+trade waited `max_age` seconds. Replays as fast as possible (a store on a ManualClock) flush by
+size only, so the same source gives the same events whatever the threads' timing; a paced
+replay (a synthetic market at a rate, a recording at its pace) flushes by age too, as a live
+feed does: at 200 trades/s a batch of 1,000 would keep trades from the store (and the API host,
+which trades on the stored tape) for 5 s. A failed write keeps its batches
 (in order, ahead of newer trades) and retries: an admitted trade is recorded exactly once. The
 store is touched only under one lock.
 
@@ -76,6 +79,7 @@ class TapeRecorder:
         logger: logging.Logger | None = None,
         wall_clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         stall_after: float = DEFAULT_STALL_AFTER,
+        flush_by_age: bool | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch size {batch_size} must be >= 1")
@@ -92,6 +96,8 @@ class TapeRecorder:
         """Only to refuse trades stamped implausibly far ahead of this host's clock."""
         # Live feeds use a wall clock; replays follow the trades' time so reruns are identical.
         self._follow_trade_time = isinstance(app.clock, ManualClock)
+        self._flush_by_age = not self._follow_trade_time if flush_by_age is None else flush_by_age
+        """Partial batches flushed after `max_age` (default: live feeds only, not replays)."""
         self._guards: dict[Key, SessionGuard] = {}
         self._sessions: dict[Symbol, date] = {}
         """The session each symbol is in: the newest it traded in."""
@@ -263,7 +269,7 @@ class TapeRecorder:
     def _take(self, *, force: bool) -> list[tuple[Key, _Pending]]:
         """Sealed batches first (they are older), then partial ones that are due."""
         now = time.monotonic()
-        by_age = not self._follow_trade_time
+        by_age = self._flush_by_age
         with self._lock:
             ready = list(self._sealed)
             self._sealed.clear()

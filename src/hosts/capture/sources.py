@@ -57,6 +57,14 @@ def pacer_for(args: argparse.Namespace, *, default_fast: bool) -> Pacer:
     return AsFastAsPossible() if default_fast else RecordedPace(1.0)
 
 
+def is_paced(args: argparse.Namespace) -> bool:
+    """Whether the source plays in (scaled) real time: its trades are flushed by age too."""
+    if args.source == "profitdll":
+        return True
+    pacer = pacer_for(args, default_fast=args.source == "synthetic")
+    return not isinstance(pacer, AsFastAsPossible)
+
+
 def build_source(args: argparse.Namespace, symbols: list[Symbol]) -> Source:
     if args.source == "synthetic":
         chosen = symbols or list(DEFAULT_SYNTHETIC_SYMBOLS)
