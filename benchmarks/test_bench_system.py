@@ -127,6 +127,7 @@ class RssSampler:
                 "last_s": round(points[-1][0]),
                 "last_mb": round(points[-1][1], 1),
                 "max_mb": round(max(mb for _, mb in points), 1),
+                "every_sample_mb": [round(mb) for _, mb in points],
             }
             for name, points in self.samples.items()
             if points
