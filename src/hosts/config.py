@@ -156,9 +156,9 @@ class StrategySection(Section):
         default=20, description="label horizon H: ticks ahead whose move is the label"
     )
     threshold_ticks: int = Field(default=2, description="label threshold in instrument ticks")
-    train_stride: int = Field(default=10, description="train on every N-th labelled tick")
-    batch_size: int = Field(default=1_000, description="training rows per model update")
-    update_delay: int = Field(default=500, description="ticks before a finished update is used")
+    train_stride: int = Field(default=5, description="train on every N-th labelled tick")
+    batch_size: int = Field(default=250, description="training rows per model update")
+    update_delay: int = Field(default=250, description="ticks before a finished update is used")
     warmup_updates: int = Field(default=1, description="model updates before the first signal")
     buy_threshold: float = Field(default=0.65, description="P(BUY) above which a BUY is signalled")
     sell_threshold: float = Field(
