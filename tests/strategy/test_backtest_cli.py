@@ -86,6 +86,28 @@ def test_a_config_file_names_the_strategy_and_its_parameters(tmp_path: Path) -> 
     assert report["report_sha256"] == run(tmp_path, "d")["report_sha256"]
 
 
+def test_denied_orders_are_counted_by_reason_in_the_summary_and_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run with many denials said only how many ('213 orders (51 denied)'), not why."""
+    config = tmp_path / "tradingcore.toml"
+    config.write_text(
+        '[strategy]\nimport_path = "ma-cross"\nparams = { fast = 5, slow = 30 }\n'
+        # ma-cross flips with orders of 2 (long 1 to short 1): each is above this limit
+        "[risk]\nduplicate_window_seconds = 0\nmax_orders_per_window = 1000\n"
+        'trading_hours = "always"\nmax_order_quantity = 1\n'
+    )
+    output = tmp_path / "e"
+    args = ["backtest", "--config", str(config), "--synthetic", "3000", "--output", str(output)]
+    assert main([*args, "--quiet", "--no-png"]) == 0
+    printed = capsys.readouterr().out
+    denied = json.loads((output / "report.json").read_text())["run"]["orders_denied"]
+
+    assert set(denied) == {"MAX_ORDER_QUANTITY"} and denied["MAX_ORDER_QUANTITY"] > 0
+    assert f"({denied['MAX_ORDER_QUANTITY']} denied: " in printed
+    assert f"{denied['MAX_ORDER_QUANTITY']} MAX_ORDER_QUANTITY)" in printed
+
+
 @pytest.mark.parametrize(
     ("strategy", "message"),
     [

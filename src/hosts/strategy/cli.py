@@ -188,6 +188,7 @@ def _run(args: argparse.Namespace) -> int:
         "venue": {"latency_ms": venue.latency_ms, "limit_fill": venue.limit_fill},
         "fees": "none" if args.no_fees else "B3",
         "columnar": result.columnar,
+        "orders_denied": result.denied_by_reason,
     }
     report = build_report(result, run)
     paths = write_report(report, output, png=not args.no_png)
@@ -198,7 +199,8 @@ def _run(args: argparse.Namespace) -> int:
         print(
             f"backtest: {result.trades:,} trades in {seconds:.2f} s "
             f"({result.trades / seconds if seconds else 0:,.0f} trades/s), "
-            f"{result.orders} orders ({result.denied} denied), {len(result.fills)} fills"
+            f"{result.orders} orders ({result.denied} denied{_reasons(result.denied_by_reason)}), "
+            f"{len(result.fills)} fills"
         )
         print(
             f"net P&L R$ {summary['net_pnl']} (gross {summary['gross_pnl']}, fees "
@@ -210,3 +212,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"report {path}")
         print(f"report sha256 {report['report_sha256']}")
     return 0
+
+
+def _reasons(counts: dict[str, int]) -> str:
+    """`: 40 MAX_POSITION, 11 ORDER_RATE` (most first), or nothing."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return (": " + ", ".join(f"{count} {code}" for code, count in ranked)) if ranked else ""

@@ -11,6 +11,7 @@ changes or an order is in flight. Trades are stored in fixed batches (per symbol
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -90,6 +91,8 @@ class BacktestResult:
     last_ms: int = 0
     day_ends: dict[date, int] = field(default_factory=dict)
     """Time of the last trade of each session day."""
+    denied_by_reason: dict[str, int] = field(default_factory=dict)
+    """Orders the pre-trade risk checks denied, by reason code."""
 
 
 class _FillLedger(NullObserver):
@@ -226,6 +229,9 @@ class Backtest:
             first_ms=min((int(tape.timestamps_ms[0]) for tape in tapes.values()), default=0),
             last_ms=max((int(tape.timestamps_ms[-1]) for tape in tapes.values()), default=0),
             day_ends=_day_ends(tapes),
+            denied_by_reason=dict(
+                sorted(sum((runner.denied_by_reason for runner in self.runners), Counter()).items())
+            ),
         )
 
 

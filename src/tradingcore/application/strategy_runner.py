@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -117,6 +117,8 @@ class StrategyRunner:
         """Every order id this strategy sent, in order."""
         self.denied = 0
         """How many of them the pre-trade risk checks denied."""
+        self.denied_by_reason: Counter[str] = Counter()
+        """The denials by the risk check's reason code (MAX_POSITION, ...)."""
         self._tags: dict[uuid.UUID, tuple[str, Symbol, Side]] = {}
         self._ids: dict[str, uuid.UUID] = {}
         self._queue: deque[tuple[Callable[[Any, StrategyView], Commands], Any]] = deque()
@@ -242,6 +244,8 @@ class StrategyRunner:
     # Reports about its orders (after the order manager stored them) ---------------------
 
     def _update_from(self, order: Order) -> None:
+        if order.status is OrderStatus.DENIED and order.id in self._tags:
+            self.denied_by_reason[order.reason_code or "UNKNOWN"] += 1
         self._update(order.id, order.status, order.filled_quantity, order.remaining, order.reason)
 
     def _update(
