@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from adapters.eventstore import open_store
 from tests.risk.desk import Desk
 from tests.risk.factories import WIN
 from tradingcore.application.risk_book import RiskBook
@@ -117,6 +118,36 @@ class RiskEngineMachine(RuleBasedStateMachine):
         self.desk = Desk(self.url, limits=LIMITS, clock=self.desk.clock)
         self.desk.next_trade_id = next_trade_id
         self.desk.orders.on_trade(self.last_trade)
+
+    @rule(side=st.sampled_from(Side), quantity=st.integers(1, 2))
+    def another_process_trades(self, side: Side, quantity: int) -> None:
+        """Another writer on the same file (a second order entry) books a filled order of the
+        same account: the desk's risk view must see it between its own writes, untold."""
+        other = open_store(self.url, self.desk.clock)
+        try:
+            net = other.position("alice", WIN).net_quantity
+            if abs(net + (quantity if side is Side.BUY else -quantity)) > LIMITS.max_position:
+                return  # it bypasses risk: keep the limit invariant about our desk's orders
+            command = SubmitOrder(
+                f"other-{uuid.uuid4()}", "alice", WIN, side, Quantity(quantity), Price.of(-1)
+            )
+            order = other.submit_order(command)
+            other.accept_order(order.id, f"other-{order.id}")
+            other.fill_order(order.id, 1, Decimal(self.price), quantity)
+        finally:
+            other.close()
+        self.desk.tick(0.5)
+
+    @invariant()
+    def risk_view_of_the_position_equals_the_store(self) -> None:
+        if not hasattr(self, "desk"):
+            return
+        app, orders = self.desk.app, self.desk.orders
+        with orders.lock:
+            orders.book.watch.sync(app)
+            seen = orders.book.watch.position(app, "alice", WIN)
+        if seen.version:
+            assert seen == app.load_fresh(Position, seen.id)
 
     @invariant()
     def position_never_beyond_its_limit(self) -> None:

@@ -87,6 +87,7 @@ class OrderManager(RiskControls):
         self.book.watch.mark = store_mark
         self.lock = threading.RLock()
         self.writes = GroupCommit(app, self.book.watch.committed)
+        app.stored_listeners.append(self.book.watch.stored)
         self._queued: set[uuid.UUID] = set()
         self._sending: Order | None = None
         self._discarded: set[uuid.UUID] = set()

@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 
 from tradingcore.application.errors import AggregateMissing
 from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.aggregate import DomainEvent
 from tradingcore.domain.kill_switch import KillSwitch, KillSwitchEvent, kill_switch_id_for
 from tradingcore.domain.money import Money
 from tradingcore.domain.order import (
@@ -36,6 +37,9 @@ from tradingcore.risk.checks import RecentOrder
 
 RECENT_ORDERS_KEPT: Final = 10_000
 """Per account: enough for any throttle window we would configure."""
+
+OWN_WRITES_KEPT: Final = 10_000
+"""Own writes waiting for the next decision; beyond, they are read back from the store."""
 
 ORDER_TOPICS: Final = tuple(
     get_topic(kind)
@@ -232,6 +236,9 @@ class StoreWatch:
         self.mark: Callable[[], int] | None = None
         """A cheaper way to ask for the store's last notification id than the recorder's."""
         self._lock = threading.Lock()
+        self._own: list[tuple[int, DomainEvent]] = []
+        """This process's writes (`stored`), applied by the next `sync` without reading the
+        store back; bounded: past OWN_WRITES_KEPT they are dropped and read back instead."""
 
     def restart(self, seen: int) -> None:
         with self._lock:
@@ -239,9 +246,37 @@ class StoreWatch:
             self.positions.clear()
             self.stale_positions.clear()
             self.kill_switch = None
+            self._own.clear()
+
+    def stored(self, written: Sequence[tuple[int, DomainEvent]]) -> None:
+        """Note events this process stored (any thread): `sync` applies them in id order."""
+        with self._lock:
+            if len(self._own) < OWN_WRITES_KEPT:
+                self._own.extend(written)
+
+    def _apply_own(self) -> None:
+        """Apply this process's own writes that follow `seen` without a gap: the same events
+        the store would give back, without the query and the decoding."""
+        with self._lock:
+            own, self._own = self._own, []
+        own.sort(key=_notification_id)
+        kept: list[tuple[int, DomainEvent]] = []
+        for index, (notification_id, event) in enumerate(own):
+            if notification_id <= self.seen:
+                continue  # already followed in the store, or written by the group commit
+            if notification_id != self.seen + 1:  # another writer's events lie between
+                kept = own[index:]
+                break
+            self._note(event)
+            self.seen = notification_id
+        if kept:
+            with self._lock:
+                self._own[:0] = kept
 
     def sync(self, app: TradingApplication, page: int = 1_000) -> None:
         """Catch up with the store; raise if it cannot be read (the caller fails closed)."""
+        if self._own:
+            self._apply_own()
         start = self.seen  # before the query: the group commit may move it on meanwhile
         latest = self.mark() if self.mark is not None else app.recorder.max_notification_id()
         latest = latest or 0
@@ -268,6 +303,24 @@ class StoreWatch:
                 self.kill_switch = None
         with self._lock:
             self.seen = max(self.seen, latest)
+
+    def _note(self, event: DomainEvent) -> None:
+        """What `sync` does for one followed notification, from the event itself."""
+        if isinstance(event, PositionEvent):
+            position_id = event.originator_id
+            position = self.positions.get(position_id)
+            if position is None or position_id in self.stale_positions:
+                return
+            if position.version == event.originator_version - 1:
+                position._mutate(event)
+            else:
+                self.stale_positions.add(position_id)
+        elif isinstance(event, OrderSubmitted):
+            self.known_orders.add(event.originator_id.int)
+        elif isinstance(event, RiskLimitsChanged):
+            self.limits_changed = True
+        elif isinstance(event, KillSwitchEvent):
+            self.kill_switch = None
 
     def committed(self, first: int, last: int) -> None:
         """Note this process's own write of orders and audit entries, ids first..last."""
@@ -307,6 +360,10 @@ class StoreWatch:
 
     def order_exists(self, order_id: uuid.UUID) -> bool:
         return order_id.int in self.known_orders
+
+
+def _notification_id(written: tuple[int, DomainEvent]) -> int:
+    return written[0]
 
 
 @lru_cache(maxsize=4_096)

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Mapper, Transcoder
@@ -67,6 +67,9 @@ class TradingApplication(Application[uuid.UUID]):
         self._tapes: dict[uuid.UUID, MarketTape] = {}
         self._cache: OrderedDict[uuid.UUID, AggregateRoot[Any]] = OrderedDict()
         self.cache_size = cache_size
+        self.stored_listeners: list[Callable[[Sequence[tuple[int, DomainEvent]]], None]] = []
+        """Told (notification id, event) of every write this application made, after it is
+        durable, in the writing thread: in-process readers skip reading their own writes back."""
 
     def construct_transcoder(self) -> Transcoder:
         return MsgpackTranscoder()
@@ -104,7 +107,13 @@ class TradingApplication(Application[uuid.UUID]):
                 f"concurrent write to aggregate {first.originator_id} at version "
                 f"{first.originator_version}: another writer saved it first ({error})"
             ) from error
-        return recordings[-1].notification.id if recordings else None
+        if not recordings:
+            return None
+        if self.stored_listeners:
+            written = [(r.notification.id, cast(DomainEvent, r.domain_event)) for r in recordings]
+            for listener in self.stored_listeners:
+                listener(written)
+        return recordings[-1].notification.id
 
     def load(self, kind: type[A], aggregate_id: uuid.UUID) -> A:
         """Return an aggregate: the cached copy brought up to date, or rebuilt from the store.
