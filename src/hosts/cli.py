@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -148,9 +149,10 @@ def exit_cleanly_while_starting() -> None:
     of the SIGTERM (`api: stopped (exit code -15)`): nothing was accepted yet, so there is
     nothing to flush, and each host replaces this handler with its own graceful stop as soon
     as it has something to stop. Before this runs (the interpreter starting) a stop waits:
-    `up` starts hosts with SIGTERM blocked on POSIX. SIGBREAK (CTRL_BREAK, how the supervisor
-    stops a Windows host) exists on Windows only: type-checked with --platform win32, not run
-    here; there, a CTRL_BREAK before this line still ends the interpreter.
+    `up` starts hosts with SIGTERM blocked on POSIX, and on every platform asks no stop
+    before this host created the file named in TRADINGCORE_STOP_HANDLER_FILE (the only guard
+    on Windows, which has no signal masks: SIGBREAK, the CTRL_BREAK the supervisor sends there,
+    ends an interpreter that has no handler yet).
     """
     signal.signal(signal.SIGTERM, _stopped_while_starting)
     if sys.platform == "win32":
@@ -159,6 +161,12 @@ def exit_cleanly_while_starting() -> None:
         # `tradingcore up` starts a host with SIGTERM blocked (`supervisor.process.spawn`):
         # now that the handler is in, take it (a stop that came meanwhile is delivered here).
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    from hosts.supervised import READY_FILE_ENV
+
+    ready = os.environ.pop(READY_FILE_ENV, "")
+    if ready:
+        with contextlib.suppress(OSError):  # the supervisor then asks after its wait anyway
+            Path(ready).touch()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,6 +20,8 @@ from typing import Final
 from hosts.lifeline import EXIT_CODE, wait_for_exit
 
 SUPERVISOR_PID_ENV: Final = "TRADINGCORE_SUPERVISOR_PID"
+READY_FILE_ENV: Final = "TRADINGCORE_STOP_HANDLER_FILE"
+"""A path the host creates once its stop handler is in: the supervisor asks no stop before."""
 GRACE_S: Final = 30.0
 """Time the host has to flush and exit on its own once the supervisor is gone."""
 

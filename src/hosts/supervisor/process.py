@@ -12,13 +12,20 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Mapping, Sequence
+from itertools import count
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
-from hosts.supervised import SUPERVISOR_PID_ENV
+from hosts.supervised import READY_FILE_ENV, SUPERVISOR_PID_ENV
 
 Child = subprocess.Popen[bytes]
+
+READY_WAIT_S: Final = 20.0
+"""How long a stop waits for a starting host to say its stop handler is in; then it is asked
+anyway (and killed after the stop timeout, as any host that does not stop)."""
 
 
 def spawn(command: Sequence[str], *, env: Mapping[str, str], output: IO[bytes]) -> Child:
@@ -34,11 +41,15 @@ def spawn(command: Sequence[str], *, env: Mapping[str, str], output: IO[bytes]) 
     # POSIX: the host starts with SIGTERM blocked (a child inherits the forking thread's mask)
     # and unblocks it once its handler is in (`hosts.cli.exit_cleanly_while_starting`): a stop
     # asked while the interpreter starts waits for it, rather than kill it (exit -15).
+    # Everywhere (and the only guard on Windows, which has no signal masks: a CTRL_BREAK that
+    # reaches an interpreter still starting ends it with 0xC000013A): the host creates its
+    # ready file once its handler is in, and `request_stop` waits for that file.
+    ready = _ready_path()
     blocked = _block_sigterm()
     try:
         child = subprocess.Popen(
             list(command),
-            env={**env, SUPERVISOR_PID_ENV: str(os.getpid())},
+            env={**env, SUPERVISOR_PID_ENV: str(os.getpid()), READY_FILE_ENV: str(ready)},
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -47,7 +58,35 @@ def spawn(command: Sequence[str], *, env: Mapping[str, str], output: IO[bytes]) 
     finally:
         _restore_mask(blocked)
     _JOBS[child.pid] = _windows_job(child)
+    _READY[child.pid] = ready
     return child
+
+
+_READY: dict[int, Path] = {}
+"""Each host's ready file (`hosts.cli.exit_cleanly_while_starting` creates it)."""
+_ready_names = count(1)
+_ready_directory: list[Path] = []
+
+
+def _ready_path() -> Path:
+    if not _ready_directory:
+        _ready_directory.append(Path(tempfile.mkdtemp(prefix="tradingcore-hosts-")))
+    return _ready_directory[0] / f"{os.getpid()}-{next(_ready_names)}.ready"
+
+
+def wait_until_stoppable(child: Child, timeout: float = READY_WAIT_S) -> bool:
+    """Wait until the host's stop handler is in (or it exited); False after `timeout`."""
+    ready = _READY.get(child.pid)
+    if ready is None:
+        return True  # not started by `spawn`: nothing to wait for
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if child.poll() is not None:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def _block_sigterm() -> set[int | signal.Signals] | None:
@@ -61,8 +100,12 @@ def _restore_mask(previous: set[int | signal.Signals] | None) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def request_stop(child: Child) -> None:
-    """Ask a host to flush and exit: SIGTERM, or CTRL_BREAK to its group on Windows."""
+def request_stop(child: Child, ready_timeout: float = READY_WAIT_S) -> None:
+    """Ask a host to flush and exit: SIGTERM, or CTRL_BREAK to its group on Windows; a host
+    still starting is asked once its handler is in (`wait_until_stoppable`)."""
+    if child.poll() is not None:
+        return
+    wait_until_stoppable(child, ready_timeout)
     if child.poll() is not None:
         return
     try:
@@ -85,6 +128,9 @@ def stop(child: Child, timeout: float) -> int:
         return child.wait()
     finally:
         _close_job(_JOBS.pop(child.pid, None))
+        ready = _READY.pop(child.pid, None)
+        if ready is not None:
+            ready.unlink(missing_ok=True)
 
 
 _JOBS: dict[int, int | None] = {}
