@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +12,8 @@ from litestar.testing import TestClient
 from hosts.api.app import create_app
 from tests.api.conftest import ALICE, WIN, HostFactory, Tape, headers
 from tradingcore.domain.order import Order, OrderStatus
+from tradingcore.ports.clock import ManualClock
+from tradingcore.strategy.api import NOTHING, Commands, StrategyView
 from tradingcore.strategy.examples import MovingAverageCross
 
 
@@ -44,3 +48,32 @@ def test_a_failing_strategy_is_logged_and_the_tape_goes_on(make_host: HostFactor
         tape.print(127_855)
         assert host.orders.book.last_price(WIN) == Decimal(127_855)  # both trades applied
         assert host.strategies[0].sent == []
+
+
+def test_on_the_wall_clock_a_strategys_timer_fires_as_time_passes(
+    make_host: HostFactory,
+) -> None:
+    class Counting(MovingAverageCross):
+        timer_interval = timedelta(seconds=1)
+
+        def __init__(self) -> None:
+            super().__init__(1, 3)
+            self.times: list[datetime] = []
+
+        def on_timer(self, view: StrategyView) -> Commands:
+            self.times.append(view.now)
+            return NOTHING
+
+    strategy = Counting()
+    host = make_host(strategies=[strategy], clock="wall")
+    assert host.feed_clock is None
+    clock = host.app.clock
+    assert isinstance(clock, ManualClock)
+    with TestClient(app=create_app(host)):
+        started = clock.now()
+        clock.advance(timedelta(seconds=3.5))
+        deadline = time.monotonic() + 10
+        while len(strategy.times) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert strategy.times == [started + timedelta(seconds=3.5)] * 3  # all due by now
+        assert host.timers.fired == 3

@@ -35,6 +35,7 @@ from hosts.api.metrics import (
 from hosts.api.ratelimit import FixedWindowLimiter
 from hosts.api.store_health import StoreHealth
 from hosts.api.store_mark import SQLiteMark, store_mark
+from hosts.api.timers import StrategyTimers
 from hosts.api.trading_metrics import TradingCollector
 from tradingcore.application.feed_cursor import (
     SIGNAL_LATE,
@@ -189,6 +190,15 @@ class ApiHost:
         for runner in self.strategies:
             self.cursor.trade_listeners.append(self._guarded(runner, runner.trade))
             self.cursor.signal_listeners.append(self._guarded(runner, _signal_to(runner)))
+        self.timers = StrategyTimers(
+            [runner for runner in self.strategies if runner.strategy.timer_interval is not None],
+            self.orders.lock,
+            self._guarded,
+            self.feed_clock,
+            self.app.clock,
+        )
+        if self.feed_clock is not None:
+            self.cursor.before_trade.append(self.timers.before_trade)
         self.follower = StoreFollower(
             self.orders,
             self.signals,
@@ -231,6 +241,7 @@ class ApiHost:
             for order, remaining in self.orders.open_broker_orders():
                 self.broker.resume(order, remaining)
         self.follower.start()
+        self.timers.start()
         self.trading_metrics = TradingCollector(self.orders)
         TRADING.source = self.trading_metrics
         KILL_SWITCH_ENGAGED.set(1 if self.orders.kill_switch().engaged else 0)
@@ -355,6 +366,7 @@ class ApiHost:
     def stop(self) -> None:
         if TRADING.source is self.trading_metrics:
             TRADING.source = None
+        self.timers.stop()
         self.follower.stop()
         if self.started and self.cursor.hold:
             # No signal can be taken any more: apply the held trades (their fills) now, as a

@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,7 @@ from tradingcore.application.backtest_tape import (
 )
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.strategy_runner import ReportingBroker, StrategyRunner
+from tradingcore.application.timers import TimerSchedule
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.order import Order
 from tradingcore.domain.position import Position
@@ -294,7 +295,7 @@ class _Replay:
         total = len(self.owners)
         signals = self.signals
         timers = [
-            [None, runner, int(runner.strategy.timer_interval / timedelta(milliseconds=1))]
+            (TimerSchedule(runner.strategy.timer_interval), runner)
             for runner in backtest.runners
             if runner.strategy.timer_interval is not None
         ]
@@ -313,19 +314,15 @@ class _Replay:
             if backtest.progress is not None and position & 0xFFFF == 0:
                 backtest.progress(position, total)
 
-    def _fire_timers(self, timers: list[list[Any]], position: int) -> None:
+    def _fire_timers(
+        self, timers: list[tuple[TimerSchedule, StrategyRunner]], position: int
+    ) -> None:
         """Call each strategy's on_timer for every interval that ends before this trade."""
         stamp = int(self.tapes[self.owners[position]].timestamps_ms[self.rows[position]])
-        for timer in timers:
-            due, runner, every = timer
-            if due is None:
-                timer[0] = stamp + max(every, 1)  # the first interval starts at the first trade
-                continue
-            while due <= stamp:
+        for schedule, runner in timers:
+            for due in schedule.due_through(stamp):
                 self.backtest.clock.set_epoch_ms(due)
                 runner.timer()
-                due += max(every, 1)
-            timer[0] = due
 
     def _record(self, signal: SignalSeen) -> None:
         """Store the signal in the backtest's store (its id is the original's), so the

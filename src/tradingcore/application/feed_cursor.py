@@ -76,6 +76,9 @@ class FeedCursor:
         self.unseen = 0
         self.trade_listeners: list[Callable[[Trade], object]] = []
         """Told each live trade once it is applied (prices, time, fills): strategies."""
+        self.before_trade: list[Callable[[Trade], object]] = []
+        """Told each live trade before it is applied, the clock not yet at its time: the
+        strategies' timers (`TimerSchedule`) fire there, as in a backtest."""
         self.signal_listeners: list[Callable[[SignalResult], object]] = []
         """Told each signal taken at its tick, after the desk: strategies."""
 
@@ -170,6 +173,9 @@ class FeedCursor:
         return len(taken)
 
     def _apply(self, trade: Trade, *, fill: bool) -> None:
+        if fill:
+            for listener in self.before_trade:
+                listener(trade)
         if self.clock is not None:
             self.clock.follow(trade.timestamp_ms)
         self.orders.on_trade(trade)
