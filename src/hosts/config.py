@@ -81,8 +81,13 @@ class CaptureSection(Section):
     buffer: int = Field(default=10_000, ge=1, description="WebSocket FIFO capacity (ticks)")
     books: bool = Field(
         default=True,
-        description="publish book tops too (false: trades only, so a backtest of the store "
-        "gives the analytics host's signals bit for bit)",
+        description="publish book tops on the WebSocket too (false: trades only, so a "
+        "backtest of the store gives the analytics host's signals bit for bit)",
+    )
+    record_books: bool = Field(
+        default=True,
+        description="store the changes of each symbol's book top (strategies' on_book and the "
+        "backtest's queue fill model replay them)",
     )
     retry_interval: float = Field(
         default=5.0, gt=0, description="seconds between WebSocket reconnection attempts"

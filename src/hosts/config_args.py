@@ -57,6 +57,7 @@ def capture_defaults(config: TradingConfig) -> dict[str, Any]:
         "ws_url": endpoints(config).analytics_ws,
         "buffer": capture.buffer,
         "no_books": not capture.books,
+        "no_record_books": not capture.record_books,
         "retry_interval": capture.retry_interval,
         "batch_size": capture.batch_size,
         "batch_age_ms": capture.batch_age_ms,

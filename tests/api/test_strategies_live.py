@@ -11,6 +11,8 @@ from litestar.testing import TestClient
 
 from hosts.api.app import create_app
 from tests.api.conftest import ALICE, WIN, HostFactory, Tape, headers
+from tradingcore.domain.book import BookTop
+from tradingcore.domain.book_tape import BookColumns
 from tradingcore.domain.order import Order, OrderStatus
 from tradingcore.ports.clock import ManualClock
 from tradingcore.strategy.api import NOTHING, Commands, StrategyView
@@ -77,3 +79,34 @@ def test_on_the_wall_clock_a_strategys_timer_fires_as_time_passes(
             time.sleep(0.05)
         assert strategy.times == [started + timedelta(seconds=3.5)] * 3  # all due by now
         assert host.timers.fired == 3
+
+
+def test_book_tops_stored_while_the_host_runs_reach_the_strategys_on_book(
+    make_host: HostFactory,
+) -> None:
+    class Books(MovingAverageCross):
+        def __init__(self) -> None:
+            super().__init__(1, 3)
+            self.books: list[BookTop] = []
+
+        def on_book(self, book: BookTop, view: StrategyView) -> Commands:
+            self.books.append(book)
+            return NOTHING
+
+    strategy = Books()
+    host = make_host(strategies=[strategy])
+    stamp = int(host.app.clock.now().timestamp() * 1000)
+    before = BookColumns()
+    before.append(BookTop(WIN, stamp - 10, Decimal(127_845), 3, Decimal(127_850), 4))
+    host.app.record_books(WIN, host.app.clock.now().date(), before)  # before the start: old
+    with TestClient(app=create_app(host)):
+        tops = [
+            BookTop(WIN, stamp, Decimal(127_845), 5, Decimal(127_850), 2),
+            BookTop(WIN, stamp + 1, Decimal(127_850), 1, Decimal(127_855), 9),
+        ]
+        columns = BookColumns()
+        for top in tops:
+            columns.append(top)
+        host.app.record_books(WIN, host.app.clock.now().date(), columns)
+        host.follower.poll()
+        assert strategy.books == tops

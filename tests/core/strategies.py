@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from tradingcore.domain.values import FUTURE_MONTH_CODES, Side, Symbol
+from tradingcore.domain.values import FUTURE_MONTH_CODES, KNOWN_FUTURE_ROOTS, Side, Symbol
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -24,6 +24,14 @@ stocks = st.builds(
     st.text(LETTERS, min_size=4, max_size=4),
     st.sampled_from(["3", "4", "5", "6", "11", "34"]),
     st.sampled_from(["", "F"]),
+).filter(  # ISPF11 reads as a future of a known root (ISP, January 2011): futures win there
+    lambda ticker: (
+        not (
+            len(ticker) == 6
+            and ticker[:3] in KNOWN_FUTURE_ROOTS
+            and ticker[3] in FUTURE_MONTH_CODES
+        )
+    )
 )
 options = st.builds(
     lambda root, series, strike: f"{root}{series}{strike}",

@@ -23,12 +23,17 @@ from eventsourcing.utils import get_topic
 from tradingcore.application.feed_cursor import FeedCursor
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.signal_desk import SignalDesk
+from tradingcore.domain.book_tape import BookTopsRecorded
 from tradingcore.domain.order import OrderFilled, OrderSubmitted
 from tradingcore.domain.signal import SignalGenerated
 from tradingcore.domain.tape import TradesRecorded
 from tradingcore.domain.timestamps import TIMESTAMP_IMPLAUSIBLE, implausible_time
 
-TOPICS: Final = (get_topic(TradesRecorded), get_topic(SignalGenerated))
+TOPICS: Final = (
+    get_topic(TradesRecorded),
+    get_topic(SignalGenerated),
+    get_topic(BookTopsRecorded),
+)
 ORDER_TOPICS: Final = tuple(get_topic(cls) for cls in (OrderSubmitted, OrderFilled))
 WARM_UP_NOTIFICATIONS: Final = 5_000
 """How far back the follower reads at start to learn last prices and recent signals."""
@@ -166,6 +171,10 @@ class StoreFollower:
                             }
                         },
                     )
+            elif isinstance(event, BookTopsRecorded):
+                if notification.id > self.started_at:  # stored before we started: not live
+                    for book in event.books():
+                        self.cursor.on_book(book)
             elif isinstance(event, SignalGenerated):
                 with self.orders.lock:
                     self.signals.on_signal_event(event)

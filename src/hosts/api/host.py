@@ -190,6 +190,7 @@ class ApiHost:
         for runner in self.strategies:
             self.cursor.trade_listeners.append(self._guarded(runner, runner.trade))
             self.cursor.signal_listeners.append(self._guarded(runner, _signal_to(runner)))
+            self.cursor.book_listeners.append(self._guarded(runner, runner.book_top))
         self.timers = StrategyTimers(
             [runner for runner in self.strategies if runner.strategy.timer_interval is not None],
             self.orders.lock,

@@ -75,8 +75,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument(
         "--no-books",
         action="store_true",
-        help="publish trades only: the store keeps no book tops, so a backtest of the stored "
-        "trades then gives the analytics host's signals bit for bit",
+        help="publish trades only on the WebSocket: the analytics host computes no book delta, "
+        "so a backtest of the stored trades then gives its signals bit for bit",
+    )
+    out.add_argument(
+        "--no-record-books",
+        action="store_true",
+        help="store trades only, not the changes of each symbol's book top",
     )
     out.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     out.add_argument(
@@ -139,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         supervision=None if source.finite else Supervision(after=args.reconnect_after),
         logger=logger,
         publish_books=not args.no_books,
+        record_books=not args.no_record_books,
     )
     status = None
     if args.metrics_port >= 0:
@@ -175,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
     counts = service.counts()
     print(
         "captured {ticks_received} ticks: {trades_recorded} recorded in {batches_recorded} "
-        "batches, {rejected} rejected, {published} published, {dropped} dropped".format(**counts),
+        "batches, {rejected} rejected, {published} published, {dropped} dropped; "
+        "{book_tops_recorded} book top changes recorded".format(**counts),
         *summary_lines(service),
         sep="\n",
         flush=True,

@@ -27,10 +27,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Final
+from typing import Final, cast
 
 from hosts.capture.guard import Rejection, SessionGuard, session_day, session_of
 from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.book import BookTop
+from tradingcore.domain.book_tape import BookColumns, InvalidBookTop, row_problem
 from tradingcore.domain.errors import InvalidTrade
 from tradingcore.domain.tape import Trade, TradeColumns
 from tradingcore.domain.timestamps import TIMESTAMP_IMPLAUSIBLE, implausible_time
@@ -49,7 +51,7 @@ Key = tuple[Symbol, date]
 
 @dataclass(slots=True)
 class _Pending:
-    columns: TradeColumns
+    columns: TradeColumns | BookColumns
     since: float
 
 
@@ -62,6 +64,9 @@ class RecorderStatus:
     last_error: str
     open_tapes: int
     """Session tapes whose admission state is held (one per symbol, plus any not yet let go)."""
+    recorded_books: int = 0
+    """Book tops recorded (changes of the top only: an unchanged top is not stored)."""
+    pending_books: int = 0
 
 
 class TapeRecorder:
@@ -104,6 +109,15 @@ class TapeRecorder:
         self._retiring: set[Key] = set()
         """Earlier sessions of a symbol, let go once nothing of theirs waits to be written."""
         self._pending: dict[Key, _Pending] = {}
+        self._pending_tops: dict[Key, _Pending] = {}
+        self._last_tops: dict[Symbol, tuple[int, int, int, int, int]] = {}
+        """Each symbol's last admitted book top (time, prices in units, quantities)."""
+        self._recorded_books = 0
+        self._pending_books = 0
+        self._skipped_books = 0
+        """Book tops up to the time the store's book tape reached: recorded before."""
+        self._book_floors: dict[Symbol, tuple[date, int]] = {}
+        """Per symbol, its session and the last top's time the store held when it began."""
         self._sealed: deque[tuple[Key, _Pending]] = deque()
         self._last: tuple[Symbol, int, Key, SessionGuard] | None = None
         self._last_price = Decimal(-1)
@@ -168,7 +182,7 @@ class TapeRecorder:
             pending = self._pending.get(key)
             if pending is None:
                 pending = self._pending[key] = _Pending(TradeColumns(), time.monotonic())
-            columns = pending.columns
+            columns = cast(TradeColumns, pending.columns)
             columns.trade_ids.append(trade.trade_id)
             columns.timestamps_ms.append(trade.timestamp_ms)
             columns.prices.append(units)
@@ -179,6 +193,68 @@ class TapeRecorder:
             if len(columns.trade_ids) >= self.batch_size:
                 self._sealed.append((key, pending))
                 del self._pending[key]
+                self._due.notify()
+        return None
+
+    def add_book(self, book: BookTop) -> Rejection | None:
+        """Queue a change of a symbol's book top for recording (an unchanged top is dropped
+        silently), or return why it was refused."""
+        ticker = book.symbol.ticker
+        try:
+            row = (
+                book.timestamp_ms,
+                price_to_units(book.bid_price),
+                book.bid_quantity,
+                price_to_units(book.ask_price),
+                book.ask_quantity,
+            )
+        except Exception as error:
+            return Rejection("invalid_price", f"invalid book top of {ticker}: {error}")
+        implausible = implausible_time(book.timestamp_ms, self.wall_clock_ms())
+        problem = implausible or row_problem(*row)
+        if problem is not None:
+            reason = TIMESTAMP_IMPLAUSIBLE if implausible else "invalid_book"
+            return Rejection(reason, f"invalid book top of {ticker}: {problem}")
+        key = (book.symbol, session_of(book.timestamp_ms))
+        floor = self._book_floors.get(book.symbol)
+        if floor is None or floor[0] != key[1]:
+            # First top of this session here: a store that holds the session (a restart, a
+            # replay) already has its tops up to the last one recorded.
+            with self._store_lock:
+                floor = self._book_floors[book.symbol] = (
+                    key[1],
+                    self.app.book_tape_last_ms(book.symbol, key[1]),
+                )
+        if book.timestamp_ms <= floor[1]:
+            with self._lock:
+                self._skipped_books += 1
+            return None
+        with self._lock:
+            last = self._last_tops.get(book.symbol)
+            if last is not None:
+                if last[1:] == row[1:]:
+                    return None
+                if row[0] < last[0] and session_of(last[0]) == key[1]:
+                    return Rejection(
+                        "invalid_book",
+                        f"invalid book top of {ticker}: time {row[0]} goes back "
+                        f"(last top at {last[0]})",
+                    )
+            self._last_tops[book.symbol] = row
+            pending = self._pending_tops.get(key)
+            if pending is None:
+                pending = self._pending_tops[key] = _Pending(BookColumns(), time.monotonic())
+            columns = pending.columns
+            assert isinstance(columns, BookColumns)
+            columns.timestamps_ms.append(row[0])
+            columns.bid_prices.append(row[1])
+            columns.bid_quantities.append(row[2])
+            columns.ask_prices.append(row[3])
+            columns.ask_quantities.append(row[4])
+            self._pending_books += 1
+            if len(columns) >= self.batch_size:
+                self._sealed.append((key, pending))
+                del self._pending_tops[key]
                 self._due.notify()
         return None
 
@@ -231,7 +307,8 @@ class TapeRecorder:
             self._thread.join(timeout)
             self._thread = None
         self.flush()
-        return self.status().pending_trades == 0
+        status = self.status()
+        return status.pending_trades == 0 and status.pending_books == 0
 
     def flush(self) -> None:
         """Record every pending batch now (from the calling thread)."""
@@ -252,6 +329,8 @@ class TapeRecorder:
                 store_ok,
                 last_error,
                 len(self._guards),
+                self._recorded_books,
+                self._pending_books,
             )
 
     def _run(self) -> None:
@@ -273,13 +352,16 @@ class TapeRecorder:
         with self._lock:
             ready = list(self._sealed)
             self._sealed.clear()
-            partial = [
-                (key, pending)
-                for key, pending in self._pending.items()
-                if force or (by_age and now - pending.since >= self.max_age)
-            ]
-            for key, _ in partial:
-                del self._pending[key]
+            partial: list[tuple[Key, _Pending]] = []
+            for waiting in (self._pending, self._pending_tops):
+                due = [
+                    (key, pending)
+                    for key, pending in waiting.items()
+                    if force or (by_age and now - pending.since >= self.max_age)
+                ]
+                for key, _ in due:
+                    del waiting[key]
+                partial.extend(due)
         return ready + partial
 
     def _write(self, ready: list[tuple[Key, _Pending]]) -> bool:
@@ -299,8 +381,11 @@ class TapeRecorder:
                     self._writing_since = None
         return ok
 
-    def _record(self, key: Key, columns: TradeColumns) -> None:
+    def _record(self, key: Key, columns: TradeColumns | BookColumns) -> None:
         symbol, session = key
+        if isinstance(columns, BookColumns):
+            self._record_books(symbol, session, columns)
+            return
         with self._store_lock:
             self._follow(columns.timestamps_ms[-1])
             try:
@@ -321,6 +406,20 @@ class TapeRecorder:
                 self.logger.info("event store writes recovered")
             self._store_ok = True
         self.on_recorded(recorded)
+
+    def _record_books(self, symbol: Symbol, session: date, columns: BookColumns) -> None:
+        with self._store_lock:
+            self._follow(columns.timestamps_ms[-1])
+            try:
+                self.app.record_books(symbol, session, columns)
+                recorded = len(columns)
+            except InvalidBookTop as error:  # checked at admission: only a bug gets here
+                self.on_rejected(Rejection(STORE_REJECTED, str(error)))
+                recorded = 0
+        with self._lock:
+            self._recorded_books += recorded
+            self._pending_books -= len(columns)
+            self._store_ok = True
 
     def _record_rows(self, symbol: Symbol, session: date, columns: TradeColumns) -> int:
         recorded = 0

@@ -47,9 +47,11 @@ class CaptureService:
         supervision: Supervision | None = None,
         logger: logging.Logger | None = None,
         publish_books: bool = True,
+        record_books: bool = True,
     ) -> None:
         self.feed = feed
         self.publish_books = publish_books
+        self.record_books = record_books
         self.recorder = recorder
         self.publisher = publisher
         self.metrics = metrics
@@ -88,6 +90,11 @@ class CaptureService:
 
     def on_book(self, book: BookTop) -> None:
         self.metrics.book_updates.inc()
+        if self.record_books:
+            rejection = self.recorder.add_book(book)
+            if rejection is not None:
+                self._reject(rejection, book)
+                return
         if self.publish_books:
             self.publisher.publish(book_json(book))
 
@@ -140,6 +147,7 @@ class CaptureService:
             "ticks_received": self.metrics.ticks_received.value,
             "trades_recorded": recorder.recorded_trades,
             "batches_recorded": recorder.recorded_batches,
+            "book_tops_recorded": recorder.recorded_books,
             "rejected": self.rejected,
             "published": publisher.sent,
             "dropped": publisher.dropped,

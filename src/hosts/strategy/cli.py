@@ -141,11 +141,12 @@ def _run(args: argparse.Namespace) -> int:
     start_ms = parse_moment(args.start) if args.start else None
     end_ms = parse_moment(args.end, end=True) if args.end else None
     signals: list[Any] = []
+    books: list[Any] = []
     if args.synthetic is not None:
         tapes = synthetic_tapes(symbols or ["WINZ25"], seed=args.seed, trades=args.synthetic)
     else:
         events = recording_events(args.recording) if args.recording else store_events(args.store)
-        tapes, signals = split(events, symbols=symbols, start_ms=start_ms, end_ms=end_ms)
+        tapes, signals, books = split(events, symbols=symbols, start_ms=start_ms, end_ms=end_ms)
     if not tapes:
         raise ValueError("no trades to replay (no TradesRecorded events in the selection)")
     limits, calendar = _risk(args)
@@ -174,7 +175,7 @@ def _run(args: argparse.Namespace) -> int:
         backtest = Backtest(
             app, clock, strategies, config=config, fee_model=fee_model, progress=progress
         )
-        result = backtest.run(tapes, signals)
+        result = backtest.run(tapes, signals, books)
     store = open_store(store_url, clock)
     try:
         copy_store(app, store)

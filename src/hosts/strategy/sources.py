@@ -11,6 +11,8 @@ from typing import Any, Final
 from adapters.eventstore import open_store
 from adapters.recordings import read_recording
 from tradingcore.application.backtest_tape import SymbolTrades, of_recorded
+from tradingcore.domain.book import BookTop
+from tradingcore.domain.book_tape import BookTopsRecorded
 from tradingcore.domain.signal import SignalGenerated
 from tradingcore.domain.tape import TradeColumns, TradesRecorded
 from tradingcore.domain.values import Symbol
@@ -19,9 +21,11 @@ from tradingcore.simulation.market import BRASILIA, synthetic_session
 from tradingcore.strategy.api import SignalSeen
 
 TOPICS: Final = tuple(
-    f"{cls.__module__}:{cls.__qualname__}" for cls in (TradesRecorded, SignalGenerated)
+    f"{cls.__module__}:{cls.__qualname__}"
+    for cls in (TradesRecorded, SignalGenerated, BookTopsRecorded)
 )
 PAGE: Final = 2_000
+SourceEvent = TradesRecorded | SignalGenerated | BookTopsRecorded
 SYNTHETIC_PRICES: Final = {"WIN": Decimal(127_850), "WDO": Decimal("5412.5")}
 
 
@@ -43,13 +47,13 @@ def parse_moment(text: str, *, end: bool = False) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _events(source: Iterable[Any]) -> Iterator[TradesRecorded | SignalGenerated]:
+def _events(source: Iterable[Any]) -> Iterator[SourceEvent]:
     for event in source:
-        if isinstance(event, TradesRecorded | SignalGenerated):
+        if isinstance(event, TradesRecorded | SignalGenerated | BookTopsRecorded):
             yield event
 
 
-def recording_events(path: Path) -> Iterator[TradesRecorded | SignalGenerated]:
+def recording_events(path: Path) -> Iterator[SourceEvent]:
     """Yield the trade batches and signals of a recording (its checksum verified first)."""
     decoder = open_store("memory://", ManualClock())
     try:
@@ -60,7 +64,7 @@ def recording_events(path: Path) -> Iterator[TradesRecorded | SignalGenerated]:
         decoder.close()
 
 
-def store_events(url: str) -> Iterator[TradesRecorded | SignalGenerated]:
+def store_events(url: str) -> Iterator[SourceEvent]:
     """Yield the trade batches and signals of a store, in log order."""
     app = open_store(url, ManualClock())
     try:
@@ -78,18 +82,22 @@ def store_events(url: str) -> Iterator[TradesRecorded | SignalGenerated]:
 
 
 def split(
-    events: Iterable[TradesRecorded | SignalGenerated],
+    events: Iterable[SourceEvent],
     *,
     symbols: Iterable[str] | None,
     start_ms: int | None,
     end_ms: int | None,
-) -> tuple[dict[Symbol, SymbolTrades], list[SignalSeen]]:
-    """Return the selected trades per symbol and the signals on them, in tick order."""
+) -> tuple[dict[Symbol, SymbolTrades], list[SignalSeen], list[BookTop]]:
+    """Return the selected trades per symbol, the signals on them in tick order, and the book
+    tops of those symbols in time order."""
     batches: list[TradesRecorded] = []
     signals: list[SignalSeen] = []
+    book_batches: list[BookTopsRecorded] = []
     for event in events:
         if isinstance(event, TradesRecorded):
             batches.append(event)
+        elif isinstance(event, BookTopsRecorded):
+            book_batches.append(event)
         else:
             signals.append(
                 SignalSeen(
@@ -113,7 +121,16 @@ def split(
         and (end_ms is None or signal.tick_timestamp_ms < end_ms)
     ]
     kept.sort(key=lambda signal: (signal.tick_timestamp_ms, signal.symbol.full_symbol))
-    return tapes, kept
+    books = [
+        book
+        for batch in book_batches
+        if batch.symbol in tapes
+        for book in batch.books()
+        if (start_ms is None or book.timestamp_ms >= start_ms)
+        and (end_ms is None or book.timestamp_ms < end_ms)
+    ]
+    books.sort(key=lambda book: (book.timestamp_ms, book.symbol.full_symbol))  # stable
+    return tapes, kept, books
 
 
 def synthetic_tapes(

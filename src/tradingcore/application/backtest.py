@@ -32,6 +32,8 @@ from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.strategy_runner import ReportingBroker, StrategyRunner
 from tradingcore.application.timers import TimerSchedule
 from tradingcore.application.trading import TradingApplication
+from tradingcore.domain.book import BookTop
+from tradingcore.domain.book_tape import BookColumns
 from tradingcore.domain.order import Order
 from tradingcore.domain.position import Position
 from tradingcore.domain.tape import Trade, session_of
@@ -42,7 +44,7 @@ from tradingcore.ports.order_observer import NullObserver
 from tradingcore.risk.calendar import SessionCalendar
 from tradingcore.risk.limits import RiskLimits
 from tradingcore.simulation.venue import SimulatedVenue, VenueConfig
-from tradingcore.strategy.api import SignalSeen, Strategy
+from tradingcore.strategy.api import BaseStrategy, SignalSeen, Strategy
 from tradingcore.strategy.columnar import ColumnarTargets, decision_points
 from tradingcore.strategy.policy import TargetStrategy
 
@@ -195,7 +197,12 @@ class Backtest:
         self.ledger.runners = self.runners
         self.progress = progress
 
-    def columnar_possible(self) -> bool:
+    def columnar_possible(self, books: Sequence[BookTop] = ()) -> bool:
+        if books and (
+            self.config.venue.limit_fill == "queue"
+            or any(listens_to_books(runner.strategy) for runner in self.runners)
+        ):
+            return False  # the tops must be shown in time order: the event path
         return self.config.columnar and all(
             isinstance(runner.strategy, TargetStrategy)
             and isinstance(runner.strategy, ColumnarTargets)
@@ -204,18 +211,26 @@ class Backtest:
         )
 
     def run(
-        self, tapes: Mapping[Symbol, SymbolTrades], signals: Sequence[SignalSeen] = ()
+        self,
+        tapes: Mapping[Symbol, SymbolTrades],
+        signals: Sequence[SignalSeen] = (),
+        books: Sequence[BookTop] = (),
     ) -> BacktestResult:
-        """Replay every trade in time order; return the fills and the daily closes."""
+        """Replay every trade in time order; return the fills and the daily closes.
+
+        `books`: the symbols' book tops in time order; each is shown to the venue and the
+        strategies before the first trade at or after its time, and stored in this run's store.
+        """
         tapes = {symbol: tapes[symbol] for symbol in sorted(tapes, key=lambda s: s.full_symbol)}
         owners, rows = merged_order(tapes)
         replay = _Replay(self, list(tapes.values()), owners, rows, signals)
-        columnar = not signals and self.columnar_possible()
+        columnar = not signals and self.columnar_possible(books)
         if columnar:
             replay.run_columnar()
         else:
-            replay.run_events()
+            replay.run_events(books)
         replay.flush_all()
+        _store_books(self.app, books, self.config.batch)
         self.venue.expire_all_cancels()
         for runner in self.runners:
             runner.drain()
@@ -290,16 +305,19 @@ class _Replay:
                 runner.drain()
         return trade
 
-    def run_events(self) -> None:
+    def run_events(self, books: Sequence[BookTop] = ()) -> None:
         backtest = self.backtest
         total = len(self.owners)
         signals = self.signals
+        next_book = 0
         timers = [
             (TimerSchedule(runner.strategy.timer_interval), runner)
             for runner in backtest.runners
             if runner.strategy.timer_interval is not None
         ]
         for position in range(total):
+            if next_book < len(books):
+                next_book = self._show_books(books, next_book, position)
             if timers:
                 self._fire_timers(timers, position)
             trade = self._show(position)
@@ -313,6 +331,21 @@ class _Replay:
             self._store_through(position)
             if backtest.progress is not None and position & 0xFFFF == 0:
                 backtest.progress(position, total)
+
+    def _show_books(self, books: Sequence[BookTop], start: int, position: int) -> int:
+        """Show the venue and the strategies every book top up to this trade's time; return
+        the index of the first one left."""
+        stamp = int(self.tapes[self.owners[position]].timestamps_ms[self.rows[position]])
+        backtest = self.backtest
+        index = start
+        while index < len(books) and books[index].timestamp_ms <= stamp:
+            book = books[index]
+            backtest.clock.set_epoch_ms(book.timestamp_ms)
+            backtest.venue.on_book(book)
+            for runner in backtest.runners:
+                runner.book_top(book)
+            index += 1
+        return index
 
     def _fire_timers(
         self, timers: list[tuple[TimerSchedule, StrategyRunner]], position: int
@@ -433,6 +466,27 @@ def _day_ends(tapes: Mapping[Symbol, SymbolTrades]) -> dict[date, int]:
             day = session_of(stamp)
             ends[day] = max(ends.get(day, 0), stamp)
     return ends
+
+
+def _store_books(app: TradingApplication, books: Sequence[BookTop], batch: int) -> None:
+    """Record the run's book tops in its store, per symbol and session, in batches."""
+    pending: dict[tuple[Symbol, date], BookColumns] = {}
+    for book in books:
+        key = (book.symbol, session_of(book.timestamp_ms))
+        columns = pending.setdefault(key, BookColumns())
+        columns.append(book)
+        if len(columns) >= batch:
+            app.record_books(key[0], key[1], columns)
+            del pending[key]
+    for (symbol, session), columns in sorted(
+        pending.items(), key=lambda item: (item[0][1], item[0][0].full_symbol)
+    ):
+        app.record_books(symbol, session, columns)
+
+
+def listens_to_books(strategy: object) -> bool:
+    """True unless the strategy keeps BaseStrategy's `on_book`, which does nothing."""
+    return getattr(type(strategy), "on_book", None) is not BaseStrategy.on_book
 
 
 def copy_store(source: TradingApplication, target: TradingApplication) -> int:

@@ -18,6 +18,7 @@ from typing import Final, Protocol
 
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.signal_desk import SignalDesk, SignalReceived, SignalResult
+from tradingcore.domain.book import BookTop
 from tradingcore.domain.tape import Trade
 from tradingcore.domain.values import Symbol
 
@@ -76,6 +77,8 @@ class FeedCursor:
         self.unseen = 0
         self.trade_listeners: list[Callable[[Trade], object]] = []
         """Told each live trade once it is applied (prices, time, fills): strategies."""
+        self.book_listeners: list[Callable[[BookTop], object]] = []
+        """Told each live book top as it is read (strategies' `on_book`)."""
         self.before_trade: list[Callable[[Trade], object]] = []
         """Told each live trade before it is applied, the clock not yet at its time: the
         strategies' timers (`TimerSchedule`) fire there, as in a backtest."""
@@ -98,6 +101,17 @@ class FeedCursor:
             self._pending.setdefault(trade.symbol, deque()).append((trade, seen_at))
             self._seen[trade.symbol] = key_of(trade)
             self._condition.notify_all()
+
+    def on_book(self, book: BookTop) -> None:
+        """Show a live book top to the listeners, in the order the store holds them.
+
+        Tops are not held with the trades: with auto-execution on feed time a trade may
+        still wait for its signal while a later top is shown (docs/strategies.md)."""
+        if not self.book_listeners:
+            return
+        with self.orders.lock:
+            for listener in self.book_listeners:
+                listener(book)
 
     def release(self, seen_before: float | None = None) -> int:
         """Apply the held trades seen before `seen_before` (None: all); return how many."""

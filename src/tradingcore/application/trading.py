@@ -21,6 +21,7 @@ from tradingcore.application.errors import (
 )
 from tradingcore.application.topics import EventMapper
 from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
+from tradingcore.domain.book_tape import BookColumns, BookTape, BookTopsRecorded, book_tape_id
 from tradingcore.domain.commands import SubmitOrder
 from tradingcore.domain.errors import DomainError
 from tradingcore.domain.fees import NoFees
@@ -65,6 +66,7 @@ class TradingApplication(Application[uuid.UUID]):
         self.fee_model: FeeModel = fee_model or NoFees()
         """Prices fills booked without explicit fees (paper, backtest, demo charge this)."""
         self._tapes: dict[uuid.UUID, MarketTape] = {}
+        self._book_tapes: dict[Symbol, BookTape] = {}
         self._cache: OrderedDict[uuid.UUID, AggregateRoot[Any]] = OrderedDict()
         self.cache_size = cache_size
         self.stored_listeners: list[Callable[[Sequence[tuple[int, DomainEvent]]], None]] = []
@@ -197,6 +199,33 @@ class TradingApplication(Application[uuid.UUID]):
             self._tapes.pop(tape.id, None)
             raise
         return event
+
+    def record_books(self, symbol: Symbol, session: date, books: BookColumns) -> BookTopsRecorded:
+        """Validate and durably record one batch of book tops of one symbol and session."""
+        tape = self._book_tape(symbol, session)
+        try:
+            event = tape.record(books, self.clock.now())
+            self.store(tape)
+        except Exception:
+            self._book_tapes.pop(symbol, None)  # it may be ahead of the store: reload it
+            raise
+        return event
+
+    def book_tape_last_ms(self, symbol: Symbol, session: date) -> int:
+        """Return the time of the last book top recorded for a symbol's session (-1: none)."""
+        return self._book_tape(symbol, session).last_timestamp_ms
+
+    def _book_tape(self, symbol: Symbol, session: date) -> BookTape:
+        """The symbol's book tape of this session; only one session per symbol is held."""
+        tape_id = book_tape_id(symbol, session)
+        tape = self._book_tapes.get(symbol)
+        if tape is None or tape.id != tape_id:
+            if self.exists(tape_id):
+                tape = self.load_fresh(BookTape, tape_id)
+            else:
+                tape = BookTape.open(symbol, session, self.clock.now())
+            self._book_tapes[symbol] = tape
+        return tape
 
     # Orders and positions ------------------------------------------------------------------
 
