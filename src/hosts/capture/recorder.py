@@ -13,8 +13,9 @@ Live, a symbol's sessions only move forward: a trade of a session before the one
 in is refused (`timestamp_implausible`) before it opens a tape. Once a symbol's next session
 opens (live or replayed), the earlier session's admission state and tape are let go as soon as
 nothing of it waits to be written. Memory is bounded by the symbols followed, not by the days
-a host runs: each session kept its trade ids for good (200,000 trades a session: +22 MB a day
-for one symbol).
+a host runs. Within a session, the trade ids are held once, as runs (`TradeIdSet`): B3's
+numbering (10, 20, 30, ...) costs ~0.5 MB a session whatever its trades (it was ~130 bytes a
+trade, 388 MB after 3M trades).
 """
 
 from __future__ import annotations

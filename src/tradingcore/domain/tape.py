@@ -17,6 +17,7 @@ from typing import Final
 from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
 from tradingcore.domain.errors import InvalidTrade
 from tradingcore.domain.timestamps import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS
+from tradingcore.domain.trade_ids import TradeIdSet
 from tradingcore.domain.values import (
     Aggressor,
     Symbol,
@@ -179,7 +180,7 @@ class MarketTape(AggregateRoot[TapeEvent]):
         self.session = date(1970, 1, 1)
         self.reference_price: Decimal | None = None
         self.band_fraction: Decimal | None = None
-        self.seen_trade_ids: set[int] = set()
+        self.seen_trade_ids = TradeIdSet()
         self.last_timestamp_ms = -1
         self.last_price_units = 0
         self.trade_count = 0
@@ -256,8 +257,7 @@ class MarketTape(AggregateRoot[TapeEvent]):
         """Check the whole batch with set and min/max operations (the common, clean case);
         when this says no, the trade-by-trade check finds and names the first bad row."""
         ids, timestamps, prices = trades.trade_ids, trades.timestamps_ms, trades.prices
-        unique = set(ids)
-        if len(unique) != len(ids) or not self.seen_trade_ids.isdisjoint(unique):
+        if not self.seen_trade_ids.isdisjoint(ids) or len(set(ids)) != len(ids):
             return False
         # Non-decreasing iff already sorted (timsort checks a sorted run in one C pass).
         if timestamps[0] < self.last_timestamp_ms or list(timestamps) != sorted(timestamps):
@@ -291,6 +291,9 @@ BAD_TIMESTAMP: Final = "invalid_timestamp"
 MAX_VOLUME: Final = 2**31 - 1
 """The projections store a trade's volume as int32 (the spec's Parquet layout)."""
 MAX_TRADE_ID: Final = 2**63 - 1
+ADMITTED_PRUNE_AT: Final = 8_192
+"""Admitted ids kept before those the tape now holds are dropped (then twice what is left:
+a store that is down keeps its pending batches, and their ids, until it is back)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,12 +311,16 @@ class TapeAdmission:
     `MarketTape.record` refuses a whole batch for one bad row; a live feed checks each trade
     here first so that one bad print never sinks the good ones. Admitted trades are remembered
     beside the tape's own state, which is only read: the tape changes only through its events.
+    The checker reads the tape's own ids (live: another writer's trades count too) and keeps
+    only the ids it admitted that the tape does not hold yet, so a session's ids are held once.
     """
 
     def __init__(self, tape: MarketTape) -> None:
         self.ticker = tape.symbol.ticker
         self._seen = tape.seen_trade_ids
         self._admitted: set[int] = set()
+        """Admitted, not yet on the tape (a batch waiting to be written, or refused there)."""
+        self._prune_at = ADMITTED_PRUNE_AT
         self.last_timestamp_ms = tape.last_timestamp_ms
         self._band_fraction = tape.band_fraction
         self.low, self.high = 1, 2**62
@@ -360,7 +367,11 @@ class TapeAdmission:
                 f"price {units_to_price(price_units)} outside the band "
                 f"[{units_to_price(self.low)}, {units_to_price(self.high)}]",
             )
-        self._admitted.add(trade_id)
+        admitted = self._admitted
+        admitted.add(trade_id)
+        if len(admitted) >= self._prune_at:
+            self._admitted = {one for one in admitted if one not in self._seen}
+            self._prune_at = max(ADMITTED_PRUNE_AT, 2 * len(self._admitted))
         self.last_timestamp_ms = timestamp_ms
         return None
 
