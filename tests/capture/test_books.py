@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from adapters.eventstore import open_store
 from hosts.capture.recorder import TapeRecorder
-from hosts.strategy.sources import split, store_events
+from hosts.strategy.sources import split, store_events, synthetic_source
 from tests.capture.factories import SESSION, WIN
 from tests.capture.test_cli import capture
 from tradingcore.domain.book import BookTop
@@ -120,6 +120,7 @@ def test_a_session_captured_twice_keeps_its_tops_once(tmp_path: Path) -> None:
     assert session_of(recorded[0].timestamp_ms) == SESSION
     _, _, replayed = split(store_events(store), symbols=None, start_ms=None, end_ms=None)
     assert replayed == changes  # what a backtest of the store replays
+    assert synthetic_source(["WINZ25"], seed=5, trades=3_000)[1] == changes  # and --synthetic
 
 
 def _key(top: BookTop) -> tuple[Decimal, int, Decimal, int]:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from adapters.eventstore import open_store
 from hosts.cli import main
 from hosts.strategy.sources import split, store_events
@@ -135,21 +137,24 @@ def test_a_backtest_of_a_store_shows_its_tops_in_time_order_before_the_trades(
     assert stored == books  # the run's own store keeps them too
 
 
-def test_the_backtest_command_replays_a_captured_stores_tops(tmp_path: Path) -> None:
-    """A store the capture host wrote (synthetic source, book tops recorded): a limit order
-    joining the bid fills later with the queue model than at touch, so the tops reached the
-    venue (and the strategy: it sends its order from on_book)."""
+@pytest.mark.parametrize("source", ["store", "synthetic"])
+def test_the_backtest_command_replays_the_sources_tops(tmp_path: Path, source: str) -> None:
+    """A store the capture host wrote (synthetic feed, book tops recorded), or `--synthetic`
+    itself: a limit order joining the bid fills later with the queue model than at touch, so
+    the tops reached the venue (and the strategy: it sends its order from on_book)."""
     store = f"sqlite:///{tmp_path / 'events.sqlite'}"
-    assert main(
-        ["capture", "--source", "synthetic", "--symbols", "WINZ25", "--trades", "5000",
-         "--fast", "--store", store, "--ws-url", "ws://127.0.0.1:9", "--metrics-port", "-1",
-         "--log-dir", str(tmp_path / "logs"), "--drain-timeout", "0"]
-    ) == 0  # fmt: skip
+    if source == "store":
+        assert main(
+            ["capture", "--source", "synthetic", "--symbols", "WINZ25", "--trades", "5000",
+             "--fast", "--store", store, "--ws-url", "ws://127.0.0.1:9", "--metrics-port",
+             "-1", "--log-dir", str(tmp_path / "logs"), "--drain-timeout", "0"]
+        ) == 0  # fmt: skip
+    given = ["--store", store] if source == "store" else ["--synthetic", "5000", "--seed", "7"]
     filled_at = {}
     for model in ("touch", "queue"):
         output = tmp_path / model
         assert main(
-            ["backtest", "--store", store,
+            ["backtest", *given,
              "--strategy", "tests.strategy.test_books_backtest:Joiner",
              "--limit-fill", model, "--output", str(output), "--quiet", "--no-png"]
         ) == 0  # fmt: skip

@@ -23,7 +23,7 @@ from hosts.strategy.sources import (
     recording_events,
     split,
     store_events,
-    synthetic_tapes,
+    synthetic_source,
 )
 from tradingcore.application.backtest import Backtest, BacktestConfig, copy_store
 from tradingcore.application.backtest_report import build_report
@@ -143,7 +143,9 @@ def _run(args: argparse.Namespace) -> int:
     signals: list[Any] = []
     books: list[Any] = []
     if args.synthetic is not None:
-        tapes = synthetic_tapes(symbols or ["WINZ25"], seed=args.seed, trades=args.synthetic)
+        tapes, books = synthetic_source(
+            symbols or ["WINZ25"], seed=args.seed, trades=args.synthetic
+        )
     else:
         events = recording_events(args.recording) if args.recording else store_events(args.store)
         tapes, signals, books = split(events, symbols=symbols, start_ms=start_ms, end_ms=end_ms)

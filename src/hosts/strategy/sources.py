@@ -27,6 +27,8 @@ TOPICS: Final = tuple(
 PAGE: Final = 2_000
 SourceEvent = TradesRecorded | SignalGenerated | BookTopsRecorded
 SYNTHETIC_PRICES: Final = {"WIN": Decimal(127_850), "WDO": Decimal("5412.5")}
+SYNTHETIC_BOOK_EVERY: Final = 10
+"""As the capture host's synthetic feed: a book top before every 10th trade of a symbol."""
 
 
 def parse_moment(text: str, *, end: bool = False) -> int:
@@ -137,12 +139,33 @@ def synthetic_tapes(
     symbols: Iterable[str], *, seed: int, trades: int
 ) -> dict[Symbol, SymbolTrades]:
     """Return the seeded synthetic session of each symbol (the capture host's feed)."""
+    return synthetic_source(symbols, seed=seed, trades=trades)[0]
+
+
+def synthetic_source(
+    symbols: Iterable[str], *, seed: int, trades: int, book_every: int = SYNTHETIC_BOOK_EVERY
+) -> tuple[dict[Symbol, SymbolTrades], list[BookTop]]:
+    """Return the seeded synthetic session of each symbol and the book tops the capture host
+    would store from it (a top before every `book_every`-th trade, changes only), in time
+    order."""
     tapes: dict[Symbol, SymbolTrades] = {}
+    books: list[BookTop] = []
     for index, ticker in enumerate(symbols):
         symbol = Symbol(ticker.upper())
         start = SYNTHETIC_PRICES.get(symbol.ticker[:3], Decimal(100))
         columns = TradeColumns()
-        for event in synthetic_session(symbol, seed=seed + index, trades=trades, start_price=start):
+        last: BookTop | None = None
+        events = synthetic_session(symbol, seed=seed + index, trades=trades, start_price=start)
+        for count, event in enumerate(events):
             columns.append(event.trade)
+            book = event.book
+            if count % book_every == 0 and (last is None or _top_of(book) != _top_of(last)):
+                books.append(book)
+                last = book
         tapes[symbol] = SymbolTrades.of_columns(symbol, columns)
-    return tapes
+    books.sort(key=lambda book: (book.timestamp_ms, book.symbol.full_symbol))  # stable
+    return tapes, books
+
+
+def _top_of(book: BookTop) -> tuple[Decimal, int, Decimal, int]:
+    return (book.bid_price, book.bid_quantity, book.ask_price, book.ask_quantity)
