@@ -205,6 +205,18 @@ class ApiSection(Section):
     signal_wait: float = Field(
         default=4.0, ge=0, description="seconds a signal waits for its tick to reach the tape"
     )
+    max_held_trades: int = Field(
+        default=200_000,
+        ge=1,
+        description="feed clock: seen trades held at most; past it the store is read only as "
+        "they are applied (bounds memory when the host falls behind its feed)",
+    )
+    history: int = Field(
+        default=20_000,
+        ge=1,
+        description="orders and signals kept in memory for the order and signal lists and the "
+        "dashboard (~1 KB each)",
+    )
     rate_limit_client: int = Field(default=200, ge=1, description="requests/s per client address")
     rate_limit_key: int = Field(default=100, ge=1, description="requests/s per API key")
     http: Literal["auto", "h11", "httptools"] = Field(

@@ -104,6 +104,8 @@ def api_defaults(config: TradingConfig) -> dict[str, Any]:
         "clock": api.clock,
         "feed_hold": api.feed_hold,
         "signal_wait": api.signal_wait,
+        "max_held_trades": api.max_held_trades,
+        "history": api.history,
         "auto_execute": execution.enabled,
         "auto_quantity": execution.quantity,
         "auto_min_confidence": execution.min_confidence,

@@ -15,7 +15,9 @@ from typing import Final, Literal
 from adapters.eventstore import DEFAULT_STORE_URL
 from adapters.jsonlog import DEFAULT_LOG_DIR
 from adapters.strategy_loader import load_strategy, parse_params
+from hosts.api.activity import HISTORY
 from hosts.api.auth import KeyFileError, KeyRing, Role, create_key
+from hosts.api.follower import DEFAULT_MAX_HELD
 from hosts.api.host import BROKERS, CLOCKS, ApiConfig, ApiHost
 from tradingcore.application.signal_desk import AutoExecution
 from tradingcore.domain.errors import DomainError
@@ -63,6 +65,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=4.0,
         help="seconds a signal waits for its tick to reach the tape before it is not traded",
+    )
+    parser.add_argument(
+        "--max-held-trades",
+        type=int,
+        default=DEFAULT_MAX_HELD,
+        help="feed clock, auto-execution: seen trades held at most; past it the store is read "
+        "only as they are applied",
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=HISTORY,
+        help="orders and signals kept in memory for the order and signal lists and the dashboard",
     )
     parser.add_argument(
         "--auto-execute", action="store_true", help="trade received BUY/SELL signals"
@@ -184,6 +199,8 @@ def config_from(args: argparse.Namespace) -> ApiConfig:
         clock=args.clock or ("feed" if args.broker == "paper" else "wall"),
         feed_hold=args.feed_hold,
         signal_wait=args.signal_wait,
+        max_held_trades=args.max_held_trades,
+        history=args.history,
         poll_interval=args.poll_interval,
         log_dir=args.log_dir,
         requests_per_second_per_client=args.rate_limit_client,

@@ -64,7 +64,7 @@ class DashboardService:
 
     def __init__(self, host: ApiHost) -> None:
         self.host = host
-        self.activity = Activity(host.app, host.logger)
+        self.activity = Activity(host.app, host.logger, history=host.config.history)
         self.peers = PeerHealth(
             {
                 "capture": host.config.capture_health_url,

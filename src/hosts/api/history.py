@@ -2,7 +2,7 @@
 
 The rows come from the dashboard's read model (`Activity`), which follows the store; a request
 polls it first, so an order answered by POST /execute is listed by the next request. The model
-keeps the newest `HISTORY` orders and signals; older ones are in the Parquet projections
+keeps the newest `[api] history` orders and signals; older ones are in the Parquet projections
 (`tradingcore sql`). A page is cut by `limit`; `next_before` (the last row's sequence, the
 notification id of its first event) asks for the next, older page.
 """

@@ -18,10 +18,11 @@ from adapters.broker.paper import PaperBroker
 from adapters.credentials import service_hint, with_stored_credentials
 from adapters.eventstore import DEFAULT_STORE_URL, open_store
 from adapters.jsonlog import DEFAULT_LOG_DIR, AuditTrail, configure_logging
+from hosts.api.activity import HISTORY
 from hosts.api.auth import KeyRing
 from hosts.api.clock import FeedClock, SystemClock
 from hosts.api.committer import Committer
-from hosts.api.follower import StoreFollower
+from hosts.api.follower import DEFAULT_MAX_HELD, StoreFollower
 from hosts.api.metrics import (
     FOLLOWER_ERRORS,
     KILL_SWITCH_ENGAGED,
@@ -103,6 +104,11 @@ class ApiConfig:
     not traded (SIGNAL_LATE)."""
     signal_wait: float = 4.0
     """How long (wall seconds) a signal waits for its tick to reach this host's tape."""
+    max_held_trades: int = DEFAULT_MAX_HELD
+    """Feed clock with auto-execution: seen trades held at most; past it the follower stops
+    reading the store until they are applied (memory is bounded when the host falls behind)."""
+    history: int = HISTORY
+    """Orders and signals kept in memory for GET /orders, /signals and the dashboard."""
     supervisor_state: Path | None = None
     """`tradingcore up`'s state file: each host's restarts, shown on the dashboard."""
     strategies: Sequence[Strategy] = ()
@@ -120,6 +126,8 @@ class ApiConfig:
             )
         if self.feed_hold < 0 or self.signal_wait < 0:
             raise ValueError("feed hold and signal wait must not be negative")
+        if self.max_held_trades < 1 or self.history < 1:
+            raise ValueError("max held trades and history must be at least 1")
 
 
 class ApiHost:
@@ -207,6 +215,7 @@ class ApiHost:
             self.logger,
             interval=config.poll_interval,
             hold=config.feed_hold,
+            max_held=config.max_held_trades,
             on_error=FOLLOWER_ERRORS.inc,
         )
         self.client_limiter = FixedWindowLimiter(config.requests_per_second_per_client)
