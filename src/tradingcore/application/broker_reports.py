@@ -10,18 +10,19 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
-from tradingcore.application.errors import ConcurrencyConflict
+from tradingcore.application.errors import ConcurrencyConflict, DecidedOnUnstoredWrite
 from tradingcore.application.risk_book import RiskBook
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.aggregate import AggregateRoot, DomainEvent
 from tradingcore.domain.audit import AuditEntry, audit_id_for
 from tradingcore.domain.errors import InvalidOrderTransition
 from tradingcore.domain.order import Order, OrderStatus
+from tradingcore.domain.position import Position
 from tradingcore.domain.tape import Trade
 from tradingcore.ports.broker import Broker, BrokerOrder
 from tradingcore.ports.clock import Clock
@@ -46,6 +47,9 @@ class PendingWrite:
     events: list[DomainEvent] = field(default_factory=list)
     done: bool = False
     error: Exception | None = None
+    decided_on: bool = False
+    """Later writes of the batch were decided on it (a fill booked in memory first): if it
+    fails, they fail with it rather than stand on a state the store never held."""
 
 
 class GroupCommit:
@@ -69,19 +73,32 @@ class GroupCommit:
         self._queue_lock = threading.Lock()
         self._commit_lock = threading.Lock()
 
-    def enqueue(self, *aggregates: AggregateRoot[Any]) -> PendingWrite:
-        """Queue the aggregates' pending events (they stay pending on the aggregates)."""
-        write = PendingWrite(aggregates, [e for a in aggregates for e in a.pending_events])
+    def enqueue(self, *aggregates: AggregateRoot[Any], decided_on: bool = False) -> PendingWrite:
+        """Queue the aggregates' pending events (they stay pending on the aggregates); those
+        an earlier queued write holds already (a second fill of one order) are its own."""
         with self._queue_lock:
+            held = {id(event) for queued in self._queue for event in queued.events}
+            events = [e for a in aggregates for e in a.pending_events if id(e) not in held]
+            write = PendingWrite(aggregates, events, decided_on=decided_on)
             self._queue.append(write)
         return write
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold off every commit meanwhile (while queued aggregates change)."""
+        with self._commit_lock:
+            yield
+
     def wait(self, write: PendingWrite) -> None:
         """Return once the write is durable; raise its error if its transaction failed."""
-        if not write.done:
-            self.flush()
+        self.wait_quietly(write)
         if write.error is not None:
             raise write.error
+
+    def wait_quietly(self, write: PendingWrite) -> None:
+        """Return once the write's transaction is over (its error, if any, in `write.error`)."""
+        if not write.done:
+            self.flush()
 
     def flush(self) -> None:
         """Commit everything queued, and wait for a transaction already in flight."""
@@ -102,16 +119,33 @@ class GroupCommit:
             if len(batch) == 1:
                 batch[0].error = error
             else:
+                failed: Exception | None = None
                 for write in batch:
+                    if failed is not None:
+                        write.error = failed
+                        continue
                     try:
                         self.app.append(write.events)
                     except Exception as alone:
                         write.error = alone
+                        if write.decided_on:
+                            failed = DecidedOnUnstoredWrite(
+                                f"decided on a fill that could not be stored: {alone}"
+                            )
         else:
             if last is not None and self.on_commit is not None:
                 self.on_commit(last - count + 1, last)
         for write in batch:
             write.done = True
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredFill:
+    """A fill booked in memory, its order and position queued for the next transaction."""
+
+    write: PendingWrite
+    order: Order
+    position: Position
 
 
 class BrokerReports:
@@ -127,6 +161,9 @@ class BrokerReports:
     writes: GroupCommit
     _sending: Order | None
     _discarded: set[uuid.UUID]
+    _transaction_depth: int
+    _deferred: list[DeferredFill]
+    _queued: set[uuid.UUID]
 
     @property
     def clock(self) -> Clock:
@@ -157,10 +194,89 @@ class BrokerReports:
         self, order_id: uuid.UUID, trade_id: int, price: Decimal, quantity: int
     ) -> None:
         with self.lock:
+            if self._transaction_depth and self._defer_fill(order_id, trade_id, price, quantity):
+                return
             self.writes.flush()
             order, position = self.app.fill_order(order_id, trade_id, price, quantity)
             self.book.refresh(order)
             self.observer.order_filled(order, position)
+
+    # One transaction ----------------------------------------------------------------------
+
+    @contextmanager
+    def one_transaction(self) -> Iterator[None]:
+        """Hold the lock; fills booked meanwhile join the next write's transaction.
+
+        The feed cursor applies a signal's tape (the paper venue fills on it) and decides the
+        signal in one of these: the fills and the order they lead to are durable together, in
+        one disk flush instead of one per event. Risk decides on the fills already (its view
+        is moved on in memory); should their transaction fail, whatever was decided on them
+        fails too (`PendingWrite.decided_on`) and the fills are forgotten. Nobody hears of a
+        fill (the observer) before it is durable: at the latest when this block ends.
+        """
+        with self.lock:
+            self._transaction_depth += 1
+            try:
+                yield
+            finally:
+                self._transaction_depth -= 1
+                if not self._transaction_depth and self._deferred:
+                    self._settle_fills()
+
+    def _defer_fill(
+        self, order_id: uuid.UUID, trade_id: int, price: Decimal, quantity: int
+    ) -> bool:
+        """Book a fill in memory and queue it (False: book it the plain way, now)."""
+        if not getattr(self.broker, "in_process", False) or order_id in self._queued:
+            return False  # a remote venue, or an order not durable yet: the plain path
+        watch = self.book.watch
+        try:
+            watch.sync(self.app)
+        except Exception:
+            return False  # the store cannot be read: the plain path raises or stores now
+        queued: list[PendingWrite] = []
+        followed: list[bool] = []
+
+        def save(order: Order, position: Position) -> None:
+            held = watch.position(self.app, order.account, order.symbol)
+            new = position.version - held.version  # this fill's events, the last pending
+            if 0 < new <= len(position.pending_events):
+                for event in position.pending_events[-new:]:
+                    held._mutate(event)
+                followed.append(True)
+            queued.append(self.writes.enqueue(order, position, decided_on=True))
+
+        with self.writes.paused():  # no transaction collects the aggregates mid-change
+            order, position = self.app.fill_order(order_id, trade_id, price, quantity, save=save)
+        self.book.refresh(order)
+        if not queued:  # the same fill again: nothing changed
+            self.observer.order_filled(order, position)
+            return True
+        self._deferred.append(DeferredFill(queued[0], order, position))
+        if not followed:
+            # Risk's copy is not where this fill starts: make it durable now and let the
+            # copy read it back, rather than decide on a position without it.
+            self.writes.flush()
+            watch.stale_positions.add(position.id)
+        return True
+
+    def _settle_fills(self) -> None:
+        """Make the queued fills durable and report them; forget those that failed."""
+        deferred, self._deferred = self._deferred, []
+        self.writes.flush()
+        error: Exception | None = None
+        for fill in deferred:
+            self.writes.wait_quietly(fill.write)
+            if fill.write.error is None:
+                self.observer.order_filled(fill.order, fill.position)
+                continue
+            error = error or fill.write.error
+            self.app.forget(fill.order.id, fill.position.id)
+            self.book.watch.forget_position(fill.position.id)
+            with suppress(Exception):
+                self.book.refresh(self.app.load_fresh(Order, fill.order.id))
+        if error is not None:
+            raise error
 
     def on_order_canceled(self, order_id: uuid.UUID, reason: str) -> None:
         if order_id in self._discarded:

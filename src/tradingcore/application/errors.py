@@ -13,3 +13,7 @@ class ConcurrencyConflict(DomainError):
 
 class IdempotencyConflict(DomainError):
     """A client order id was reused for a different order."""
+
+
+class DecidedOnUnstoredWrite(DomainError):
+    """A write decided on another one (a fill booked in memory) that failed to store."""

@@ -91,7 +91,7 @@ class FeedCursor:
         """Take the next trade of its symbol's tape; `live` False: a trade from before this
         process started (it sets prices and time, it fills nothing)."""
         if not self.hold or not live:
-            with self.orders.lock:
+            with self.orders.one_transaction():
                 self._apply(trade, fill=live)
             with self._condition:
                 self._seen[trade.symbol] = key_of(trade)
@@ -116,7 +116,7 @@ class FeedCursor:
     def release(self, seen_before: float | None = None) -> int:
         """Apply the held trades seen before `seen_before` (None: all); return how many."""
         applied = 0
-        with self.orders.lock:
+        with self.orders.one_transaction():
             for symbol in list(self._pending):
                 applied += self._apply_pending(symbol, None, seen_before)
         return applied
@@ -153,7 +153,7 @@ class FeedCursor:
                     self.unseen += 1
                     recorded = self.desk.receive(received, actor, account, execute=False)
                     return CursorResult(recorded, TAPE_NOT_SEEN)
-        with self.orders.lock:
+        with self.orders.one_transaction():
             if self.hold:
                 self._apply_pending(symbol, tick, None)
             if self.hold and self._applied.get(symbol, (-1, -1)) > tick:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from tradingcore.application.broker_reports import (
+    DeferredFill,
     GroupCommit,
     PendingWrite,
     RiskSettings,
@@ -91,6 +92,8 @@ class OrderManager(RiskControls):
         self._queued: set[uuid.UUID] = set()
         self._sending: Order | None = None
         self._discarded: set[uuid.UUID] = set()
+        self._transaction_depth = 0
+        self._deferred: list[DeferredFill] = []
 
     def start(self) -> int:
         """Rebuild the risk book and the limits from the store, connect the broker; return
@@ -336,6 +339,16 @@ class OrderManager(RiskControls):
             self.observer.audited(audit)
             self._request_cancel(order, f"canceled by {actor}")
             return CancelResult(self.app.load(Order, order_id))
+
+    def order_known(self, order_id: uuid.UUID) -> bool:
+        """Whether an order may exist, without committing what is queued (`find_order` does):
+        True for one queued, known to risk's view, cached or stored; False only if none is."""
+        if order_id in self._queued or self.book.watch.order_exists(order_id):
+            return True
+        try:
+            return self.app.exists(order_id)
+        except Exception:
+            return True  # unreadable: let find_order say
 
     def find_order(self, order_id: uuid.UUID, account: str | None) -> Order:
         """Return an order if `account` may see it; others' orders look missing (no leak)."""

@@ -313,6 +313,8 @@ class StoreWatch:
                 return
             if position.version == event.originator_version - 1:
                 position._mutate(event)
+            elif position.version >= event.originator_version:
+                pass  # booked here before it was durable (the order manager's one transaction)
             else:
                 self.stale_positions.add(position_id)
         elif isinstance(event, OrderSubmitted):
@@ -351,6 +353,11 @@ class StoreWatch:
                 position = Position.open_for(account, app.instruments(symbol))
             self.positions[position_id] = position
         return position
+
+    def forget_position(self, position_id: uuid.UUID) -> None:
+        """Drop a position's copy (it is read from the store again when next needed)."""
+        self.positions.pop(position_id, None)
+        self.stale_positions.discard(position_id)
 
     def kill_switch_of(self, app: TradingApplication) -> KillSwitch:
         switch = self.kill_switch

@@ -164,12 +164,14 @@ class SignalDesk:
         """Send the order that moves the position to the signal's target, or say why not."""
         # A re-posted signal finds its order again: the client order id is the signal's.
         client_order_id = f"signal-{signal.id.hex}"
-        try:
-            sent = self.orders.find_order(order_id_for(account, client_order_id), account)
-        except OrderNotFound:
-            pass
-        else:
-            return ExecutionResult(sent, created=False), ""
+        order_id = order_id_for(account, client_order_id)
+        if self.orders.order_known(order_id):
+            try:
+                sent = self.orders.find_order(order_id, account)
+            except OrderNotFound:
+                pass
+            else:
+                return ExecutionResult(sent, created=False), ""
         target = self.auto.target_for(signal.direction, signal.confidence)
         if target is None:
             return None, NO_TARGET

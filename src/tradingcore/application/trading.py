@@ -149,6 +149,11 @@ class TradingApplication(Application[uuid.UUID]):
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
+    def forget(self, *aggregate_ids: uuid.UUID) -> None:
+        """Drop cached aggregates (their next load reads the store)."""
+        for aggregate_id in aggregate_ids:
+            self._cache.pop(aggregate_id, None)
+
     def exists(self, aggregate_id: uuid.UUID) -> bool:
         if aggregate_id in self._cache:
             return True
@@ -319,15 +324,22 @@ class TradingApplication(Application[uuid.UUID]):
         price: Decimal,
         quantity: int,
         fees: Money | None = None,
+        *,
+        save: Callable[[Order, Position], object] | None = None,
     ) -> tuple[Order, Position]:
         """Book a fill on the order and its position in one transaction.
 
         `fees` None: the application's fee model prices the fill. The same trade id with the
         same price and quantity again changes nothing; a bad price, a conflicting repeat or
-        an overfill raises a domain error and stores nothing.
+        an overfill raises a domain error and stores nothing. `save`: queues the changed order
+        and position for a transaction of the caller's (instead of storing them now); the
+        copies are read fresh from the store first, and the caller forgets them if that
+        transaction fails.
         """
+        getter = self.load if save is not None else None
 
         def command(get: _Getter) -> tuple[Order, Position]:
+            get = getter or get
             order = get(Order, order_id)
             position_id = position_id_for(order.account, order.symbol)
             try:
@@ -355,7 +367,10 @@ class TradingApplication(Application[uuid.UUID]):
                 order.fill(trade_id, price, quantity, at, fees=charged, instrument=instrument)
                 side = order.side
                 position.apply_fill(order.id, trade_id, side, quantity, price, at, fees=charged)
-                self.store(order, position)
+                if save is not None:
+                    save(order, position)
+                else:
+                    self.store(order, position)
             except Exception:
                 # Whatever failed, cached copies may now be ahead of the store: forget them.
                 self._cache.pop(order_id, None)
