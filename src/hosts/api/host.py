@@ -222,6 +222,7 @@ class ApiHost:
         self.key_limiter = FixedWindowLimiter(config.requests_per_second_per_key)
         self.trading_metrics: TradingCollector | None = None
         self.store_health = StoreHealth(self._probe_store)
+        self.app.stored_listeners.append(self._written)
         self.kill_switch_engaged: bool | None = None
         """As of the last store probe (None before it): /health reads it without the store."""
         self._probed_position = -1
@@ -337,6 +338,9 @@ class ApiHost:
             return self.orders.complete(decided)
         finally:
             ORDER_LATENCY.observe(time.perf_counter() - started)
+
+    def _written(self, written: Sequence[tuple[int, Any]]) -> None:
+        self.store_health.written(written[-1][0])
 
     def _probe_store(self) -> int:
         """Read the store's last notification id, and the kill switch when anything changed."""

@@ -44,6 +44,8 @@ class StoreHealth:
         self._probe_error = ""
         self._write_error = ""
         self._failed_at_id = 0
+        self._written_id = 0
+        """The last notification id this process wrote (a probe may not have seen it yet)."""
         self._probing_since: float | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -89,7 +91,14 @@ class StoreHealth:
     def write_failed(self, error: BaseException) -> None:
         with self._lock:
             self._write_error = f"{type(error).__name__}: {error}"
-            self._failed_at_id = self.last_notification_id
+            # Not only what the last probe saw: this process's own writes since then are no
+            # sign of recovery (a probe that saw them would take the failure back at once).
+            self._failed_at_id = max(self.last_notification_id, self._written_id)
+
+    def written(self, notification_id: int) -> None:
+        """Note a write of this process that succeeded, up to this notification id."""
+        with self._lock:
+            self._written_id = max(self._written_id, notification_id)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
