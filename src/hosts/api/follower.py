@@ -140,7 +140,10 @@ class StoreFollower:
         latest = recorder.max_notification_id() or 0
         while True:
             batch = recorder.select_notifications(
-                start=self.position + 1, limit=self.page, stop=latest, topics=TOPICS
+                start=self.position + 1,
+                limit=self.page,
+                stop=latest,
+                topics=TOPICS if self.cursor.book_listeners else TOPICS[:2],  # tops: if heard
             )
             for notification in batch:
                 if self.cursor.hold and self.cursor.pending() >= self.max_held:
