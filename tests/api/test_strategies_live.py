@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
+from prometheus_client import REGISTRY
 
 from hosts.api.app import create_app
 from tests.api.conftest import ALICE, WIN, HostFactory, Tape, headers
@@ -79,6 +81,56 @@ def test_on_the_wall_clock_a_strategys_timer_fires_as_time_passes(
             time.sleep(0.05)
         assert strategy.times == [started + timedelta(seconds=3.5)] * 3  # all due by now
         assert host.timers.fired == 3
+
+
+class FailsFirstTimer(MovingAverageCross):
+    """Its first on_timer raises; the later ones are counted."""
+
+    timer_interval = timedelta(seconds=1)
+
+    def __init__(self) -> None:
+        super().__init__(1, 3)
+        self.calls = 0
+
+    def on_timer(self, view: StrategyView) -> Commands:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("timer bug")
+        return NOTHING
+
+
+def _strategy_errors() -> float:
+    return REGISTRY.get_sample_value("api_strategy_errors_total") or 0.0
+
+
+@pytest.mark.parametrize("clock_kind", ["feed", "wall"])
+def test_a_failing_timer_is_logged_and_counted_and_the_timers_and_tape_go_on(
+    make_host: HostFactory, clock_kind: str
+) -> None:
+    strategy = FailsFirstTimer()
+    host = make_host(strategies=[strategy], clock=clock_kind)
+    clock = host.app.clock
+    assert isinstance(clock, ManualClock)
+    errors_before = _strategy_errors()
+    with TestClient(app=create_app(host)):
+        tape = Tape(host)
+        tape.print(127_850)  # feed clock: the first interval starts here
+        clock.advance(timedelta(seconds=2.5))
+        tape.print(127_855)  # feed clock: two intervals ended before it, the first fails
+        deadline = time.monotonic() + 10
+        while strategy.calls < 2 and time.monotonic() < deadline:  # wall clock: the thread
+            time.sleep(0.05)
+        assert strategy.calls == 2
+        assert host.timers.fired == 2
+        assert _strategy_errors() == errors_before + 1
+        assert host.orders.book.last_price(WIN) == Decimal(127_855)  # the tape went on
+        clock.advance(timedelta(seconds=1))
+        tape.print(127_860)
+        deadline = time.monotonic() + 10
+        while strategy.calls < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert strategy.calls == 3  # the timer goes on after the failure
+        assert _strategy_errors() == errors_before + 1
 
 
 def test_book_tops_stored_while_the_host_runs_reach_the_strategys_on_book(

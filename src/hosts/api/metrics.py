@@ -47,7 +47,8 @@ FOLLOWER_ERRORS: Final = Counter(
     "api_tape_follower_errors", "Store notifications the tape follower could not apply"
 )
 STRATEGY_ERRORS: Final = Counter(
-    "api_strategy_errors", "Trades or signals a live strategy failed on (logged with the cause)"
+    "api_strategy_errors",
+    "Trades, signals, book tops or timers a live strategy failed on (logged with the cause)",
 )
 for _reason in ("missing", "invalid", "not_admin"):  # exported at 0 before the first refusal
     AUTH_REJECTED.labels(reason=_reason)
