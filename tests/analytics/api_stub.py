@@ -16,28 +16,63 @@ def free_port() -> int:
 
 
 class ApiStub:
-    """Records every signal body; answers with queued statuses first, then 201."""
+    """Records every signal body; answers with queued statuses first, then 201.
 
-    def __init__(self, port: int = 0, statuses: list[int] | None = None) -> None:
+    With `batch=True` it also takes `POST /api/v1/signals/batch` as the API host does: the
+    request's status first, then each signal answered in order (`item_statuses` first, then
+    201); without it that path is a 404, as on an API host that predates it. `requests` keeps
+    each request's path and how many signals it carried.
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        statuses: list[int] | None = None,
+        *,
+        batch: bool = False,
+        item_statuses: list[int] | None = None,
+    ) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.keys: list[str | None] = []
+        self.requests: list[tuple[str, int]] = []
         self.statuses = list(statuses or [])
+        self.item_statuses = list(item_statuses or [])
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # kept alive, as uvicorn does
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
-                status = stub.statuses.pop(0) if stub.statuses else 201
-                if self.path != "/api/v1/signals":
+                known = self.path == "/api/v1/signals" or (batch and self.path.endswith("/batch"))
+                status = stub.statuses.pop(0) if stub.statuses and known else 201
+                answer: dict[str, Any] = {}
+                if self.path == "/api/v1/signals/batch" and batch:
+                    signals = body["signals"]
+                    stub.requests.append((self.path, len(signals)))
+                    if status < 300:
+                        status, answer = 200, {"results": []}
+                        for signal in signals:
+                            item = stub.item_statuses.pop(0) if stub.item_statuses else 201
+                            if item < 300:
+                                stub.bodies.append(signal)
+                                stub.keys.append(self.headers.get("X-API-Key"))
+                            error = None if item < 300 else f"refused with {item}"
+                            answer["results"].append({"status": item, "error": error})
+                elif self.path != "/api/v1/signals":
+                    stub.requests.append((self.path, 0))
                     status = 404
-                if status < 300:
-                    stub.bodies.append(body)
-                    stub.keys.append(self.headers.get("X-API-Key"))
+                else:
+                    stub.requests.append((self.path, 1))
+                    if status < 300:
+                        stub.bodies.append(body)
+                        stub.keys.append(self.headers.get("X-API-Key"))
+                data = json.dumps(answer).encode()
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(b"{}")
+                self.wfile.write(data)
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
-from adapters.signals_http import SignalForwarder
+from adapters.signals_http import BATCH_BYTES, SignalForwarder
 from tests.analytics.api_stub import ApiStub, free_port
 
 FAST = (0.02, 0.05)
@@ -37,10 +38,11 @@ def test_forward_with_the_api_down_then_up_delivers_every_signal_in_order() -> N
         forwarder.submit(body(number))
     assert wait_until(lambda: forwarder.status().failures >= 2)
     assert forwarder.status().queued == 30
-    api = ApiStub(port)
+    api = ApiStub(port, batch=True)
     try:
         assert wait_until(lambda: forwarder.status().queued == 0)
         assert [item["signal_id"] for item in api.bodies] == [f"id-{n}" for n in range(30)]
+        assert api.requests == [("/api/v1/signals/batch", 30)]  # what queued: one request
         assert set(api.keys) == {"secret"}
         assert forwarder.status().delivered == 30
         assert "failing" in reports and "recovered" in reports
@@ -50,7 +52,7 @@ def test_forward_with_the_api_down_then_up_delivers_every_signal_in_order() -> N
 
 
 def test_forward_with_server_errors_retries_the_same_signal_first() -> None:
-    api = ApiStub(statuses=[503, 500, 429])
+    api = ApiStub(statuses=[503, 500, 429], batch=True)
     forwarder = SignalForwarder(api.url, "k", retry_delays=FAST)
     try:
         forwarder.submit(body(1))
@@ -99,3 +101,101 @@ def test_forward_with_a_full_queue_drops_the_oldest_and_counts_it() -> None:
         assert dropped == ["id-0", "id-1"] or dropped == ["id-1", "id-2"]
     finally:
         assert forwarder.close(timeout=0.1) == 3
+
+
+def test_forward_of_a_lone_signal_uses_the_single_signal_endpoint() -> None:
+    api = ApiStub(batch=True)
+    forwarder = SignalForwarder(api.url, "k", retry_delays=FAST)
+    try:
+        forwarder.submit(body(1))
+        assert forwarder.flush(10.0)
+        assert api.requests == [("/api/v1/signals", 1)]
+    finally:
+        forwarder.close(timeout=1.0)
+        api.close()
+
+
+def test_forward_of_a_batch_with_a_refused_signal_refuses_only_that_one() -> None:
+    port = free_port()
+    reports: list[tuple[str, dict[str, Any]]] = []
+    forwarder = SignalForwarder(
+        f"http://127.0.0.1:{port}",
+        "k",
+        retry_delays=FAST,
+        report=lambda e, d: reports.append((e, d)),
+    )
+    for number in range(4):
+        forwarder.submit(body(number))
+    assert wait_until(lambda: forwarder.status().failures >= 1)  # queued while the API is down
+    api = ApiStub(port, batch=True, item_statuses=[201, 422, 409, 201])
+    try:
+        assert forwarder.flush(10.0)
+        assert api.requests == [("/api/v1/signals/batch", 4)]
+        assert [item["signal_id"] for item in api.bodies] == ["id-0", "id-3"]
+        status = forwarder.status()
+        assert (status.delivered, status.refused) == (3, 1)  # 409: the API already has it
+        assert [d["signal_id"] for e, d in reports if e == "refused"] == ["id-1"]
+    finally:
+        forwarder.close(timeout=1.0)
+        api.close()
+
+
+def test_forward_of_a_batch_refused_whole_sends_its_signals_alone_then_batches_again() -> None:
+    port = free_port()
+    forwarder = SignalForwarder(f"http://127.0.0.1:{port}", "k", retry_delays=FAST)
+    for number in range(3):
+        forwarder.submit(body(number))
+    assert wait_until(lambda: forwarder.status().failures >= 1)
+    # The batch is refused (one body in it is bad), then alone: 201, 422, 201.
+    api = ApiStub(port, statuses=[422, 201, 422, 201], batch=True)
+    try:
+        assert forwarder.flush(10.0)
+        assert [item["signal_id"] for item in api.bodies] == ["id-0", "id-2"]
+        assert forwarder.status().refused == 1
+        assert api.requests == [("/api/v1/signals/batch", 3)] + [("/api/v1/signals", 1)] * 3
+        for number in range(3, 6):
+            forwarder.submit(body(number))
+        assert forwarder.flush(10.0)
+        assert [item["signal_id"] for item in api.bodies[2:]] == ["id-3", "id-4", "id-5"]
+        later = api.requests[4:]  # the first may go alone, before the others are queued
+        assert sum(count for _, count in later) == 3 and len(later) <= 2
+    finally:
+        forwarder.close(timeout=1.0)
+        api.close()
+
+
+def test_forward_to_an_api_without_the_batch_endpoint_sends_one_signal_a_request() -> None:
+    port = free_port()
+    forwarder = SignalForwarder(f"http://127.0.0.1:{port}", "k", retry_delays=FAST)
+    for number in range(5):
+        forwarder.submit(body(number))
+    assert wait_until(lambda: forwarder.status().failures >= 1)
+    api = ApiStub(port)  # no batch endpoint: 404
+    try:
+        assert forwarder.flush(10.0)
+        assert [item["signal_id"] for item in api.bodies] == [f"id-{n}" for n in range(5)]
+        assert api.requests == [("/api/v1/signals/batch", 0)] + [("/api/v1/signals", 1)] * 5
+        assert forwarder.status().refused == 0
+    finally:
+        forwarder.close(timeout=1.0)
+        api.close()
+
+
+def test_forward_splits_a_long_queue_into_batches_under_the_body_limit() -> None:
+    port = free_port()
+    forwarder = SignalForwarder(f"http://127.0.0.1:{port}", "k", retry_delays=FAST)
+    wide = [{**body(n), "features": {f"feature_{i}": 0.1 * i for i in range(40)}} for n in range(400)]
+    for item in wide:
+        forwarder.submit(item)
+    assert wait_until(lambda: forwarder.status().failures >= 1)
+    api = ApiStub(port, batch=True)
+    try:
+        assert forwarder.flush(10.0)
+        assert [item["signal_id"] for item in api.bodies] == [f"id-{n}" for n in range(400)]
+        sizes = [count for _, count in api.requests]
+        assert sum(sizes) == 400 and max(sizes) <= 100 and len(sizes) >= 5
+        encoded = len(json.dumps({"signals": wide[:100]}).encode())
+        assert encoded > BATCH_BYTES  # so the byte bound, not only the count, split them
+    finally:
+        forwarder.close(timeout=1.0)
+        api.close()

@@ -317,6 +317,65 @@ def test_signal_with_auto_execution_sends_an_order_caused_by_it(make_host: HostF
     assert again["order"]["order_id"] == first["order"]["order_id"]
 
 
+def test_signal_batch_answers_each_signal_as_its_own_post_would(client: TestClient[Any]) -> None:
+    wrong_id = {**SIGNAL, "tick_trade_id": 3, "signal_id": "00000000-0000-0000-0000-000000000000"}
+    batch = [SIGNAL, SIGNAL, wrong_id, {**SIGNAL, "tick_trade_id": 2}]
+
+    response = client.post("/api/v1/signals/batch", json={"signals": batch}, headers=headers(ALICE))
+    alone = client.post("/api/v1/signals", json=SIGNAL, headers=headers(ALICE))
+    latest = client.get("/api/v1/signals/latest?limit=5", headers=headers(ALICE)).json()
+
+    results = response.json()["results"]
+    assert response.status_code == 200
+    assert [result["status"] for result in results] == [201, 200, 422, 201]
+    assert results[0]["recorded"]["signal"] == alone.json()["signal"]
+    assert results[1]["recorded"]["created"] is False
+    assert (results[2]["recorded"], results[2]["key"]) == (None, "signal_id")
+    assert "invalid signal_id" in results[2]["error"]
+    assert [signal["tick_trade_id"] for signal in latest["signals"]] == [2, 1]
+
+
+def test_signal_batch_with_an_invalid_body_is_refused_whole_naming_it(
+    client: TestClient[Any],
+) -> None:
+    bad = {"signals": [SIGNAL, {**SIGNAL, "confidence": 2.0}]}
+    too_many = {"signals": [{**SIGNAL, "tick_trade_id": n} for n in range(101)]}
+
+    responses = [
+        client.post("/api/v1/signals/batch", json=body, headers=headers(ALICE))
+        for body in (bad, {"signals": []}, too_many)
+    ]
+    listed = client.get("/api/v1/signals/latest?limit=5", headers=headers(ALICE)).json()
+
+    assert [response.status_code for response in responses] == [400, 400, 400]
+    assert "signals.1.confidence" in json.dumps(responses[0].json())
+    assert listed["signals"] == []  # none of a refused batch is recorded
+
+
+def test_signal_batch_with_auto_execution_trades_each_signal_in_order(
+    make_host: HostFactory,
+) -> None:
+    from tradingcore.application.signal_desk import AutoExecution
+
+    host = make_host(auto_execution=AutoExecution(enabled=True, quantity=1))
+    with TestClient(app=create_app(host)) as client:
+        tape = Tape(host)
+        tape.print(127_850)
+        tape.print(127_855)
+        batch = [
+            {**SIGNAL, "tick_trade_id": 1},
+            {**SIGNAL, "direction": "SELL", "tick_trade_id": 2},
+        ]
+        body = {"signals": batch}
+        results = client.post("/api/v1/signals/batch", json=body, headers=headers(ALICE)).json()
+
+    orders = [result["recorded"]["order"] for result in results["results"]]
+    assert [order["side"] for order in orders] == ["BUY", "SELL"]
+    assert [order["quantity"] for order in orders] == [1, 2]  # long 1, then short 1
+    signals = [result["recorded"]["signal"]["signal_id"] for result in results["results"]]
+    assert [order["signal_id"] for order in orders] == signals
+
+
 def test_health_is_503_when_the_broker_is_down(host: ApiHost, client: TestClient[Any]) -> None:
     assert client.get("/health").status_code == 200
     assert isinstance(host.broker, object)

@@ -1,29 +1,46 @@
 """Forward signals to the API host (`POST /api/v1/signals`, `X-API-Key`), in order, none lost.
 
-A background thread sends the queue's oldest signal and removes it only once the API has
-answered 2xx (or 409: it already has that signal id). While the API is unreachable or answers
-429/5xx, the same signal is retried with backoff, so signals arrive in order. The queue is
-bounded: when it is full the oldest signal is dropped, counted and reported. A 4xx other than
-409/429 means the API refuses that body: it is dropped, counted and reported, not retried.
+A background thread sends the queue's oldest signals and removes them only once the API has
+answered for them: 2xx, or 409 (it already has that signal id). A lone signal goes to
+`POST /api/v1/signals`, the spec's contract; when several are waiting (a burst, or a feed
+faster than one request per signal) up to `batch_size` of them go in one
+`POST /api/v1/signals/batch`, answered per signal, so a busy model is not held to the API's
+request rate. Every request uses one kept-alive connection.
+
+While the API is unreachable or answers 429/5xx, the same signals are retried with backoff, so
+signals arrive in order (a signal id is deterministic and the API idempotent on it: a resent
+signal is answered "already recorded"). The queue is bounded: when it is full the oldest
+signal is dropped, counted and reported. A 4xx other than 409/429 means the API refuses that
+body: it is dropped, counted and reported, not retried. A batch refused as a whole (one body in
+it invalid) is sent again one signal at a time, so only the bad one is refused; an API without
+the batch endpoint (404/405) is sent single signals from then on.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 SIGNALS_PATH: Final = "/api/v1/signals"
+BATCH_PATH: Final = "/api/v1/signals/batch"
 DEFAULT_CAPACITY: Final = 10_000
+DEFAULT_BATCH_SIZE: Final = 100
+"""The API host takes at most 100 signals a batch (`MAX_SIGNAL_BATCH`)."""
+BATCH_BYTES: Final = 48 * 1024
+"""A batch's body stays under this (the API host refuses bodies over 64 KiB by default)."""
 RETRY_DELAYS: Final = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 Report = Callable[[str, dict[str, Any]], None]
 """Called with an event name (`dropped`, `refused`, `failing`, `recovered`) and details."""
+
+Outcome = tuple[str, str]
+"""("delivered" | "retry" | "refused", detail) for one signal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +55,10 @@ class ForwarderStatus:
     """Failed attempts that will be retried."""
 
 
+class _Retry(Exception):
+    """The request did not get an answer to act on: send the same signals again later."""
+
+
 class SignalForwarder:
     """POST signal bodies to `API_URL/api/v1/signals` from a background thread."""
 
@@ -47,17 +68,28 @@ class SignalForwarder:
         api_key: str,
         *,
         capacity: int = DEFAULT_CAPACITY,
-        timeout: float = 5.0,
+        timeout: float = 10.0,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         report: Report | None = None,
     ) -> None:
         if not api_url.startswith(("http://", "https://")):
             raise ValueError(f"API URL {api_url!r}: must start with http:// or https://")
-        self.url = api_url.rstrip("/") + SIGNALS_PATH
+        if batch_size < 1:
+            raise ValueError(f"batch size {batch_size}: must be at least 1")
+        parts = urllib.parse.urlsplit(api_url.rstrip("/"))
+        self.url = parts.geturl() + SIGNALS_PATH
+        self._secure = parts.scheme == "https"
+        self._netloc = parts.netloc
+        self._prefix = parts.path
+        self._connection: http.client.HTTPConnection | None = None
         self._headers = {"Content-Type": "application/json", "X-API-Key": api_key}
         self._capacity = capacity
         self._timeout = timeout
         self._delays = retry_delays
+        self._batch_size = batch_size
+        self._singles = 0
+        """Signals still to send one at a time (a refused batch's); batching resumes after."""
         self._report = report or (lambda event, details: None)
         self._queue: deque[dict[str, Any]] = deque()
         self._condition = threading.Condition()
@@ -72,6 +104,7 @@ class SignalForwarder:
             if len(self._queue) >= self._capacity:
                 oldest = self._queue.popleft()
                 self._dropped += 1
+                self._singles = max(0, self._singles - 1)
                 self._report("dropped", {"signal_id": oldest.get("signal_id"), "why": "full"})
             self._queue.append(body)
             self._condition.notify()
@@ -94,7 +127,7 @@ class SignalForwarder:
             self._stopping = True
             self._condition.notify_all()
             left = len(self._queue)
-        self._thread.join(timeout + self._timeout)
+        self._thread.join(timeout + self._timeout * 2)
         if left:
             self._report("undelivered", {"count": left})
         return left
@@ -105,47 +138,118 @@ class SignalForwarder:
             with self._condition:
                 self._condition.wait_for(lambda: self._queue or self._stopping)
                 if self._stopping:
+                    self._disconnect()
                     return
-                body = self._queue[0]
-            outcome, detail = self._post(body)
-            signal_id = body.get("signal_id")
-            with self._condition:
-                if outcome == "retry":
+                size = 1 if self._singles else self._batch_size
+                bodies = [self._queue[index] for index in range(min(size, len(self._queue)))]
+            encoded = self._encoded(bodies)
+            bodies = bodies[: len(encoded)]
+            try:
+                outcomes = self._send(encoded)
+            except _Retry as error:
+                with self._condition:
                     if not attempt:
-                        self._report("failing", {"error": detail, "signal_id": signal_id})
+                        self._report(
+                            "failing",
+                            {"error": str(error), "signal_id": bodies[0].get("signal_id")},
+                        )
                     self._failures += 1
                     delay = self._delays[min(attempt, len(self._delays) - 1)]
                     attempt += 1
                     self._condition.wait_for(lambda: self._stopping, delay)
-                    continue
+                continue
+            with self._condition:
                 if attempt:
                     self._report("recovered", {"after_attempts": attempt})
                 attempt = 0
-                if self._queue and self._queue[0] is body:
-                    self._queue.popleft()
-                if outcome == "delivered":
-                    self._delivered += 1
-                else:
-                    self._refused += 1
-                    self._report("refused", {"error": detail, "signal_id": signal_id})
+                if outcomes is None:  # the batch was refused whole: its signals go one by one
+                    self._singles = len(bodies)
+                    continue
+                for body, (outcome, detail) in zip(bodies, outcomes, strict=True):
+                    if self._queue and self._queue[0] is body:
+                        self._queue.popleft()
+                    if self._singles:
+                        self._singles -= 1
+                    if outcome == "delivered":
+                        self._delivered += 1
+                    else:
+                        self._refused += 1
+                        self._report(
+                            "refused", {"error": detail, "signal_id": body.get("signal_id")}
+                        )
                 self._condition.notify_all()
 
-    def _post(self, body: dict[str, Any]) -> tuple[str, str]:
-        """Send one body; return ("delivered" | "retry" | "refused", detail)."""
-        data = json.dumps(body, allow_nan=False).encode()
-        request = urllib.request.Request(self.url, data=data, headers=self._headers, method="POST")
+    def _encoded(self, bodies: list[dict[str, Any]]) -> list[bytes]:
+        """The JSON of the first of `bodies` that fit in one batch (at least one)."""
+        encoded: list[bytes] = []
+        size = 0
+        for body in bodies:
+            data = json.dumps(body, allow_nan=False).encode()
+            size += len(data) + 1
+            if encoded and size > BATCH_BYTES:
+                break
+            encoded.append(data)
+        return encoded
+
+    def _send(self, bodies: list[bytes]) -> list[Outcome] | None:
+        """Send one signal, or several as a batch; None when the batch is refused as a whole."""
+        if len(bodies) == 1:
+            return [self._single(self._post(SIGNALS_PATH, bodies[0]))]
+        status, text = self._post(BATCH_PATH, b'{"signals":[' + b",".join(bodies) + b"]}")
+        if status in (404, 405):  # an API without the batch endpoint
+            self._batch_size = 1
+            return None
+        if status == 429 or status >= 500:
+            raise _Retry(f"HTTP {status}")
+        if status >= 300:
+            return None
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
-                response.read()
-                return "delivered", str(response.status)
-        except urllib.error.HTTPError as error:
-            status = error.code
-            text = error.read(300).decode("utf-8", "replace")
-            error.close()
-            if status == 409:
-                return "delivered", "409 already received"
-            if status == 429 or status >= 500:
-                return "retry", f"HTTP {status}"
-            return "refused", f"HTTP {status}: {text}"
-        except (OSError, TimeoutError) as error:
-            return "retry", str(error)
+            results = json.loads(text)["results"]
+            if len(results) != len(bodies):
+                raise ValueError(f"{len(results)} results for {len(bodies)} signals")
+            return [
+                self._single((int(item["status"]), item.get("error") or "")) for item in results
+            ]
+        except (ValueError, KeyError, TypeError) as error:
+            raise _Retry(f"unreadable batch answer: {error}") from None
+
+    @staticmethod
+    def _single(answer: tuple[int, str]) -> Outcome:
+        status, text = answer
+        if status < 300:
+            return "delivered", str(status)
+        if status == 409:
+            return "delivered", "409 already received"
+        if status == 429 or status >= 500:
+            raise _Retry(f"HTTP {status}")
+        return "refused", f"HTTP {status}: {text[:300]}"
+
+    def _post(self, path: str, data: bytes) -> tuple[int, str]:
+        """POST a JSON body on the kept-alive connection; return (status, body text)."""
+        for fresh in (False, True):
+            connection = self._connect(fresh)
+            try:
+                connection.request("POST", self._prefix + path, body=data, headers=self._headers)
+                response = connection.getresponse()
+                return response.status, response.read().decode("utf-8", "replace")
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
+                # A kept-alive connection the server closed while idle: once more on a new one.
+                self._disconnect()
+                if fresh:
+                    raise _Retry(str(error)) from None
+            except (OSError, TimeoutError, http.client.HTTPException) as error:
+                self._disconnect()
+                raise _Retry(str(error) or type(error).__name__) from None
+        raise AssertionError("unreachable")
+
+    def _connect(self, fresh: bool) -> http.client.HTTPConnection:
+        if self._connection is None or fresh:
+            self._disconnect()
+            kind = http.client.HTTPSConnection if self._secure else http.client.HTTPConnection
+            self._connection = kind(self._netloc, timeout=self._timeout)
+        return self._connection
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

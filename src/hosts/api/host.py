@@ -276,12 +276,22 @@ class ApiHost:
             },
         )
 
-    def take_signal(self, received: SignalReceived, actor: str, account: str) -> CursorResult:
+    def take_signal(
+        self,
+        received: SignalReceived,
+        actor: str,
+        account: str,
+        *,
+        deadline: float | None = None,
+    ) -> CursorResult:
         """Record a signal; with auto-execution, trade it on the tape as it stood at its tick
-        (waiting up to `signal_wait` for that tick to reach this host)."""
-        timeout = self.config.signal_wait
+        (waiting up to `signal_wait` for that tick to reach this host, or until `deadline`,
+        a `time.monotonic()` value, when a batch of signals shares one wait)."""
 
         def wait(condition: threading.Condition, ready: Callable[[], bool]) -> bool:
+            timeout = self.config.signal_wait
+            if deadline is not None:
+                timeout = max(0.0, deadline - time.monotonic())
             # A waiting signal holds a worker thread: past MAX_SIGNAL_WAITERS a flood of
             # signals whose ticks never come would hold them all, and every request with them.
             if not self._signal_waiters.acquire(blocking=False):

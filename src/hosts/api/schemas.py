@@ -98,6 +98,15 @@ class SignalIn(StrictInput):
     price: Annotated[float, Field(gt=0, le=MAX_PRICE)]
 
 
+MAX_SIGNAL_BATCH: Final = 100
+
+
+class SignalBatchIn(StrictInput):
+    """Signals in the order they were decided, recorded (and traded) one after another."""
+
+    signals: list[SignalIn] = Field(min_length=1, max_length=MAX_SIGNAL_BATCH)
+
+
 class KillSwitchIn(StrictInput):
     action: Literal["engage", "release"]
     reason: Reason = Field(description="why: kept in the audit trail")
@@ -170,6 +179,20 @@ class SignalRecordedOut(BaseModel):
         description="why auto-execution sent no order: ORDER_IN_FLIGHT, AT_TARGET, NO_TARGET, "
         "SIGNAL_LATE (the tape had passed its tick) or TAPE_NOT_SEEN (its tick never arrived)",
     )
+
+
+class SignalBatchResultOut(BaseModel):
+    status: int = Field(
+        description="what POST /api/v1/signals would have answered for this signal alone: "
+        "201 recorded, 200 already recorded, 422 refused"
+    )
+    recorded: SignalRecordedOut | None = Field(description="the answer's body when 200/201")
+    error: str | None = Field(default=None, description="why it was refused")
+    key: str | None = Field(default=None, description="the field the refusal names")
+
+
+class SignalBatchOut(BaseModel):
+    results: list[SignalBatchResultOut] = Field(description="one per signal, in their order")
 
 
 class SignalsOut(BaseModel):
@@ -269,4 +292,4 @@ class ErrorOut(BaseModel):
     extra: list[ErrorItem] | dict[str, str] | None = None
 
 
-INPUT_MODELS: Final = (ExecuteIn, SignalIn, KillSwitchIn, RiskLimitsIn)
+INPUT_MODELS: Final = (ExecuteIn, SignalIn, SignalBatchIn, KillSwitchIn, RiskLimitsIn)

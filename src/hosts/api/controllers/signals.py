@@ -17,6 +17,9 @@ from hosts.api.guards import host_of, principal_of
 from hosts.api.history import SignalFilter, epoch_ms, signals_page
 from hosts.api.schemas import (
     SIGNAL_SYMBOL_PATTERN,
+    SignalBatchIn,
+    SignalBatchOut,
+    SignalBatchResultOut,
     SignalIn,
     SignalPageOut,
     SignalRecordedOut,
@@ -54,36 +57,41 @@ class SignalController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[SignalIn]
     ) -> Response[SignalRecordedOut]:
         """Record a signal; with auto-execution on, it is traded through the risk checks."""
-        principal = principal_of(request)
-        # Refused before the desk sees it: a signal stamped far ahead of this host's clock is
-        # corrupt or forged, and must not move anything that follows signal time.
-        implausible = implausible_time(data.tick_timestamp_ms, time.time_ns() // 1_000_000)
-        if implausible is not None:
-            raise ApiError(422, f"{TIMESTAMP_IMPLAUSIBLE}: {implausible}", "tick_timestamp_ms")
-        with domain_errors(InvalidSignal="signal_id"):
-            taken = host_of(request).take_signal(
-                SignalReceived(
-                    symbol=Symbol(data.symbol),
-                    direction=Direction(data.direction),
-                    confidence=data.confidence,
-                    features=data.features,
-                    model_version=data.model_version,
-                    tick_trade_id=data.tick_trade_id,
-                    tick_timestamp_ms=data.tick_timestamp_ms,
-                    price=data.price,
-                    signal_id=uuid.UUID(data.signal_id) if data.signal_id else None,
-                ),
-                actor=principal.name,
-                account=principal.account,
-            )
-        result = taken.result
-        body = SignalRecordedOut(
-            signal=signal_out(result.signal),
-            created=result.created,
-            order=order_out(result.execution.order) if result.execution else None,
-            skipped=taken.skipped or result.skipped or None,
-        )
-        return Response(body, status_code=HTTP_201_CREATED if result.created else HTTP_200_OK)
+        body = take(request, data)
+        return Response(body, status_code=HTTP_201_CREATED if body.created else HTTP_200_OK)
+
+    @post(
+        "/batch",
+        operation_id="recordSignals",
+        summary="Record several signals in one request, in their order",
+        status_code=HTTP_200_OK,
+        responses=error_responses(413, 422),
+        sync_to_thread=True,
+    )
+    def record_batch(
+        self, request: Request[Any, Any, Any], data: JSONBody[SignalBatchIn]
+    ) -> SignalBatchOut:
+        """Each signal is taken as `POST /api/v1/signals` would take it, in order, and answered
+        with the status that request would have had. The analytics host sends what queued up
+        while its previous request was answered, so a burst of signals costs one request (and
+        one slot of the per-key rate limit). With auto-execution, the signals share one wait of
+        `signal_wait` for their ticks to reach this host."""
+        deadline = time.monotonic() + host_of(request).config.signal_wait
+        results = []
+        for signal in data.signals:
+            try:
+                body = take(request, signal, deadline=deadline)
+            except ApiError as error:
+                key = error.extra[0]["key"] if isinstance(error.extra, list) else None
+                results.append(
+                    SignalBatchResultOut(
+                        status=error.status_code, recorded=None, error=error.detail, key=key
+                    )
+                )
+                continue
+            status = HTTP_201_CREATED if body.created else HTTP_200_OK
+            results.append(SignalBatchResultOut(status=status, recorded=body))
+        return SignalBatchOut(results=results)
 
     @get(
         "",
@@ -142,3 +150,39 @@ class SignalController(Controller):
         with host_of(request).orders.lock:
             chosen = host_of(request).signals.latest(limit, Symbol(symbol) if symbol else None)
         return SignalsOut(signals=[signal_out(signal) for signal in chosen])
+
+
+def take(
+    request: Request[Any, Any, Any], data: SignalIn, *, deadline: float | None = None
+) -> SignalRecordedOut:
+    """Record one signal (and trade it, with auto-execution); ApiError when refused."""
+    principal = principal_of(request)
+    # Refused before the desk sees it: a signal stamped far ahead of this host's clock is
+    # corrupt or forged, and must not move anything that follows signal time.
+    implausible = implausible_time(data.tick_timestamp_ms, time.time_ns() // 1_000_000)
+    if implausible is not None:
+        raise ApiError(422, f"{TIMESTAMP_IMPLAUSIBLE}: {implausible}", "tick_timestamp_ms")
+    with domain_errors(InvalidSignal="signal_id"):
+        taken = host_of(request).take_signal(
+            SignalReceived(
+                symbol=Symbol(data.symbol),
+                direction=Direction(data.direction),
+                confidence=data.confidence,
+                features=data.features,
+                model_version=data.model_version,
+                tick_trade_id=data.tick_trade_id,
+                tick_timestamp_ms=data.tick_timestamp_ms,
+                price=data.price,
+                signal_id=uuid.UUID(data.signal_id) if data.signal_id else None,
+            ),
+            actor=principal.name,
+            account=principal.account,
+            deadline=deadline,
+        )
+    result = taken.result
+    return SignalRecordedOut(
+        signal=signal_out(result.signal),
+        created=result.created,
+        order=order_out(result.execution.order) if result.execution else None,
+        skipped=taken.skipped or result.skipped or None,
+    )
