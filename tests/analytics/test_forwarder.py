@@ -184,7 +184,8 @@ def test_forward_to_an_api_without_the_batch_endpoint_sends_one_signal_a_request
 def test_forward_splits_a_long_queue_into_batches_under_the_body_limit() -> None:
     port = free_port()
     forwarder = SignalForwarder(f"http://127.0.0.1:{port}", "k", retry_delays=FAST)
-    wide = [{**body(n), "features": {f"feature_{i}": 0.1 * i for i in range(40)}} for n in range(400)]
+    features = {f"feature_{i}": 0.1 * i for i in range(40)}
+    wide = [{**body(n), "features": features} for n in range(400)]
     for item in wide:
         forwarder.submit(item)
     assert wait_until(lambda: forwarder.status().failures >= 1)
