@@ -104,6 +104,7 @@ def api_defaults(config: TradingConfig) -> dict[str, Any]:
         "clock": api.clock,
         "feed_hold": api.feed_hold,
         "signal_wait": api.signal_wait,
+        "poll_interval": api.poll_interval,
         "max_held_trades": api.max_held_trades,
         "history": api.history,
         "auto_execute": execution.enabled,
