@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -192,3 +194,37 @@ def test_host_restarted_with_ticks_resent_stores_each_feature_row_and_signal_onc
     assert trade_ids == [event.trade.trade_id for event in events]
     signals = [event.originator_id for event in stored_events(url, SignalGenerated)]
     assert signals and len(signals) == len(set(signals))
+
+
+COLD_START = """
+import sys
+from pathlib import Path
+from hosts.analytics.service import AnalyticsService, AnalyticsSettings
+
+root = Path(sys.argv[1])
+settings = AnalyticsSettings(
+    store_url=f"sqlite:///{root / 'events.sqlite'}", port=0, metrics_port=None,
+    model_path=root / "model.json", log_dir=root / "logs",
+)
+service = AnalyticsService(settings)
+before = "sklearn.linear_model" in sys.modules
+service.start()
+after = "sklearn.linear_model" in sys.modules
+service.stop()
+print(before, after)
+"""
+
+
+def test_host_imports_the_model_libraries_before_it_takes_ticks(tmp_path: Path) -> None:
+    # The first model (built by the trainer process, read back on the tick thread) used to
+    # import sklearn there: ~0.5-1 s in which the first second's ticks queued up.
+    done = subprocess.run(
+        [sys.executable, "-c", COLD_START, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "True"]

@@ -31,7 +31,7 @@ from hosts.analytics.trainer_process import HELPER_PROCESSES, ProcessTrainer
 from hosts.analytics.writer import FailureHandler, StoreWriter, StoreWrites
 from hosts.analytics.writer_process import ProcessStoreWriter, SplitStoreWriter
 from tradingcore.analytics.config import AnalyticsConfig
-from tradingcore.analytics.model import OnlineModel
+from tradingcore.analytics.model import OnlineModel, import_model_libraries
 from tradingcore.analytics.state import model_state
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.signal import Signal
@@ -143,6 +143,7 @@ class AnalyticsService:
                 raise OSError(
                     error.errno, f"cannot serve metrics on {host}:{port}: {error.strerror}"
                 ) from error
+        import_model_libraries()  # not on the tick thread when the first model comes
         # Move everything loaded so far (sklearn, pydantic, eventsourcing...) out of the
         # collector's reach: a full collection then scans only new objects, which keeps its
         # pauses on the tick thread well under a millisecond instead of tens of them.
