@@ -52,7 +52,10 @@ class System:
     hosts: list[Host] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.store = f"sqlite:///{self.root / 'events.sqlite'}"
+        # SYSTEM_STORE_QUERY: the store URL's options for a benchmark variant, e.g.
+        # "?synchronous=normal"; the tests leave it unset.
+        query = os.environ.get("SYSTEM_STORE_QUERY", "")
+        self.store = f"sqlite:///{self.root / 'events.sqlite'}{query}"
         self.keys_file = self.root / "keys.json"
         self.key = create_key(self.keys_file, "bot", Role.TRADER, None)
         self.logs = self.root / "logs"
