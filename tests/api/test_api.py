@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 from prometheus_client import REGISTRY, generate_latest
 
@@ -350,6 +351,35 @@ def test_signal_batch_with_an_invalid_body_is_refused_whole_naming_it(
     assert [response.status_code for response in responses] == [400, 400, 400]
     assert "signals.1.confidence" in json.dumps(responses[0].json())
     assert listed["signals"] == []  # none of a refused batch is recorded
+
+
+def test_signal_batch_whose_store_fails_midway_keeps_what_it_took_and_names_the_rest(
+    host: ApiHost, client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    stored = host.app.store_signal
+    calls: list[int] = []
+
+    def failing_third(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) >= 3:
+            raise sqlite3.OperationalError("database or disk is full")
+        return stored(*args, **kwargs)
+
+    monkeypatch.setattr(host.app, "store_signal", failing_third)
+    batch = [{**SIGNAL, "tick_trade_id": number} for number in range(1, 5)]
+
+    response = client.post("/api/v1/signals/batch", json={"signals": batch}, headers=headers(ALICE))
+    monkeypatch.setattr(host.app, "store_signal", stored)
+    latest = client.get("/api/v1/signals/latest?limit=5", headers=headers(ALICE)).json()
+    health = client.get("/health")
+
+    results = response.json()["results"]
+    assert [result["status"] for result in results] == [201, 201, 503, 503]
+    assert "disk is full" in results[2]["error"] and results[3]["recorded"] is None
+    assert [signal["tick_trade_id"] for signal in latest["signals"]] == [2, 1]
+    assert health.json()["store"]["ok"] is False  # told, as a failed single POST tells it
 
 
 def test_signal_batch_with_auto_execution_trades_each_signal_in_order(

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.api.server import ApiServer, create_key
+from tests.api.test_api import SIGNAL
 from tests.api.test_server import eventually, order_body
 
 MOUNT = 'mount -t tmpfs -o size=8m tc-disk-full "$0" && exec "$@"'
@@ -99,4 +100,39 @@ def test_sqlite_on_a_full_disk_orders_get_503_naming_the_cause_and_health_says_s
     assert retried.status_code == 201, retried.text  # created now: the 503 had stored nothing
     # The next probe sees the store's newest notification move past the failure: ok again.
     eventually(lambda: httpx.get(f"{server.url}/health", timeout=2).status_code == 200)
+    assert "Traceback" not in server.errors()
+
+
+def test_signal_batch_on_a_full_disk_is_refused_retryably_and_taken_whole_after(
+    server: ApiServer, tmp_path: Path
+) -> None:
+    assert server.process is not None
+    disk = Path(f"/proc/{server.process.pid}/root") / tmp_path.relative_to("/") / "disk"
+    trader = {"X-API-Key": (tmp_path / "key").read_text()}
+    batch_url = f"{server.url}/api/v1/signals/batch"
+    signals = [
+        {**SIGNAL, "tick_trade_id": 10 * (number + 1), "features": {"aggressor_flow": number}}
+        for number in range(100)
+    ]
+    filler = fill(disk)
+
+    full = httpx.post(batch_url, json={"signals": signals}, headers=trader, timeout=30)
+    filler.unlink()
+    again = httpx.post(batch_url, json={"signals": signals}, headers=trader, timeout=30)
+    listed = httpx.get(f"{server.url}/api/v1/signals?limit=200", headers=trader, timeout=10).json()[
+        "signals"
+    ]
+
+    # What the forwarder retries: the whole answer 503, or a 200 naming a 503 for a signal.
+    if full.status_code == 200:
+        statuses = [result["status"] for result in full.json()["results"]]
+        assert 503 in statuses and 500 not in statuses, statuses
+    else:
+        assert full.status_code == 503, full.text
+        assert "full" in full.json()["detail"]
+    assert again.status_code == 200, again.text
+    assert {result["status"] for result in again.json()["results"]} <= {200, 201}
+    assert sorted(signal["tick_trade_id"] for signal in listed) == [
+        10 * (number + 1) for number in range(100)
+    ]  # each once: what the full disk took is not stored twice
     assert "Traceback" not in server.errors()

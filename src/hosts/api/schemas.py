@@ -184,7 +184,8 @@ class SignalRecordedOut(BaseModel):
 class SignalBatchResultOut(BaseModel):
     status: int = Field(
         description="what POST /api/v1/signals would have answered for this signal alone: "
-        "201 recorded, 200 already recorded, 422 refused"
+        "201 recorded, 200 already recorded, 422 refused; 503 not stored, the store failed "
+        "after earlier signals of the batch were (send it again)"
     )
     recorded: SignalRecordedOut | None = Field(description="the answer's body when 200/201")
     error: str | None = Field(default=None, description="why it was refused")

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, Parameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_503_SERVICE_UNAVAILABLE
 
 from hosts.api.controllers.dashboard import service_of
 from hosts.api.errors import ApiError, domain_errors
@@ -25,6 +25,7 @@ from hosts.api.schemas import (
     SignalRecordedOut,
     SignalsOut,
 )
+from hosts.api.store_health import STORE_ERRORS, request_store_health
 from hosts.api.views import error_responses, order_out, signal_out
 from tradingcore.application.signal_desk import SignalReceived
 from tradingcore.domain.signal import Direction
@@ -77,10 +78,26 @@ class SignalController(Controller):
         one slot of the per-key rate limit). With auto-execution, the signals share one wait of
         `signal_wait` for their ticks to reach this host."""
         deadline = time.monotonic() + host_of(request).config.signal_wait
-        results = []
-        for signal in data.signals:
+        results: list[SignalBatchResultOut] = []
+        for index, signal in enumerate(data.signals):
             try:
                 body = take(request, signal, deadline=deadline)
+            except STORE_ERRORS as error:
+                if not results:
+                    raise  # nothing was stored: the whole request is answered 503
+                # What was taken stays taken: say so, and which signals to send again.
+                request_store_health(request).write_failed(error)
+                detail = (
+                    f"the event store failed ({type(error).__name__}: {error}); this signal "
+                    "was not stored, try again later"
+                )
+                results += [
+                    SignalBatchResultOut(
+                        status=HTTP_503_SERVICE_UNAVAILABLE, recorded=None, error=detail
+                    )
+                    for _ in data.signals[index:]
+                ]
+                break
             except ApiError as error:
                 key = error.extra[0]["key"] if isinstance(error.extra, list) else None
                 results.append(
