@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import faulthandler
 import importlib
 import importlib.metadata
 import importlib.util
@@ -176,6 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     known = command if command in COMMANDS else None
     if known in HOSTS:
         exit_cleanly_while_starting()
+        # A crash in native code (a driver, a C extension) prints every thread's Python
+        # stack to stderr, which `up` keeps in data/logs/supervisor/HOST.out.
+        faulthandler.enable()
     parser = build_parser(known, config_defaults(known, arguments) if known else None)
     args = parser.parse_args(arguments)
     if os.environ.get("TRADINGCORE_SUPERVISOR_PID"):

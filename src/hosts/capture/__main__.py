@@ -1,6 +1,7 @@
 """`python -m hosts.capture`: the capture host on its own."""
 
 import argparse
+import faulthandler
 import sys
 
 from hosts.capture.cli import add_arguments, run
@@ -10,4 +11,5 @@ parser = argparse.ArgumentParser(
     description="capture market data: ProfitDLL, a recording or synthetic",
 )
 add_arguments(parser)
+faulthandler.enable()  # a native crash prints every thread's stack to stderr
 sys.exit(run(parser.parse_args()))
