@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +18,11 @@ from hosts.capture.guard import Rejection, session_of
 from hosts.capture.recorder import TapeRecorder
 from tests.capture.factories import OPEN_MS, SESSION, WDO, WIN, stored_trades, trade
 from tradingcore.application.trading import TradingApplication
-from tradingcore.domain.tape import Trade, TradeColumns
+from tradingcore.domain.book import BookTop
+from tradingcore.domain.book_tape import BookColumns, BookTape
+from tradingcore.domain.tape import MarketTape, Trade, TradeColumns
 from tradingcore.ports.clock import ManualClock
+from tradingcore.simulation.market import session_open_ms
 
 
 def recorder_for(app: TradingApplication, **options: Any) -> TapeRecorder:
@@ -197,3 +203,66 @@ def test_recorder_with_bad_settings_refuses_to_start(
 ) -> None:
     with pytest.raises(ValueError, match="must be"):
         TapeRecorder(memory_app, **options)
+
+
+def _top(number: int, offset_ms: int = 0) -> BookTop:
+    """A book top that differs from the one before (only changes are recorded)."""
+    return BookTop(WIN, OPEN_MS + offset_ms + number, Decimal(127_845), number, Decimal(127_850), 1)
+
+
+def _held(kind: type[MarketTape | BookTape], session: date) -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is kind and o.session == session)
+
+
+def test_replay_into_the_next_session_lets_the_earlier_one_go_without_reading_it_back(
+    memory_app: TradingApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the synthetic feed's session change the capture host's RSS stepped from ~52 to
+    60-80 MB: the earlier session's last book batch was written after the next session's book
+    tape was opened, and as one book tape per symbol was held, the earlier one was rebuilt from
+    every top of its session (~1.2M ints for a day). A replay also kept the earlier session's
+    partial batches, and so its state, until it closed."""
+    reads: list[str] = []
+    load_fresh = memory_app.load_fresh
+
+    def counted(kind: Any, aggregate_id: Any) -> Any:
+        reads.append(kind.__name__)
+        return load_fresh(kind, aggregate_id)
+
+    monkeypatch.setattr(memory_app, "load_fresh", counted)
+    next_day = session_open_ms(SESSION + timedelta(days=1)) - OPEN_MS
+    recorder = recorder_for(memory_app, batch_size=100)  # a replay: flushed by size only
+    recorder.start()
+    try:
+        for number in range(1, 251):  # two full batches of trades and tops, a partial one each
+            assert recorder.add(trade(number)) is None
+            assert recorder.add_book(_top(number)) is None
+        for number in range(251, 261):
+            assert recorder.add(trade(number, offset_ms=next_day + number)) is None
+            assert recorder.add_book(_top(number, next_day)) is None
+        for _ in range(500):
+            if recorder.status().open_tapes == 1:
+                break
+            time.sleep(0.01)
+        status = recorder.status()
+        assert (status.open_tapes, status.recorded_trades, status.recorded_books) == (1, 250, 250)
+        assert _held(MarketTape, SESSION) == 0
+        assert _held(BookTape, SESSION) == 0
+    finally:
+        assert recorder.close()
+    assert reads == []
+    assert [row.trade_id for row in stored_trades(memory_app)] == list(range(1, 251))
+    next_session = SESSION + timedelta(days=1)
+    assert len(stored_trades(memory_app, WIN, next_session)) == 10
+
+
+def test_book_tapes_held_are_two_sessions_a_symbol(memory_app: TradingApplication) -> None:
+    for day in range(4):
+        session = SESSION + timedelta(days=day)
+        books = BookColumns()
+        books.append(_top(1, session_open_ms(session) - OPEN_MS))
+        memory_app.record_books(WIN, session, books)
+    assert [_held(BookTape, SESSION + timedelta(days=day)) for day in range(4)] == [0, 0, 1, 1]
+    memory_app.forget_tape(WIN, SESSION + timedelta(days=3))
+    assert _held(BookTape, SESSION + timedelta(days=3)) == 0

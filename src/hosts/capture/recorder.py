@@ -11,8 +11,8 @@ store is touched only under one lock.
 
 Live, a symbol's sessions only move forward: a trade of a session before the one its symbol is
 in is refused (`timestamp_implausible`) before it opens a tape. Once a symbol's next session
-opens (live or replayed), the earlier session's admission state and tape are let go as soon as
-nothing of it waits to be written. Memory is bounded by the symbols followed, not by the days
+opens (live or replayed), the earlier session's partial batches are sealed, and its admission
+state, trade tape and book tape are let go as soon as nothing of it waits to be written. Memory is bounded by the symbols followed, not by the days
 a host runs. Within a session, the trade ids are held once, as runs (`TradeIdSet`): B3's
 numbering (10, 20, 30, ...) costs ~0.5 MB a session whatever its trades (it was ~130 bytes a
 trade, 388 MB after 3M trades).
@@ -271,16 +271,28 @@ class TapeRecorder:
                 self._retiring.update(
                     other for other in self._guards if other[0] == symbol and other[1] < session
                 )
+                self._seal_earlier(symbol, session)
             elif session < previous:  # a replay going back a day: let it go once written
                 self._retiring.add(key)
             return self._guards.setdefault(key, guard)
+
+    def _seal_earlier(self, symbol: Symbol, session: date) -> None:
+        """Seal the symbol's partial batches of earlier sessions (under `_lock`): once it trades
+        in a later session they will not fill up, and a replay (which flushes by size only)
+        would otherwise keep them, and the earlier session's state, until it closes."""
+        for waiting in (self._pending, self._pending_tops):
+            for key in [key for key in waiting if key[0] == symbol and key[1] < session]:
+                self._sealed.append((key, waiting.pop(key)))
+                self._due.notify()
 
     def _let_go(self) -> None:
         """Forget the earlier sessions' admission state and tapes that nothing waits on."""
         with self._lock:
             if not self._retiring:
                 return
-            waiting = set(self._pending) | {key for key, _ in self._sealed}
+            waiting = (
+                set(self._pending) | set(self._pending_tops) | {key for key, _ in self._sealed}
+            )
             done = [key for key in self._retiring if key not in waiting]
             for key in done:
                 self._retiring.discard(key)
