@@ -12,10 +12,10 @@ store is touched only under one lock.
 Live, a symbol's sessions only move forward: a trade of a session before the one its symbol is
 in is refused (`timestamp_implausible`) before it opens a tape. Once a symbol's next session
 opens (live or replayed), the earlier session's partial batches are sealed, and its admission
-state, trade tape and book tape are let go as soon as nothing of it waits to be written. Memory is bounded by the symbols followed, not by the days
-a host runs. Within a session, the trade ids are held once, as runs (`TradeIdSet`): B3's
-numbering (10, 20, 30, ...) costs ~0.5 MB a session whatever its trades (it was ~130 bytes a
-trade, 388 MB after 3M trades).
+state, trade tape and book tape are let go as soon as nothing of it waits to be written. Memory
+is bounded by the symbols followed, not by the days a host runs. Within a session, the trade
+ids are held once, as runs (`TradeIdSet`): B3's numbering (10, 20, 30, ...) costs ~0.5 MB a
+session whatever its trades (it was ~130 bytes a trade, 388 MB after 3M trades).
 """
 
 from __future__ import annotations
