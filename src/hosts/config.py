@@ -219,10 +219,10 @@ class ApiSection(Section):
         "they are applied (bounds memory when the host falls behind its feed)",
     )
     history: int = Field(
-        default=20_000,
+        default=2_000,
         ge=1,
         description="orders and signals kept in memory for the order and signal lists and the "
-        "dashboard (~1 KB each)",
+        "dashboard (~1 KB each); the lists read older ones from the store",
     )
     rate_limit_client: int = Field(default=200, ge=1, description="requests/s per client address")
     rate_limit_key: int = Field(default=100, ge=1, description="requests/s per API key")

@@ -6,11 +6,13 @@ what the requests before it stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from litestar.testing import TestClient
 
+from hosts.api.app import create_app
 from hosts.api.host import ApiHost
 from tests.api.conftest import ALICE, BOB, ROOT, Tape, headers
 from tests.api.test_api import SIGNAL
@@ -142,3 +144,56 @@ def test_signals_list_newest_first_filtered_and_paged(client: TestClient[Any]) -
     assert first_page["signals"] + rest["signals"] == posted[::-1]
     assert [signal["tick_trade_id"] for signal in since] == [4, 3]
     assert client.get("/api/v1/signals").status_code == 401
+
+
+def test_lists_past_the_rows_kept_in_memory_go_on_in_the_store(
+    make_host: Callable[..., ApiHost],
+) -> None:
+    """`[api] history` bounds the rows held in memory (the soak's API host grew with 20,000);
+    the lists still show every stored order and signal, filtered and paged alike."""
+    host = make_host(history=1)
+    app = create_app(host)
+    with TestClient(app=app) as client:
+        sent = three_orders(client, Tape(host))
+        posted = [
+            client.post(
+                "/api/v1/signals",
+                json={**SIGNAL, "direction": direction, "tick_trade_id": tick,
+                      "tick_timestamp_ms": SIGNAL["tick_timestamp_ms"] + tick},
+                headers=headers(ALICE),
+            ).json()["signal"]
+            for tick, direction in enumerate(("BUY", "HOLD", "SELL", "HOLD"), start=1)
+        ]  # fmt: skip
+
+        everything = listed(client, "/api/v1/orders", ROOT)
+        filled = orders(client, ROOT, status="FILLED")
+        alice = orders(client, ALICE)
+        pages, before = [], None
+        while True:
+            params = {"limit": 1, **({"before": before} if before else {})}
+            body = listed(client, "/api/v1/orders", ROOT, **params)
+            pages.extend(body["orders"])
+            before = body["next_before"]
+            if before is None:
+                break
+        signals = listed(client, "/api/v1/signals", BOB)
+        holds = listed(client, "/api/v1/signals", BOB, direction="HOLD")["signals"]
+        first_page = listed(client, "/api/v1/signals", BOB, limit=3)
+        rest = listed(client, "/api/v1/signals", BOB, before=first_page["next_before"])
+        looked_up = [
+            client.get(f"/api/v1/orders/{order['order_id']}", headers=headers(owner)).json()
+            for order, owner in zip(everything["orders"], (ALICE, BOB, ALICE), strict=True)
+        ]
+        kept = app.state["dashboard"].activity.read(
+            lambda model: (len(model.order_history), model.order_floor)
+        )
+
+    assert kept[0] == 1 and kept[1] > 0  # the two older orders are only in the store
+    assert [order["client_order_id"] for order in everything["orders"]] == ["a-2", "b-1", "a-1"]
+    assert everything["orders"] == looked_up  # folded from the store as a lookup shows them
+    assert everything["next_before"] is None and pages == everything["orders"]
+    assert [order["client_order_id"] for order in filled] == ["b-1", "a-1"]
+    assert [order["order_id"] for order in alice] == [sent[2]["order_id"], sent[0]["order_id"]]
+    assert signals == {"signals": posted[::-1], "next_before": None}
+    assert [signal["tick_trade_id"] for signal in holds] == [4, 2]
+    assert first_page["signals"] + rest["signals"] == posted[::-1]

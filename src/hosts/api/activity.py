@@ -44,10 +44,12 @@ ALL: Final = "*"
 """The key of series over every account."""
 KEPT: Final = 500
 """Recent orders, fills and signals kept for the dashboard (per kind), newest last."""
-HISTORY: Final = 20_000
-"""Orders and signals kept for GET /api/v1/orders and /api/v1/signals by default (the oldest
-drop; `[api] history`). A signal row with 12 features ~0.8 KB, an order row ~1 KB: ~36 MB at
-this bound, reached after 20,000 signals and orders (~6 min of the 5k trades/s soak)."""
+HISTORY: Final = 2_000
+"""Orders and signals kept in memory for GET /api/v1/orders and /api/v1/signals by default
+(`[api] history`); older rows are read from the store (hosts/api/history.py). A signal row
+with 12 features ~0.8 KB, an order row ~1 KB: ~3.6 MB at this bound. It was 20,000 (~36 MB,
+still filling after 10 minutes of the 5k trades/s soak: the API host's RSS grew 8-9 % in its
+last 5 minutes)."""
 SERIES_POINTS: Final = 2_000
 """Points kept per chart series (older ones drop)."""
 LATENCY_WINDOW: Final = 200
@@ -70,6 +72,82 @@ TOPICS: Final = tuple(
 
 def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def signal_row(event: SignalGenerated, sequence: int) -> SignalRow:
+    """The list row of a stored signal, notification `sequence`."""
+    at = epoch_ms(event.timestamp)
+    return SignalRow(
+        sequence,
+        event.originator_id,
+        at,
+        event.symbol.ticker,
+        event.direction.value,
+        event.confidence,
+        event.model_version,
+        event.price,
+        event.tick_timestamp_ms,
+        max(0.0, float(at - event.tick_timestamp_ms)),
+        event.tick_trade_id,
+        packed_features(event.features),
+    )
+
+
+def submitted_row(event: OrderSubmitted, sequence: int) -> OrderRow:
+    """The list row of an order as submitted, notification `sequence`."""
+    at = epoch_ms(event.timestamp)
+    row = OrderRow(
+        sequence,
+        event.originator_id,
+        event.client_order_id,
+        event.account,
+        event.symbol.ticker,
+        event.side.value,
+        event.quantity,
+        event.price,
+        "SUBMITTED",
+        at,
+        at,
+        event.signal_id,
+    )
+    row.submitted_at = event.timestamp
+    return row
+
+
+def update_order_row(row: OrderRow, event: object) -> FillRow | None:
+    """Fold an order's later event into its row; return the fill it made, if any."""
+    at = epoch_ms(event.timestamp) if isinstance(event, ORDER_EVENTS) else row.updated_ms
+    row.updated_ms = at
+    if isinstance(event, OrderAccepted | OrderDenied | OrderRejected) and row.ack_ms is None:
+        row.ack_ms = float(max(0, at - row.submitted_ms))
+    if isinstance(event, OrderAccepted):
+        row.status = "ACCEPTED"
+        row.venue_order_id = event.venue_order_id
+    elif isinstance(event, OrderDenied | OrderRejected):
+        row.status = "DENIED" if isinstance(event, OrderDenied) else "REJECTED"
+        row.reason_code, row.reason = event.reason_code, event.reason
+    elif isinstance(event, OrderCanceled):
+        row.status = "CANCELED"
+        row.reason = event.reason
+    elif isinstance(event, OrderFilled):
+        row.filled_quantity += event.quantity
+        row.fill_notional = EXACT.add(
+            row.fill_notional, EXACT.multiply(event.price, Decimal(event.quantity))
+        )
+        row.fees = EXACT.add(row.fees, event.fees.amount)
+        row.status = "FILLED" if row.filled_quantity >= row.quantity else "PARTIALLY_FILLED"
+        return FillRow(
+            at,
+            row.order_id,
+            row.account,
+            row.symbol,
+            event.side.value,
+            event.quantity,
+            event.price,
+            event.trade_id,
+            event.fees.amount,
+        )
+    return None
 
 
 @dataclass
@@ -143,6 +221,11 @@ class Activity:
         self.fills: deque[FillRow] = deque(maxlen=KEPT)
         self.signals: deque[SignalRow] = deque(maxlen=KEPT)
         self.signal_history: deque[SignalRow] = deque(maxlen=history)
+        self.order_floor = 0
+        """The sequence of the newest order row dropped from `order_history` (0: none): rows
+        at or below it are read from the store."""
+        self.signal_floor = 0
+        """The same for `signal_history`."""
         self.series: dict[str, AccountSeries] = defaultdict(AccountSeries)
         self.order_latency: dict[str, LatencySeries] = defaultdict(LatencySeries)
         """Submission to answer, per account and over all of them (ALL)."""
@@ -236,25 +319,13 @@ class Activity:
         elif isinstance(event, POSITION_EVENTS):
             self._apply_position(event)
         elif isinstance(event, SignalGenerated):
-            at = epoch_ms(event.timestamp)
-            latency = max(0.0, float(at - event.tick_timestamp_ms))
-            row = SignalRow(
-                sequence,
-                event.originator_id,
-                at,
-                event.symbol.ticker,
-                event.direction.value,
-                event.confidence,
-                event.model_version,
-                event.price,
-                event.tick_timestamp_ms,
-                latency,
-                event.tick_trade_id,
-                packed_features(event.features),
-            )
+            row = signal_row(event, sequence)
             self.signals.append(row)
-            self.signal_history.append(row)
-            self.signal_latency.add(at, latency)
+            history = self.signal_history
+            if len(history) == history.maxlen:
+                self.signal_floor = history[0].sequence
+            history.append(row)
+            self.signal_latency.add(row.at_ms, row.latency_ms)
         elif isinstance(event, KILL_SWITCH_EVENTS):
             self.kill_switch = KillSwitchNote(
                 isinstance(event, KillSwitchEngaged),
@@ -265,68 +336,26 @@ class Activity:
 
     def _apply_order(self, event: object, sequence: int) -> None:
         if isinstance(event, OrderSubmitted):
-            at = epoch_ms(event.timestamp)
-            submitted = OrderRow(
-                sequence,
-                event.originator_id,
-                event.client_order_id,
-                event.account,
-                event.symbol.ticker,
-                event.side.value,
-                event.quantity,
-                event.price,
-                "SUBMITTED",
-                at,
-                at,
-                event.signal_id,
-            )
-            submitted.submitted_at = event.timestamp
+            submitted = submitted_row(event, sequence)
             self.orders[event.originator_id] = submitted
             self.order_history[event.originator_id] = submitted
             while len(self.orders) > KEPT:
                 del self.orders[next(iter(self.orders))]
             while len(self.order_history) > self.history:
-                del self.order_history[next(iter(self.order_history))]
+                oldest = next(iter(self.order_history))
+                self.order_floor = self.order_history.pop(oldest).sequence
             return
         assert isinstance(event, ORDER_EVENTS)
         row = self.order_history.get(event.originator_id)
         if row is None:  # older than what is kept
             return
-        at = epoch_ms(event.timestamp)
-        row.updated_ms = at
-        if isinstance(event, OrderAccepted | OrderDenied | OrderRejected) and row.ack_ms is None:
-            row.ack_ms = float(max(0, at - row.submitted_ms))
-            self.order_latency[row.account].add(at, row.ack_ms)
-            self.order_latency[ALL].add(at, row.ack_ms)
-        if isinstance(event, OrderAccepted):
-            row.status = "ACCEPTED"
-            row.venue_order_id = event.venue_order_id
-        elif isinstance(event, OrderDenied | OrderRejected):
-            row.status = "DENIED" if isinstance(event, OrderDenied) else "REJECTED"
-            row.reason_code, row.reason = event.reason_code, event.reason
-        elif isinstance(event, OrderCanceled):
-            row.status = "CANCELED"
-            row.reason = event.reason
-        elif isinstance(event, OrderFilled):
-            row.filled_quantity += event.quantity
-            row.fill_notional = EXACT.add(
-                row.fill_notional, EXACT.multiply(event.price, Decimal(event.quantity))
-            )
-            row.fees = EXACT.add(row.fees, event.fees.amount)
-            row.status = "FILLED" if row.filled_quantity >= row.quantity else "PARTIALLY_FILLED"
-            self.fills.append(
-                FillRow(
-                    at,
-                    row.order_id,
-                    row.account,
-                    row.symbol,
-                    event.side.value,
-                    event.quantity,
-                    event.price,
-                    event.trade_id,
-                    event.fees.amount,
-                )
-            )
+        answered = row.ack_ms is not None
+        fill = update_order_row(row, event)
+        if not answered and row.ack_ms is not None:
+            self.order_latency[row.account].add(row.updated_ms, row.ack_ms)
+            self.order_latency[ALL].add(row.updated_ms, row.ack_ms)
+        if fill is not None:
+            self.fills.append(fill)
 
     def _apply_position(self, event: PositionOpened | PositionChanged | PositionClosed) -> None:
         before = event.net_quantity - event.side.sign * event.quantity

@@ -77,7 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--history",
         type=int,
         default=HISTORY,
-        help="orders and signals kept in memory for the order and signal lists and the dashboard",
+        help="orders and signals kept in memory for the order and signal lists and the dashboard "
+        "(the lists read older ones from the store)",
     )
     parser.add_argument(
         "--auto-execute", action="store_true", help="trade received BUY/SELL signals"

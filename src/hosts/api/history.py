@@ -1,33 +1,49 @@
-"""GET /api/v1/orders and /api/v1/signals: pages of the read model's history, newest first.
+"""GET /api/v1/orders and /api/v1/signals: pages of every stored order and signal, newest first.
 
-The rows come from the dashboard's read model (`Activity`), which follows the store; a request
-polls it first, so an order answered by POST /execute is listed by the next request. The model
-keeps the newest `[api] history` orders and signals; older ones are in the Parquet projections
-(`tradingcore sql`). A page is cut by `limit`; `next_before` (the last row's sequence, the
-notification id of its first event) asks for the next, older page.
+The newest rows come from the dashboard's read model (`Activity`), which follows the store; a
+request polls it first, so an order answered by POST /execute is listed by the next request.
+The model keeps the newest `[api] history` orders and signals in memory (2,000 by default); a
+page that reaches past them goes on in the store, reading its notification log backwards (the
+orders' and signals' first events only, in windows of ids), and folds each older order's events
+into its row: nothing stored is missing from the lists, and memory does not grow with them. A
+page is cut by `limit`; `next_before` (the last row's sequence, the notification id of its
+first event) asks for the next, older page. A filter that matches few old rows reads the log
+back to them (or to its start): the Parquet projections (`tradingcore sql`) answer such
+questions over long histories faster.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Final, TypeVar
 
+from eventsourcing.utils import get_topic
+
 from adapters.jsonlog import iso_ms
-from hosts.api.activity import Activity
+from hosts.api.activity import Activity, signal_row, submitted_row, update_order_row
 from hosts.api.activity_rows import OrderRow, SignalRow
 from hosts.api.errors import ApiError
 from hosts.api.schemas import OrderOut, SignalOut
+from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.money import Money
-from tradingcore.domain.order import OPEN, average_fill_price
+from tradingcore.domain.order import OPEN, OrderSubmitted, average_fill_price
+from tradingcore.domain.signal import SignalGenerated
 
 Row = TypeVar("Row", OrderRow, SignalRow)
 
 OPEN_STATUS: Final = "OPEN"
 """The status filter that means any open status: SUBMITTED, ACCEPTED or PARTIALLY_FILLED."""
 OPEN_STATUSES: Final = frozenset(status.value for status in OPEN)
+FIRST_WINDOW: Final = 4_096
+"""Notification ids read at once when a page goes on in the store (doubling up to LAST_WINDOW
+while they hold too few of the rows asked for)."""
+LAST_WINDOW: Final = 262_144
+ORDER_TOPICS: Final = (get_topic(OrderSubmitted),)
+SIGNAL_TOPICS: Final = (get_topic(SignalGenerated),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +133,11 @@ def orders_page(
     activity: Activity, wanted: OrderFilter, limit: int, before: int | None
 ) -> tuple[list[OrderOut], int | None]:
     activity.poll()
-    rows, cursor = activity.read(
-        lambda model: page(reversed(model.order_history.values()), wanted, limit, before)
+    kept, floor = activity.read(
+        lambda model: (list(reversed(model.order_history.values())), model.order_floor)
     )
+    older = stored_orders(activity.app, below(before, floor), replace(wanted, status=None))
+    rows, cursor = page(chain(kept, older), wanted, limit, before)
     return [order_row_out(row) for row in rows], cursor
 
 
@@ -127,10 +145,58 @@ def signals_page(
     activity: Activity, wanted: SignalFilter, limit: int, before: int | None
 ) -> tuple[list[SignalOut], int | None]:
     activity.poll()
-    rows, cursor = activity.read(
-        lambda model: page(reversed(model.signal_history), wanted, limit, before)
+    kept, floor = activity.read(
+        lambda model: (list(reversed(model.signal_history)), model.signal_floor)
     )
+    older = stored_signals(activity.app, below(before, floor))
+    rows, cursor = page(chain(kept, older), wanted, limit, before)
     return [signal_row_out(row) for row in rows], cursor
+
+
+def below(before: int | None, floor: int) -> int:
+    """The first sequence not to read from the store: past the rows kept in memory, and
+    past the page's cursor."""
+    return floor + 1 if before is None else min(before, floor + 1)
+
+
+def stored_orders(
+    app: TradingApplication, below_sequence: int, submitted: OrderFilter
+) -> Iterator[OrderRow]:
+    """Orders submitted before notification `below_sequence`, newest first, read lazily from
+    the store; each one `submitted` keeps (its filter without status) is folded to date."""
+    for sequence, event in stored_events(app, below_sequence, ORDER_TOPICS):
+        assert isinstance(event, OrderSubmitted)
+        row = submitted_row(event, sequence)
+        if not submitted(row):
+            continue
+        for later in app.events.get(event.originator_id, gt=event.originator_version):
+            update_order_row(row, later)
+        yield row
+
+
+def stored_signals(app: TradingApplication, below_sequence: int) -> Iterator[SignalRow]:
+    """Signals stored before notification `below_sequence`, newest first, read lazily."""
+    for sequence, event in stored_events(app, below_sequence, SIGNAL_TOPICS):
+        assert isinstance(event, SignalGenerated)
+        yield signal_row(event, sequence)
+
+
+def stored_events(
+    app: TradingApplication, below_sequence: int, topics: tuple[str, ...]
+) -> Iterator[tuple[int, object]]:
+    """The events of `topics` stored before notification `below_sequence`, newest first:
+    the log read backwards in windows of ids (the recorders read it forwards only)."""
+    high = below_sequence - 1
+    window = FIRST_WINDOW
+    while high >= 1:
+        low = max(1, high - window + 1)
+        batch = app.recorder.select_notifications(
+            start=low, limit=high - low + 1, stop=high, topics=topics
+        )
+        for notification in reversed(batch):
+            yield notification.id, app.mapper.to_domain_event(notification)
+        high = low - 1
+        window = min(window * 2, LAST_WINDOW)
 
 
 def order_row_out(row: OrderRow) -> OrderOut:

@@ -118,7 +118,7 @@ class OrderController(Controller):
     ) -> OrdersOut:
         """List orders: a trader's key its own account's, an admin's every account's (or one).
 
-        The newest 20,000 orders the host has followed; older ones: `tradingcore sql`.
+        Every stored order: the newest `[api] history` from memory, older ones from the store.
         """
         principal = principal_of(request)
         chosen = checked_account(principal, account)

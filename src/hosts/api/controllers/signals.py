@@ -145,7 +145,7 @@ class SignalController(Controller):
             int | None, Parameter(ge=1, description="the `next_before` of the previous page")
         ] = None,
     ) -> SignalPageOut:
-        """List the signals every host stored (the newest 20,000; older ones: `tradingcore sql`)."""
+        """List the signals every host stored (the newest from memory, older from the store)."""
         wanted = SignalFilter(symbol, direction, epoch_ms(since, "since"), epoch_ms(until, "until"))
         signals, cursor = signals_page(service_of(request).activity, wanted, limit, before)
         return SignalPageOut(signals=signals, next_before=cursor)
