@@ -25,6 +25,18 @@ def wait_until(condition: Any, timeout: float = 10.0) -> bool:
     return False
 
 
+def queued_while_down(
+    bodies: list[dict[str, Any]], report: Any = None
+) -> tuple[SignalForwarder, int]:
+    """A forwarder that queued `bodies` and failed to reach its API (not up yet on the port)."""
+    port = free_port()
+    forwarder = SignalForwarder(f"http://127.0.0.1:{port}", "k", retry_delays=FAST, report=report)
+    for item in bodies:
+        forwarder.submit(item)
+    assert wait_until(lambda: forwarder.status().failures >= 1)
+    return forwarder, port
+
+
 def test_forward_with_the_api_down_then_up_delivers_every_signal_in_order() -> None:
     port = free_port()
     reports: list[str] = []
@@ -116,17 +128,10 @@ def test_forward_of_a_lone_signal_uses_the_single_signal_endpoint() -> None:
 
 
 def test_forward_of_a_batch_with_a_refused_signal_refuses_only_that_one() -> None:
-    port = free_port()
     reports: list[tuple[str, dict[str, Any]]] = []
-    forwarder = SignalForwarder(
-        f"http://127.0.0.1:{port}",
-        "k",
-        retry_delays=FAST,
-        report=lambda e, d: reports.append((e, d)),
+    forwarder, port = queued_while_down(
+        [body(n) for n in range(4)], report=lambda e, d: reports.append((e, d))
     )
-    for number in range(4):
-        forwarder.submit(body(number))
-    assert wait_until(lambda: forwarder.status().failures >= 1)  # queued while the API is down
     api = ApiStub(port, batch=True, item_statuses=[201, 422, 409, 201])
     try:
         assert forwarder.flush(10.0)
@@ -141,11 +146,7 @@ def test_forward_of_a_batch_with_a_refused_signal_refuses_only_that_one() -> Non
 
 
 def test_forward_of_a_batch_refused_whole_sends_its_signals_alone_then_batches_again() -> None:
-    port = free_port()
-    forwarder = SignalForwarder(f"http://127.0.0.1:{port}", "k", retry_delays=FAST)
-    for number in range(3):
-        forwarder.submit(body(number))
-    assert wait_until(lambda: forwarder.status().failures >= 1)
+    forwarder, port = queued_while_down([body(n) for n in range(3)])
     # The batch is refused (one body in it is bad), then alone: 201, 422, 201.
     api = ApiStub(port, statuses=[422, 201, 422, 201], batch=True)
     try:
@@ -165,11 +166,7 @@ def test_forward_of_a_batch_refused_whole_sends_its_signals_alone_then_batches_a
 
 
 def test_forward_to_an_api_without_the_batch_endpoint_sends_one_signal_a_request() -> None:
-    port = free_port()
-    forwarder = SignalForwarder(f"http://127.0.0.1:{port}", "k", retry_delays=FAST)
-    for number in range(5):
-        forwarder.submit(body(number))
-    assert wait_until(lambda: forwarder.status().failures >= 1)
+    forwarder, port = queued_while_down([body(n) for n in range(5)])
     api = ApiStub(port)  # no batch endpoint: 404
     try:
         assert forwarder.flush(10.0)
@@ -182,13 +179,9 @@ def test_forward_to_an_api_without_the_batch_endpoint_sends_one_signal_a_request
 
 
 def test_forward_splits_a_long_queue_into_batches_under_the_body_limit() -> None:
-    port = free_port()
-    forwarder = SignalForwarder(f"http://127.0.0.1:{port}", "k", retry_delays=FAST)
     features = {f"feature_{i}": 0.1 * i for i in range(40)}
     wide = [{**body(n), "features": features} for n in range(400)]
-    for item in wide:
-        forwarder.submit(item)
-    assert wait_until(lambda: forwarder.status().failures >= 1)
+    forwarder, port = queued_while_down(wide)
     api = ApiStub(port, batch=True)
     try:
         assert forwarder.flush(10.0)

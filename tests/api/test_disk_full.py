@@ -49,6 +49,12 @@ def server(tmp_path: Path) -> Iterator[ApiServer]:
     running.stop()
 
 
+def server_disk(server: ApiServer, tmp_path: Path) -> Path:
+    """The tmpfs the server's store is on, as this process sees it (its mount namespace)."""
+    assert server.process is not None
+    return Path(f"/proc/{server.process.pid}/root") / tmp_path.relative_to("/") / "disk"
+
+
 def fill(directory: Path) -> Path:
     """Write zeros into `directory` until its file system is full; return the filler file."""
     filler = directory / "filler"
@@ -72,9 +78,7 @@ def fill(directory: Path) -> Path:
 def test_sqlite_on_a_full_disk_orders_get_503_naming_the_cause_and_health_says_so(
     server: ApiServer, tmp_path: Path
 ) -> None:
-    assert server.process is not None
-    disk = Path(f"/proc/{server.process.pid}/root") / tmp_path.relative_to("/") / "disk"
-    trader = {"X-API-Key": (tmp_path / "key").read_text()}
+    disk, trader = server_disk(server, tmp_path), {"X-API-Key": (tmp_path / "key").read_text()}
     execute = f"{server.url}/api/v1/execute"
     first = httpx.post(execute, json=order_body(client_order_id="before"), headers=trader)
     filler = fill(disk)
@@ -106,9 +110,7 @@ def test_sqlite_on_a_full_disk_orders_get_503_naming_the_cause_and_health_says_s
 def test_signal_batch_on_a_full_disk_is_refused_retryably_and_taken_whole_after(
     server: ApiServer, tmp_path: Path
 ) -> None:
-    assert server.process is not None
-    disk = Path(f"/proc/{server.process.pid}/root") / tmp_path.relative_to("/") / "disk"
-    trader = {"X-API-Key": (tmp_path / "key").read_text()}
+    disk, trader = server_disk(server, tmp_path), {"X-API-Key": (tmp_path / "key").read_text()}
     batch_url = f"{server.url}/api/v1/signals/batch"
     signals = [
         {**SIGNAL, "tick_trade_id": 10 * (number + 1), "features": {"aggressor_flow": number}}
