@@ -358,28 +358,72 @@ def test_signal_batch_whose_store_fails_midway_keeps_what_it_took_and_names_the_
 ) -> None:
     import sqlite3
 
-    stored = host.app.store_signal
-    calls: list[int] = []
+    put = host.app.events.put
+    third = signal_id_for(
+        SIGNAL["model_version"], Symbol(SIGNAL["symbol"]), 3, SIGNAL["tick_timestamp_ms"]
+    )
 
-    def failing_third(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) >= 3:
+    def refusing_the_third(events: Any, *args: Any, **kwargs: Any) -> Any:
+        if any(event.originator_id == third for event in events):
             raise sqlite3.OperationalError("database or disk is full")
-        return stored(*args, **kwargs)
+        return put(events, *args, **kwargs)
 
-    monkeypatch.setattr(host.app, "store_signal", failing_third)
+    monkeypatch.setattr(host.app.events, "put", refusing_the_third)
     batch = [{**SIGNAL, "tick_trade_id": number} for number in range(1, 5)]
 
     response = client.post("/api/v1/signals/batch", json={"signals": batch}, headers=headers(ALICE))
-    monkeypatch.setattr(host.app, "store_signal", stored)
+    monkeypatch.setattr(host.app.events, "put", put)
     latest = client.get("/api/v1/signals/latest?limit=5", headers=headers(ALICE)).json()
     health = client.get("/health")
 
     results = response.json()["results"]
+    # The fourth was taken after the third, so it fails with it: nothing stands on a write
+    # the store refused.
     assert [result["status"] for result in results] == [201, 201, 503, 503]
     assert "disk is full" in results[2]["error"] and results[3]["recorded"] is None
     assert [signal["tick_trade_id"] for signal in latest["signals"]] == [2, 1]
     assert health.json()["store"]["ok"] is False  # told, as a failed single POST tells it
+    again = client.post("/api/v1/signals/batch", json={"signals": batch}, headers=headers(ALICE))
+    assert [result["status"] for result in again.json()["results"]] == [200, 200, 201, 201]
+
+
+def test_signal_batch_with_auto_execution_is_one_transaction(
+    make_host: HostFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tradingcore.application.signal_desk import AutoExecution
+
+    host = make_host(auto_execution=AutoExecution(enabled=True, quantity=1))
+    with TestClient(app=create_app(host)) as client:
+        tape = Tape(host)
+        for number in range(6):
+            tape.print(127_850 + 5 * number)
+        puts: list[int] = []
+        put = host.app.events.put
+
+        def counted(events: Any, *args: Any, **kwargs: Any) -> Any:
+            puts.append(len(events))
+            return put(events, *args, **kwargs)
+
+        monkeypatch.setattr(host.app.events, "put", counted)
+        directions = ["BUY", "SELL", "BUY", "SELL"]
+        batch = [
+            {**SIGNAL, "direction": direction, "tick_trade_id": number + 1}
+            for number, direction in enumerate(directions)
+        ]
+        results = client.post(
+            "/api/v1/signals/batch", json={"signals": batch}, headers=headers(ALICE)
+        ).json()["results"]
+        monkeypatch.setattr(host.app.events, "put", put)
+        position = client.get("/api/v1/positions", headers=headers(ALICE)).json()
+
+    orders = [result["recorded"]["order"] for result in results]
+    assert [order["side"] for order in orders] == ["BUY", "SELL", "BUY", "SELL"]
+    # Each order was filled by the next signal's tape: the orders, their fills and the
+    # signals were stored in one transaction, in one write.
+    assert [order["status"] for order in orders[:3]] == ["FILLED"] * 3
+    assert len(puts) == 1 and puts[0] >= 4 * 2 + 3 * 2
+    # long 1, short 1, long 1; the last order waits for a trade after its tick
+    assert [held["net_quantity"] for held in position["positions"]] == [1]
 
 
 def test_signal_batch_with_auto_execution_trades_each_signal_in_order(

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -48,6 +48,7 @@ from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult
 from tradingcore.application.order_manager import DecidedOrder, OrderManager
 from tradingcore.application.signal_desk import (
     AutoExecution,
+    SignalBatch,
     SignalDesk,
     SignalReceived,
     SignalResult,
@@ -283,10 +284,12 @@ class ApiHost:
         account: str,
         *,
         deadline: float | None = None,
+        batch: SignalBatch | None = None,
     ) -> CursorResult:
         """Record a signal; with auto-execution, trade it on the tape as it stood at its tick
         (waiting up to `signal_wait` for that tick to reach this host, or until `deadline`,
-        a `time.monotonic()` value, when a batch of signals shares one wait)."""
+        a `time.monotonic()` value, when a batch of signals shares one wait). In a `batch`,
+        it is durable and final once `finish_batch` ran (`settled` gives its result)."""
 
         def wait(condition: threading.Condition, ready: Callable[[], bool]) -> bool:
             timeout = self.config.signal_wait
@@ -301,7 +304,7 @@ class ApiHost:
             finally:
                 self._signal_waiters.release()
 
-        taken = self.cursor.take_signal(received, actor, account, wait=wait)
+        taken = self.cursor.take_signal(received, actor, account, wait=wait, batch=batch)
         skipped = taken.skipped or taken.result.skipped
         if skipped:
             SIGNALS_SKIPPED.labels(reason=skipped).inc()
@@ -317,6 +320,18 @@ class ApiHost:
                     },
                 )
         return taken
+
+    def finish_batch(self, batch: SignalBatch) -> None:
+        """Commit a batch of signals (one transaction for what is left) and report it."""
+        started = time.perf_counter()
+        try:
+            self.signals.finish(batch)
+        finally:
+            ORDER_LATENCY.observe(time.perf_counter() - started)
+
+    def settled(self, batch: SignalBatch, taken: CursorResult) -> CursorResult:
+        """A signal's final result once its batch is finished; its store error if it failed."""
+        return replace(taken, result=self.signals.settled(batch, taken.result))
 
     async def execute(self, command: ExecuteOrder) -> ExecutionResult:
         """Execute an order from the event loop without blocking it.

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from tradingcore.application.errors import ConcurrencyConflict, DecidedOnUnstoredWrite
 from tradingcore.application.risk_book import RiskBook
@@ -29,6 +29,9 @@ from tradingcore.ports.clock import Clock
 from tradingcore.ports.order_observer import OrderObserver
 from tradingcore.risk.calendar import SessionCalendar
 from tradingcore.risk.limits import RiskLimits
+
+if TYPE_CHECKING:
+    from tradingcore.application.order_manager import OrderBatch
 
 SYSTEM_ACTOR: Final = "OrderManager"
 
@@ -119,24 +122,43 @@ class GroupCommit:
             if len(batch) == 1:
                 batch[0].error = error
             else:
-                failed: Exception | None = None
-                for write in batch:
-                    if failed is not None:
-                        write.error = failed
-                        continue
-                    try:
-                        self.app.append(write.events)
-                    except Exception as alone:
-                        write.error = alone
-                        if write.decided_on:
-                            failed = DecidedOnUnstoredWrite(
-                                f"decided on a fill that could not be stored: {alone}"
-                            )
+                self._retry_one_by_one(batch)
         else:
             if last is not None and self.on_commit is not None:
                 self.on_commit(last - count + 1, last)
         for write in batch:
             write.done = True
+
+    def _retry_one_by_one(self, batch: list[PendingWrite]) -> None:
+        """Store each write alone, so that one conflicting write fails alone.
+
+        Not alone, though, when a later write stands on a failed one: after a failed
+        `decided_on` write every later write fails, and a write changing an aggregate that an
+        earlier failed write changed fails too (a fill of an order whose submission was not
+        stored must not land on its own).
+        """
+        failed: Exception | None = None
+        lost: set[uuid.UUID] = set()
+        for write in batch:
+            ids = {aggregate.id for aggregate in write.aggregates}
+            if failed is None and not ids.isdisjoint(lost):
+                write.error = DecidedOnUnstoredWrite(
+                    "an earlier change of the same aggregate could not be stored"
+                )
+            elif failed is not None:
+                write.error = failed
+            else:
+                try:
+                    self.app.append(write.events)
+                except Exception as alone:
+                    write.error = alone
+                    if write.decided_on:
+                        failed = DecidedOnUnstoredWrite(
+                            f"decided on a change that could not be stored: {alone}"
+                        )
+            if write.error is not None:
+                lost |= ids
+                self.app.forget(*ids)  # their copies are ahead of the store now
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +226,7 @@ class BrokerReports:
     # One transaction ----------------------------------------------------------------------
 
     @contextmanager
-    def one_transaction(self) -> Iterator[None]:
+    def one_transaction(self, batch: OrderBatch | None = None) -> Iterator[None]:
         """Hold the lock; fills booked meanwhile join the next write's transaction.
 
         The feed cursor applies a signal's tape (the paper venue fills on it) and decides the
@@ -212,7 +234,8 @@ class BrokerReports:
         one disk flush instead of one per event. Risk decides on the fills already (its view
         is moved on in memory); should their transaction fail, whatever was decided on them
         fails too (`PendingWrite.decided_on`) and the fills are forgotten. Nobody hears of a
-        fill (the observer) before it is durable: at the latest when this block ends.
+        fill (the observer) before it is durable: at the latest when this block ends, or
+        with a `batch`, when the batch is finished (`OrderManager.finish`).
         """
         with self.lock:
             self._transaction_depth += 1
@@ -221,14 +244,20 @@ class BrokerReports:
             finally:
                 self._transaction_depth -= 1
                 if not self._transaction_depth and self._deferred:
-                    self._settle_fills()
+                    if batch is not None:
+                        batch.steps += self._deferred
+                        self._deferred = []
+                    else:
+                        self._settle_fills()
 
     def _defer_fill(
         self, order_id: uuid.UUID, trade_id: int, price: Decimal, quantity: int
     ) -> bool:
         """Book a fill in memory and queue it (False: book it the plain way, now)."""
-        if not getattr(self.broker, "in_process", False) or order_id in self._queued:
-            return False  # a remote venue, or an order not durable yet: the plain path
+        if not getattr(self.broker, "in_process", False):
+            return False  # a remote venue: the plain path
+        if order_id in self._queued and not self.app.holds(order_id):
+            return False  # an order not durable yet, its copy let go: the plain path stores it
         watch = self.book.watch
         try:
             watch.sync(self.app)
@@ -266,17 +295,21 @@ class BrokerReports:
         self.writes.flush()
         error: Exception | None = None
         for fill in deferred:
-            self.writes.wait_quietly(fill.write)
-            if fill.write.error is None:
-                self.observer.order_filled(fill.order, fill.position)
-                continue
-            error = error or fill.write.error
-            self.app.forget(fill.order.id, fill.position.id)
-            self.book.watch.forget_position(fill.position.id)
-            with suppress(Exception):
-                self.book.refresh(self.app.load_fresh(Order, fill.order.id))
+            error = error or self._settle_fill(fill)
         if error is not None:
             raise error
+
+    def _settle_fill(self, fill: DeferredFill) -> Exception | None:
+        """Report a queued fill once durable; forget it if its write failed (and say why)."""
+        self.writes.wait_quietly(fill.write)
+        if fill.write.error is None:
+            self.observer.order_filled(fill.order, fill.position)
+            return None
+        self.app.forget(fill.order.id, fill.position.id)
+        self.book.watch.forget_position(fill.position.id)
+        with suppress(Exception):
+            self.book.refresh(self.app.load_fresh(Order, fill.order.id))
+        return fill.write.error
 
     def on_order_canceled(self, order_id: uuid.UUID, reason: str) -> None:
         if order_id in self._discarded:

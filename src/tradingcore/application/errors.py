@@ -1,5 +1,7 @@
 """Errors the application layer raises on top of the domain's."""
 
+from eventsourcing.persistence import PersistenceError
+
 from tradingcore.domain.errors import DomainError
 
 
@@ -15,5 +17,6 @@ class IdempotencyConflict(DomainError):
     """A client order id was reused for a different order."""
 
 
-class DecidedOnUnstoredWrite(DomainError):
-    """A write decided on another one (a fill booked in memory) that failed to store."""
+class DecidedOnUnstoredWrite(PersistenceError):
+    """A write decided on another one (a fill booked in memory, an earlier signal of a batch)
+    that failed to store: not stored either. A store failure, not a broken rule."""

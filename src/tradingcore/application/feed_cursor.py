@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from tradingcore.application.order_manager import OrderManager
-from tradingcore.application.signal_desk import SignalDesk, SignalReceived, SignalResult
+from tradingcore.application.signal_desk import (
+    SignalBatch,
+    SignalDesk,
+    SignalReceived,
+    SignalResult,
+)
 from tradingcore.domain.book import BookTop
 from tradingcore.domain.tape import Trade
 from tradingcore.domain.values import Symbol
@@ -134,33 +139,43 @@ class FeedCursor:
         account: str,
         *,
         wait: Callable[[threading.Condition, Callable[[], bool]], bool] | None = None,
+        batch: SignalBatch | None = None,
     ) -> CursorResult:
         """Record a signal and, on the tape as it stood at its tick, execute it.
 
         `wait(condition, ready)` waits (bounded) for this process to see the signal's tick;
         None: do not wait. A tick never seen, or already passed, records the signal without
-        executing it (fail closed, the reason in `skipped`).
+        executing it (fail closed, the reason in `skipped`). In a `batch`, what it stores
+        joins the batch's transaction (`SignalDesk.finish`); a batch commits what it decided
+        before it waits for a tick.
         """
         symbol = received.symbol
         tick: TapeKey = (received.tick_timestamp_ms, received.tick_trade_id)
+
+        def ready() -> bool:
+            return self._seen.get(symbol, (-1, -1)) >= tick
+
         if self.hold:
+            if batch is not None and wait is not None:
+                with self._condition:
+                    seen = ready()
+                if not seen:
+                    self.orders.writes.flush()  # durable before waiting, answered at the end
             with self._condition:
-
-                def ready() -> bool:
-                    return self._seen.get(symbol, (-1, -1)) >= tick
-
                 if not ready() and (wait is None or not wait(self._condition, ready)):
                     self.unseen += 1
-                    recorded = self.desk.receive(received, actor, account, execute=False)
+                    recorded = self.desk.receive(
+                        received, actor, account, execute=False, batch=batch
+                    )
                     return CursorResult(recorded, TAPE_NOT_SEEN)
-        with self.orders.one_transaction():
+        with self.orders.one_transaction(batch.orders if batch is not None else None):
             if self.hold:
                 self._apply_pending(symbol, tick, None)
             if self.hold and self._applied.get(symbol, (-1, -1)) > tick:
                 self.late += 1
-                recorded = self.desk.receive(received, actor, account, execute=False)
+                recorded = self.desk.receive(received, actor, account, execute=False, batch=batch)
                 return CursorResult(recorded, SIGNAL_LATE)
-            taken = CursorResult(self.desk.receive(received, actor, account))
+            taken = CursorResult(self.desk.receive(received, actor, account, batch=batch))
             for listener in self.signal_listeners:
                 listener(taken.result)
             return taken

@@ -10,7 +10,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
@@ -61,6 +61,28 @@ class DecidedOrder:
     committed under the lock before a remote broker sees it."""
     write: PendingWrite
     passed: RecentOrder | None
+
+
+@dataclass(eq=False)
+class OrderBatch:
+    """The orders and fills of several commands decided one after another (a batch of
+    signals), made durable together and reported in the order they were decided.
+
+    Each command decides on the state the ones before it left, so their writes are
+    `decided_on`: should one fail to be stored, every later one fails with it. A batch that
+    waits (for the tape) commits what it decided first (`OrderManager.commit`).
+    """
+
+    steps: list[DecidedOrder | DeferredFill] = field(default_factory=list)
+    outcomes: dict[int, ExecutionResult | Exception] = field(default_factory=dict)
+    """Each decided order's answer (by `id()` of its `DecidedOrder`), once finished."""
+
+    def outcome(self, decided: DecidedOrder) -> ExecutionResult:
+        """The answer to a decided order of this finished batch; its error if it failed."""
+        answer = self.outcomes[id(decided)]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
 
 class OrderManager(RiskControls):
@@ -128,6 +150,38 @@ class OrderManager(RiskControls):
                 return self.complete(decided)  # committed before it is sent, under the lock
         return self.complete(decided)
 
+    def execute_in(
+        self, batch: OrderBatch, command: ExecuteOrder
+    ) -> ExecutionResult | DecidedOrder:
+        """Decide an order as part of `batch`: its answer comes from `batch.outcome` once the
+        batch is finished (`finish`). A remote broker's order is committed and sent now."""
+        with self.lock:
+            decided = self._decide_and_queue(command, decided_on=True)
+            if isinstance(decided, ExecutionResult):
+                return decided
+            if not decided.grouped:
+                return self.complete(decided)
+            batch.steps += self._deferred  # the fills it was decided on come first
+            self._deferred = []
+            batch.steps.append(decided)
+            return decided
+
+    def finish(self, batch: OrderBatch) -> None:
+        """Make a batch durable (one transaction for whatever nobody committed yet), then
+        report its orders and fills in the order they were decided; the answers are kept in
+        `batch.outcomes`."""
+        self.writes.flush()
+        with self.lock:
+            steps, batch.steps = batch.steps, []
+            for step in steps:
+                if isinstance(step, DeferredFill):
+                    self._settle_fill(step)
+                    continue
+                try:
+                    batch.outcomes[id(step)] = self.complete(step)
+                except Exception as error:
+                    batch.outcomes[id(step)] = error
+
     def execute_queued(self, command: ExecuteOrder) -> ExecutionResult | DecidedOrder | None:
         """Decide an order as `execute_nowait` does, waiting for the lock (from a worker
         thread: the decision may read the store). None if the broker is remote."""
@@ -149,7 +203,9 @@ class OrderManager(RiskControls):
         finally:
             self.lock.release()
 
-    def _decide_and_queue(self, command: ExecuteOrder) -> ExecutionResult | DecidedOrder:
+    def _decide_and_queue(
+        self, command: ExecuteOrder, *, decided_on: bool = False
+    ) -> ExecutionResult | DecidedOrder:
         now = self.clock.now()
         client_order_id = command.client_order_id or generated_client_order_id(command, now)
         submit = SubmitOrder(
@@ -191,8 +247,10 @@ class OrderManager(RiskControls):
         self.book.refresh(order)
         passed = self.book.note_passed(order) if decision.approved else None
         self._queued.add(order.id)
-        write = self.writes.enqueue(order, audit)
+        write = self.writes.enqueue(order, audit, decided_on=decided_on)
         grouped = in_process or not decision.approved
+        if in_process:
+            self.app.hold(order)  # its fills, booked before it is stored, find this copy
         return DecidedOrder(submit, order, audit, decision, grouped, write, passed)
 
     def complete(self, decided: DecidedOrder) -> ExecutionResult:
@@ -203,6 +261,7 @@ class OrderManager(RiskControls):
         except Exception as error:
             with self.lock:
                 self._queued.discard(order.id)
+                self.app.forget(order.id)
                 self.book.forget(order, decided.passed)
                 if decided.grouped and decision.approved:
                     self._discard(order)

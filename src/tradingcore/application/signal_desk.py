@@ -12,12 +12,14 @@ from __future__ import annotations
 import uuid
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Final
+from typing import Final, cast
 
+from tradingcore.application.broker_reports import PendingWrite
+from tradingcore.application.errors import ConcurrencyConflict
 from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult, OrderNotFound
-from tradingcore.application.order_manager import OrderManager
+from tradingcore.application.order_manager import DecidedOrder, OrderBatch, OrderManager
 from tradingcore.domain.audit import AuditEntry, audit_id_for
 from tradingcore.domain.errors import InvalidSignal
 from tradingcore.domain.order import order_id_for
@@ -85,6 +87,31 @@ class SignalResult:
     skipped: str = ""
     """Why no order was sent: ORDER_IN_FLIGHT, AT_TARGET, NO_TARGET, or the feed cursor's
     SIGNAL_LATE / TAPE_NOT_SEEN; empty when an order was sent or auto-execution is off."""
+    decided: DecidedOrder | None = None
+    """Taken in a batch: the order decided, its answer due when the batch is finished."""
+
+
+@dataclass(eq=False)
+class SignalBatch:
+    """Signals taken one after another whose signals, orders and fills are made durable
+    together: one transaction (one disk flush) for a burst instead of one or two per signal.
+
+    Nothing is answered before it is durable: `SignalDesk.finish` commits the batch, then
+    `SignalDesk.settled` gives each signal's final result (or raises its store error).
+    """
+
+    orders: OrderBatch = field(default_factory=OrderBatch)
+    recorded: dict[uuid.UUID, tuple[PendingWrite, AuditEntry]] = field(default_factory=dict)
+    """The signals this batch recorded: their write and audit entry."""
+
+    def failed(self) -> Exception | None:
+        """The error of a write of this batch that failed already (the rest would fail too)."""
+        writes = [write for write, _ in self.recorded.values()]
+        writes += [step.write for step in self.orders.steps]
+        for write in writes:
+            if write.error is not None:
+                return write.error
+        return None
 
 
 class SignalDesk:
@@ -96,12 +123,20 @@ class SignalDesk:
         self.auto = auto or AutoExecution()
         self.recent: deque[Signal] = deque(maxlen=RECENT_SIGNALS_KEPT)
         self._recent_ids: set[uuid.UUID] = set()
+        self._queued: dict[uuid.UUID, PendingWrite] = {}
+        """Signals recorded by an unfinished batch, not yet known durable."""
 
     def receive(
-        self, received: SignalReceived, actor: str, account: str, *, execute: bool = True
+        self,
+        received: SignalReceived,
+        actor: str,
+        account: str,
+        *,
+        execute: bool = True,
+        batch: SignalBatch | None = None,
     ) -> SignalResult:
         """Record a signal once; when auto-execution is on (and `execute`), trade it for
-        `account`."""
+        `account`. In a `batch`, what it stores waits for the batch's transaction."""
         expected = signal_id_for(
             received.model_version,
             received.symbol,
@@ -114,16 +149,51 @@ class SignalDesk:
                 f"tick trade id and timestamp is {expected}"
             )
         with self.orders.lock:
-            signal, created = self._record(received, expected, actor)
-            self.remember(signal)
+            signal, created = self._record(received, expected, actor, batch)
+            if signal.id not in self._queued:  # else once its batch stored it (`finish`)
+                self.remember(signal)
             if not execute or not self.auto.enabled:
                 return SignalResult(signal, created, None)
-            execution, skipped = self._execute(signal, actor, account)
+            execution, skipped = self._execute(signal, actor, account, batch)
+            if isinstance(execution, DecidedOrder):
+                return SignalResult(signal, created, None, skipped, decided=execution)
             return SignalResult(signal, created, execution, skipped)
 
+    def finish(self, batch: SignalBatch) -> None:
+        """Make a batch durable and report what it stored (see `SignalBatch`)."""
+        try:
+            self.orders.finish(batch.orders)
+        finally:
+            with self.orders.lock:
+                for signal_id, (write, audit) in batch.recorded.items():
+                    self._queued.pop(signal_id, None)
+                    if write.error is None:
+                        self.remember(cast(Signal, write.aggregates[0]))
+                        self.orders.observer.audited(audit)
+
+    def settled(self, batch: SignalBatch, result: SignalResult) -> SignalResult:
+        """The final result of a signal taken in a finished batch; its store error if the
+        signal or its order could not be stored."""
+        recorded = batch.recorded.get(result.signal.id)
+        if recorded is not None and recorded[0].error is not None:
+            if not isinstance(recorded[0].error, ConcurrencyConflict):
+                raise recorded[0].error
+            # Another writer stored this signal first: answer with theirs, as `_record` would.
+            result = replace(result, signal=self.app.load(Signal, result.signal.id), created=False)
+        if result.decided is not None:
+            execution = batch.orders.outcome(result.decided)
+            result = replace(result, execution=execution, decided=None)
+        return result
+
     def _record(
-        self, received: SignalReceived, signal_id: uuid.UUID, actor: str
+        self,
+        received: SignalReceived,
+        signal_id: uuid.UUID,
+        actor: str,
+        batch: SignalBatch | None = None,
     ) -> tuple[Signal, bool]:
+        if signal_id in self._queued:
+            self.orders.writes.flush()  # recorded by an unfinished batch: let it land first
         if self.app.exists(signal_id):
             return self.app.load(Signal, signal_id), False
         signal = Signal.generate(
@@ -153,14 +223,19 @@ class SignalDesk:
             reason="",
             at=self.app.clock.now(),
         )
+        if batch is not None:
+            write = self.orders.writes.enqueue(signal, audit, decided_on=True)
+            self._queued[signal.id] = write
+            batch.recorded[signal.id] = (write, audit)
+            return signal, True
         stored, created = self.app.store_signal(signal, audit)
         if created:
             self.orders.observer.audited(audit)
         return stored, created
 
     def _execute(
-        self, signal: Signal, actor: str, account: str
-    ) -> tuple[ExecutionResult | None, str]:
+        self, signal: Signal, actor: str, account: str, batch: SignalBatch | None = None
+    ) -> tuple[ExecutionResult | DecidedOrder | None, str]:
         """Send the order that moves the position to the signal's target, or say why not."""
         # A re-posted signal finds its order again: the client order id is the signal's.
         client_order_id = f"signal-{signal.id.hex}"
@@ -184,9 +259,10 @@ class SignalDesk:
         if held == target:
             return None, AT_TARGET
         side = Side.BUY if target > held else Side.SELL
-        return self.orders.execute(
-            self._order(signal, actor, account, side, abs(target - held))
-        ), ""
+        order = self._order(signal, actor, account, side, abs(target - held))
+        if batch is not None:
+            return self.orders.execute_in(batch.orders, order), ""
+        return self.orders.execute(order), ""
 
     @staticmethod
     def _order(signal: Signal, actor: str, account: str, side: Side, quantity: int) -> ExecuteOrder:

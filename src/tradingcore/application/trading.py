@@ -153,6 +153,15 @@ class TradingApplication(Application[uuid.UUID]):
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
+    def hold(self, aggregate: AggregateRoot[Any]) -> None:
+        """Keep an aggregate whose events are queued for a write (loads see them before they
+        are stored); `forget` it if that write fails."""
+        self._remember(aggregate)
+
+    def holds(self, aggregate_id: uuid.UUID) -> bool:
+        """Whether a copy of the aggregate is held in memory."""
+        return aggregate_id in self._cache
+
     def forget(self, *aggregate_ids: uuid.UUID) -> None:
         """Drop cached aggregates (their next load reads the store)."""
         for aggregate_id in aggregate_ids:

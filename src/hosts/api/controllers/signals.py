@@ -27,7 +27,8 @@ from hosts.api.schemas import (
 )
 from hosts.api.store_health import STORE_ERRORS, request_store_health
 from hosts.api.views import error_responses, order_out, signal_out
-from tradingcore.application.signal_desk import SignalReceived
+from tradingcore.application.feed_cursor import CursorResult
+from tradingcore.application.signal_desk import SignalBatch, SignalReceived
 from tradingcore.domain.signal import Direction
 from tradingcore.domain.timestamps import TIMESTAMP_IMPLAUSIBLE, implausible_time
 from tradingcore.domain.values import Symbol
@@ -77,37 +78,45 @@ class SignalController(Controller):
         while its previous request was answered, so a burst of signals costs one request (and
         one slot of the per-key rate limit). With auto-execution, the signals share one wait of
         `signal_wait` for their ticks to reach this host."""
-        deadline = time.monotonic() + host_of(request).config.signal_wait
+        host = host_of(request)
+        deadline = time.monotonic() + host.config.signal_wait
+        batch = SignalBatch()
+        taken: list[CursorResult | ApiError] = []
+        failure: Exception | None = None
+        try:
+            for signal in data.signals:
+                try:
+                    taken.append(receive(request, signal, deadline=deadline, batch=batch))
+                except ApiError as error:
+                    taken.append(error)
+                except STORE_ERRORS as error:
+                    failure = error
+                    break
+                failure = batch.failed()
+                if failure is not None:
+                    break  # what follows would stand on a write that failed
+        finally:
+            # One transaction for the batch's signals, orders and fills (whatever the
+            # waits did not commit yet); nothing is answered before it is durable.
+            host.finish_batch(batch)
         results: list[SignalBatchResultOut] = []
-        for index, signal in enumerate(data.signals):
+        for item in taken:
+            if isinstance(item, ApiError):
+                results.append(refused(item))
+                continue
             try:
-                body = take(request, signal, deadline=deadline)
+                body = recorded_out(host.settled(batch, item))
             except STORE_ERRORS as error:
-                if not results:
-                    raise  # nothing was stored: the whole request is answered 503
-                # What was taken stays taken: say so, and which signals to send again.
-                request_store_health(request).write_failed(error)
-                detail = (
-                    f"the event store failed ({type(error).__name__}: {error}); this signal "
-                    "was not stored, try again later"
-                )
-                results += [
-                    SignalBatchResultOut(
-                        status=HTTP_503_SERVICE_UNAVAILABLE, recorded=None, error=detail
-                    )
-                    for _ in data.signals[index:]
-                ]
-                break
-            except ApiError as error:
-                key = error.extra[0]["key"] if isinstance(error.extra, list) else None
-                results.append(
-                    SignalBatchResultOut(
-                        status=error.status_code, recorded=None, error=error.detail, key=key
-                    )
-                )
+                failure = failure or error
+                results.append(not_stored(error))
                 continue
             status = HTTP_201_CREATED if body.created else HTTP_200_OK
             results.append(SignalBatchResultOut(status=status, recorded=body))
+        if failure is not None:
+            request_store_health(request).write_failed(failure)
+            if not any(result.recorded for result in results):
+                raise failure  # nothing was stored: the whole request is answered 503
+            results += [not_stored(failure) for _ in data.signals[len(results) :]]
         return SignalBatchOut(results=results)
 
     @get(
@@ -169,10 +178,20 @@ class SignalController(Controller):
         return SignalsOut(signals=[signal_out(signal) for signal in chosen])
 
 
-def take(
-    request: Request[Any, Any, Any], data: SignalIn, *, deadline: float | None = None
-) -> SignalRecordedOut:
+def take(request: Request[Any, Any, Any], data: SignalIn) -> SignalRecordedOut:
     """Record one signal (and trade it, with auto-execution); ApiError when refused."""
+    return recorded_out(receive(request, data))
+
+
+def receive(
+    request: Request[Any, Any, Any],
+    data: SignalIn,
+    *,
+    deadline: float | None = None,
+    batch: SignalBatch | None = None,
+) -> CursorResult:
+    """Take one signal (in a `batch`: final once the batch is finished); ApiError when
+    refused."""
     principal = principal_of(request)
     # Refused before the desk sees it: a signal stamped far ahead of this host's clock is
     # corrupt or forged, and must not move anything that follows signal time.
@@ -180,7 +199,7 @@ def take(
     if implausible is not None:
         raise ApiError(422, f"{TIMESTAMP_IMPLAUSIBLE}: {implausible}", "tick_timestamp_ms")
     with domain_errors(InvalidSignal="signal_id"):
-        taken = host_of(request).take_signal(
+        return host_of(request).take_signal(
             SignalReceived(
                 symbol=Symbol(data.symbol),
                 direction=Direction(data.direction),
@@ -195,7 +214,11 @@ def take(
             actor=principal.name,
             account=principal.account,
             deadline=deadline,
+            batch=batch,
         )
+
+
+def recorded_out(taken: CursorResult) -> SignalRecordedOut:
     result = taken.result
     return SignalRecordedOut(
         signal=signal_out(result.signal),
@@ -203,3 +226,18 @@ def take(
         order=order_out(result.execution.order) if result.execution else None,
         skipped=taken.skipped or result.skipped or None,
     )
+
+
+def refused(error: ApiError) -> SignalBatchResultOut:
+    key = error.extra[0]["key"] if isinstance(error.extra, list) else None
+    return SignalBatchResultOut(
+        status=error.status_code, recorded=None, error=error.detail, key=key
+    )
+
+
+def not_stored(error: Exception) -> SignalBatchResultOut:
+    detail = (
+        f"the event store failed ({type(error).__name__}: {error}); this signal was not "
+        "stored, try again later"
+    )
+    return SignalBatchResultOut(status=HTTP_503_SERVICE_UNAVAILABLE, recorded=None, error=detail)
