@@ -426,6 +426,66 @@ def test_signal_batch_with_auto_execution_is_one_transaction(
     assert [held["net_quantity"] for held in position["positions"]] == [1]
 
 
+def test_signal_batch_makes_its_orders_durable_before_it_waits_for_a_later_tick(
+    make_host: HostFactory,
+) -> None:
+    import threading
+
+    from tradingcore.application.signal_desk import AutoExecution
+    from tradingcore.domain.order import Order, order_id_for
+
+    host = make_host(auto_execution=AutoExecution(enabled=True, quantity=1), signal_wait=30.0)
+    with TestClient(app=create_app(host)) as client:
+        tape = Tape(host)
+        tape.print(127_850)
+        batch = [
+            {**SIGNAL, "tick_trade_id": 1},
+            {**SIGNAL, "direction": "SELL", "tick_trade_id": 2},  # not printed yet
+        ]
+        first = signal_id_for("m-1", Symbol("WINZ25"), 1, SIGNAL["tick_timestamp_ms"])
+        order_id = order_id_for("alice", f"signal-{first.hex}")
+        answered: list[Any] = []
+        posting = threading.Thread(
+            target=lambda: answered.append(
+                client.post(
+                    "/api/v1/signals/batch", json={"signals": batch}, headers=headers(ALICE)
+                )
+            )
+        )
+        posting.start()
+        # While the batch waits for tick 2, the first signal's order is stored and reported.
+        seen = wait_for(lambda: host.app.exists(order_id) and signal_logged(host, first.hex))
+        waiting = posting.is_alive()
+        tape.print(127_855)
+        posting.join(timeout=30)
+
+    assert seen and waiting
+    stored = host.app.load_fresh(Order, order_id)
+    assert stored.side.value == "BUY" and stored.signal_id == first
+    results = answered[0].json()["results"]
+    assert [result["status"] for result in results] == [201, 201]
+    assert [result["recorded"]["order"]["side"] for result in results] == ["BUY", "SELL"]
+
+
+def wait_for(condition: Any, timeout: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def signal_logged(host: ApiHost, client_order_hex: str) -> bool:
+    """Whether the host's JSONL log says the order of this signal was sent."""
+    host.flush_logs()
+    assert host.config.log_dir is not None
+    lines = "".join(path.read_text() for path in host.config.log_dir.rglob("*.jsonl"))
+    return f"signal-{client_order_hex}" in lines and "Order sent" in lines
+
+
 def test_signal_batch_with_auto_execution_trades_each_signal_in_order(
     make_host: HostFactory,
 ) -> None:

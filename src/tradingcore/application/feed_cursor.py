@@ -146,8 +146,8 @@ class FeedCursor:
         `wait(condition, ready)` waits (bounded) for this process to see the signal's tick;
         None: do not wait. A tick never seen, or already passed, records the signal without
         executing it (fail closed, the reason in `skipped`). In a `batch`, what it stores
-        joins the batch's transaction (`SignalDesk.finish`); a batch commits what it decided
-        before it waits for a tick.
+        joins the batch's transaction (`SignalDesk.finish`); a batch commits and reports
+        what it decided before it waits for a tick.
         """
         symbol = received.symbol
         tick: TapeKey = (received.tick_timestamp_ms, received.tick_trade_id)
@@ -160,7 +160,7 @@ class FeedCursor:
                 with self._condition:
                     seen = ready()
                 if not seen:
-                    self.orders.writes.flush()  # durable before waiting, answered at the end
+                    self.desk.finish(batch)  # durable and reported before waiting
             with self._condition:
                 if not ready() and (wait is None or not wait(self._condition, ready)):
                     self.unseen += 1

@@ -76,6 +76,14 @@ class OrderBatch:
     steps: list[DecidedOrder | DeferredFill] = field(default_factory=list)
     outcomes: dict[int, ExecutionResult | Exception] = field(default_factory=dict)
     """Each decided order's answer (by `id()` of its `DecidedOrder`), once finished."""
+    failure: Exception | None = None
+    """The first write of the batch that failed, once finished."""
+
+    def failed(self) -> Exception | None:
+        """The error of a write of this batch that failed already (the rest would fail too)."""
+        if self.failure is not None:
+            return self.failure
+        return next((step.write.error for step in self.steps if step.write.error), None)
 
     def outcome(self, decided: DecidedOrder) -> ExecutionResult:
         """The answer to a decided order of this finished batch; its error if it failed."""
@@ -175,12 +183,14 @@ class OrderManager(RiskControls):
             steps, batch.steps = batch.steps, []
             for step in steps:
                 if isinstance(step, DeferredFill):
-                    self._settle_fill(step)
-                    continue
-                try:
-                    batch.outcomes[id(step)] = self.complete(step)
-                except Exception as error:
-                    batch.outcomes[id(step)] = error
+                    error = self._settle_fill(step)
+                else:
+                    try:
+                        batch.outcomes[id(step)] = self.complete(step)
+                        continue
+                    except Exception as failed:
+                        batch.outcomes[id(step)] = error = failed
+                batch.failure = batch.failure or error
 
     def execute_queued(self, command: ExecuteOrder) -> ExecutionResult | DecidedOrder | None:
         """Decide an order as `execute_nowait` does, waiting for the lock (from a worker

@@ -96,22 +96,24 @@ class SignalBatch:
     """Signals taken one after another whose signals, orders and fills are made durable
     together: one transaction (one disk flush) for a burst instead of one or two per signal.
 
-    Nothing is answered before it is durable: `SignalDesk.finish` commits the batch, then
-    `SignalDesk.settled` gives each signal's final result (or raises its store error).
+    Nothing is answered before it is durable: `SignalDesk.finish` commits what the batch
+    decided so far and reports it (the feed cursor calls it before it waits for a tick, the
+    taker once more at the end), then `SignalDesk.settled` gives each signal's final result
+    (or raises its store error).
     """
 
     orders: OrderBatch = field(default_factory=OrderBatch)
     recorded: dict[uuid.UUID, tuple[PendingWrite, AuditEntry]] = field(default_factory=dict)
     """The signals this batch recorded: their write and audit entry."""
+    unreported: list[uuid.UUID] = field(default_factory=list)
+    """Recorded signals `finish` has not reported yet, in the order they were taken."""
 
     def failed(self) -> Exception | None:
         """The error of a write of this batch that failed already (the rest would fail too)."""
-        writes = [write for write, _ in self.recorded.values()]
-        writes += [step.write for step in self.orders.steps]
-        for write in writes:
+        for write, _ in self.recorded.values():
             if write.error is not None:
                 return write.error
-        return None
+        return self.orders.failed()
 
 
 class SignalDesk:
@@ -160,12 +162,14 @@ class SignalDesk:
             return SignalResult(signal, created, execution, skipped)
 
     def finish(self, batch: SignalBatch) -> None:
-        """Make a batch durable and report what it stored (see `SignalBatch`)."""
+        """Make what a batch decided so far durable and report it (see `SignalBatch`)."""
         try:
             self.orders.finish(batch.orders)
         finally:
             with self.orders.lock:
-                for signal_id, (write, audit) in batch.recorded.items():
+                unreported, batch.unreported = batch.unreported, []
+                for signal_id in unreported:
+                    write, audit = batch.recorded[signal_id]
                     self._queued.pop(signal_id, None)
                     if write.error is None:
                         self.remember(cast(Signal, write.aggregates[0]))
@@ -227,6 +231,7 @@ class SignalDesk:
             write = self.orders.writes.enqueue(signal, audit, decided_on=True)
             self._queued[signal.id] = write
             batch.recorded[signal.id] = (write, audit)
+            batch.unreported.append(signal.id)
             return signal, True
         stored, created = self.app.store_signal(signal, audit)
         if created:
