@@ -5,7 +5,9 @@ cursor applies the tape up to the signal's tick (the paper broker fills the orde
 it), the signal desk records the signal and sends the order that moves the position to its
 target. Every signal flips the target (BUY, SELL, BUY...), so each one is an order and a fill,
 on a real SQLite file (synchronous=FULL, the default). `writer` adds a second process-like
-writer on the same file recording trade batches meanwhile, as the capture host does.
+writer on the same file recording trade batches meanwhile, as the capture host does. `batched`
+takes the signals 100 at a time as `POST /api/v1/signals/batch` does (`SignalBatch`: one
+transaction per batch), its per-signal figure being the batch's time over its signals.
 
     flock /tmp/tradingcore-bench.lock .venv/bin/pytest benchmarks/test_bench_order_path.py -s
     ORDER_PATH_STORE_QUERY="?checkpoint=inline" ...  # the store URL's options, to compare
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -28,9 +31,15 @@ from adapters.broker.paper import PaperBroker
 from adapters.clock import FeedClock
 from adapters.eventstore import open_store
 from hosts.api.clock import SystemClock
+from hosts.api.store_mark import store_mark
 from tradingcore.application.feed_cursor import FeedCursor
 from tradingcore.application.order_manager import OrderManager
-from tradingcore.application.signal_desk import AutoExecution, SignalDesk, SignalReceived
+from tradingcore.application.signal_desk import (
+    AutoExecution,
+    SignalBatch,
+    SignalDesk,
+    SignalReceived,
+)
 from tradingcore.domain.signal import Direction
 from tradingcore.domain.tape import Trade, TradeColumns
 from tradingcore.domain.values import Aggressor, Symbol
@@ -41,6 +50,7 @@ WIN: Final = Symbol("WINZ25")
 OTHER: Final = Symbol("WDOF26")
 SIGNALS: Final = 1_500
 TRADES_PER_SIGNAL: Final = 5
+BATCH: Final = 100
 START_MS: Final = int(datetime(2025, 12, 1, 13, 0, tzinfo=UTC).timestamp() * 1000)
 LIMITS: Final = {
     "max_position": 10,
@@ -97,7 +107,7 @@ class TapeWriter:
         self.app.close()
 
 
-def run_order_path(url: str, *, writer: bool) -> dict[str, Any]:
+def run_order_path(url: str, *, writer: bool, batched: bool = False) -> dict[str, Any]:
     clock = FeedClock()
     app = open_store(url, clock)
     broker = PaperBroker()
@@ -106,6 +116,7 @@ def run_order_path(url: str, *, writer: bool) -> dict[str, Any]:
         broker,
         limits=RiskLimits.from_plain(LIMITS),
         calendar=SessionCalendar(always_open=True),
+        store_mark=store_mark(app),  # as the API host reads the store's mark
     )
     orders.start()
     desk = SignalDesk(orders, AutoExecution(enabled=True, quantity=1))
@@ -113,16 +124,24 @@ def run_order_path(url: str, *, writer: bool) -> dict[str, Any]:
     tape = TapeWriter(url) if writer else None
     per_signal: list[float] = []
     number = 0
+    size = BATCH if batched else 1
     started = time.perf_counter()
     try:
-        for index in range(SIGNALS):
-            for _ in range(TRADES_PER_SIGNAL):
-                number += 1
-                cursor.on_trade(trade(number))
+        for first in range(0, SIGNALS, size):
+            signals = []
+            for index in range(first, min(first + size, SIGNALS)):
+                for _ in range(TRADES_PER_SIGNAL):
+                    number += 1
+                    cursor.on_trade(trade(number))
+                signals.append(signal_at(trade(number), index))
             begun = time.perf_counter()
-            taken = cursor.take_signal(signal_at(trade(number), index), "bench", "bench")
-            per_signal.append(time.perf_counter() - begun)
-            assert taken.result.execution is not None, taken
+            batch = SignalBatch() if batched else None
+            taken = [cursor.take_signal(s, "bench", "bench", batch=batch) for s in signals]
+            if batch is not None:
+                desk.finish(batch)
+                taken = [replace(t, result=desk.settled(batch, t.result)) for t in taken]
+            per_signal += [(time.perf_counter() - begun) / len(signals)] * len(signals)
+            assert all(t.result.execution is not None for t in taken), taken
         cursor.release()
         orders.writes.flush()
     finally:
@@ -145,10 +164,16 @@ def run_order_path(url: str, *, writer: bool) -> dict[str, Any]:
     }
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["single", "batched"])
 @pytest.mark.parametrize("writer", [False, True], ids=["alone", "with-writer"])
-def test_bench_signal_order_fill_in_process(benchmark: Any, tmp_path: Path, writer: bool) -> None:
+def test_bench_signal_order_fill_in_process(
+    benchmark: Any, tmp_path: Path, writer: bool, batched: bool
+) -> None:
     url = f"sqlite:///{tmp_path / 'events.sqlite'}{os.environ.get('ORDER_PATH_STORE_QUERY', '')}"
-    result = benchmark.pedantic(run_order_path, args=(url,), kwargs={"writer": writer}, rounds=1)
+    result = benchmark.pedantic(
+        run_order_path, args=(url,), kwargs={"writer": writer, "batched": batched}, rounds=1
+    )
     benchmark.extra_info.update(result)
-    print(f"\norder path ({'with a writer' if writer else 'alone'}): {result}")
+    how = f"{'with a writer' if writer else 'alone'}, {'batched' if batched else 'single'}"
+    print(f"\norder path ({how}): {result}")
     assert result["orders_per_second"] > 0

@@ -73,6 +73,8 @@ class GroupCommit:
         self.on_commit = on_commit
         """Told the notification ids (first, last) of each batch written in one transaction."""
         self._queue: list[PendingWrite] = []
+        self._held: set[int] = set()
+        """`id()` of every event the queued writes hold (alive as long as they are queued)."""
         self._queue_lock = threading.Lock()
         self._commit_lock = threading.Lock()
 
@@ -80,8 +82,9 @@ class GroupCommit:
         """Queue the aggregates' pending events (they stay pending on the aggregates); those
         an earlier queued write holds already (a second fill of one order) are its own."""
         with self._queue_lock:
-            held = {id(event) for queued in self._queue for event in queued.events}
+            held = self._held
             events = [e for a in aggregates for e in a.pending_events if id(e) not in held]
+            held.update(id(event) for event in events)
             write = PendingWrite(aggregates, events, decided_on=decided_on)
             self._queue.append(write)
         return write
@@ -108,6 +111,7 @@ class GroupCommit:
         with self._commit_lock:
             with self._queue_lock:
                 batch, self._queue = self._queue, []
+                self._held = set()
             if batch:
                 self._commit(batch)
 

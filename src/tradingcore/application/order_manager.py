@@ -40,7 +40,7 @@ from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.audit import AuditEntry
 from tradingcore.domain.commands import SubmitOrder
 from tradingcore.domain.order import Order, OrderStatus, order_id_for
-from tradingcore.domain.values import Price, Quantity, Side
+from tradingcore.domain.values import Price, Quantity, Side, Symbol
 from tradingcore.ports.broker import Broker, BrokerOrder
 from tradingcore.ports.order_observer import NullObserver, OrderObserver
 from tradingcore.risk.calendar import SessionCalendar
@@ -412,12 +412,23 @@ class OrderManager(RiskControls):
     def order_known(self, order_id: uuid.UUID) -> bool:
         """Whether an order may exist, without committing what is queued (`find_order` does):
         True for one queued, known to risk's view, cached or stored; False only if none is."""
-        if order_id in self._queued or self.book.watch.order_exists(order_id):
+        if order_id in self._queued:
             return True
+        with self.lock:
+            if self._sync():  # risk's view is then as complete as the store (no query)
+                return self.book.watch.order_exists(order_id)
         try:
             return self.app.exists(order_id)
         except Exception:
             return True  # unreadable: let find_order say
+
+    def net_position(self, account: str, symbol: Symbol) -> int:
+        """The net position of an account in a symbol, as risk sees it (the store's, with
+        the fills booked in memory before their write)."""
+        with self.lock:
+            if self._sync():
+                return self.book.watch.position(self.app, account, symbol).net_quantity
+            return self.app.position(account, symbol).net_quantity
 
     def find_order(self, order_id: uuid.UUID, account: str | None) -> Order:
         """Return an order if `account` may see it; others' orders look missing (no leak)."""

@@ -260,7 +260,7 @@ class SignalDesk:
             account, signal.symbol, Side.SELL
         ):
             return None, ORDER_IN_FLIGHT
-        held = self.app.position(account, signal.symbol).net_quantity
+        held = self.orders.net_position(account, signal.symbol)
         if held == target:
             return None, AT_TARGET
         side = Side.BUY if target > held else Side.SELL
