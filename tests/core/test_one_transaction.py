@@ -20,7 +20,12 @@ from hosts.analytics.backtest_trading import trading_record
 from tradingcore.application.errors import ConcurrencyConflict, DecidedOnUnstoredWrite
 from tradingcore.application.feed_cursor import FeedCursor
 from tradingcore.application.order_manager import OrderManager
-from tradingcore.application.signal_desk import AutoExecution, SignalDesk, SignalReceived
+from tradingcore.application.signal_desk import (
+    AutoExecution,
+    SignalBatch,
+    SignalDesk,
+    SignalReceived,
+)
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.order import Order, OrderEvent, OrderFilled, OrderSubmitted
 from tradingcore.domain.position import Position
@@ -169,6 +174,83 @@ def test_one_transaction_per_signal_stores_what_booking_each_fill_at_once_stores
     finally:
         live.app.close()
         reference.close()
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    moves=st.lists(
+        st.tuples(st.integers(-3, 3), st.integers(1, 4), st.sampled_from(list(Direction))),
+        min_size=5,
+        max_size=40,
+    ),
+    every=st.integers(1, 3),
+    quantity=st.integers(1, 2),
+    sizes=st.lists(st.integers(1, 12), min_size=1, max_size=8),
+)
+def test_signals_taken_in_batches_store_what_booking_each_fill_at_once_stores(
+    tmp_path_factory: pytest.TempPathFactory,
+    moves: list[tuple[int, int, Direction]],
+    every: int,
+    quantity: int,
+    sizes: list[int],
+) -> None:
+    """A batch (one transaction, its orders filled on the next signal's tape before they
+    are stored) ends as the plain path does: the same orders, fills and positions."""
+    folder = tmp_path_factory.mktemp("batches")
+    trades, price = [], 127_850
+    for index, (points, volume, _) in enumerate(moves):
+        price += 5 * points
+        trades.append(trade(10 * (index + 1), price, volume))
+    signals = {
+        tape.trade_id: direction
+        for index, (tape, (_, _, direction)) in enumerate(zip(trades, moves, strict=True))
+        if index % every == 0
+    }
+    reference = book_at_once(f"sqlite:///{folder / 'at-once.sqlite'}", trades, signals, quantity)
+    live = make_desk(f"sqlite:///{folder / 'live.sqlite'}", quantity)
+    try:
+        # The whole tape is seen first; then the signals come in batches of `sizes` (cycled).
+        for tape in trades:
+            live.cursor.on_trade(tape)
+        ticks = [tape for tape in trades if tape.trade_id in signals]
+        taken_orders = 0
+        start = 0
+        for turn in range(len(ticks)):
+            if start >= len(ticks):
+                break
+            size = sizes[turn % len(sizes)]
+            batch = SignalBatch()
+            chunk = ticks[start : start + size]
+            taken = [
+                live.cursor.take_signal(
+                    received(signals[tick.trade_id], tick), "bot", ACCOUNT, batch=batch
+                )
+                for tick in chunk
+            ]
+            live.desk.finish(batch)
+            settled = [live.desk.settled(batch, item.result) for item in taken]
+            taken_orders += sum(1 for result in settled if result.execution is not None)
+            start += size
+        live.cursor.release()
+
+        assert trading_record(live.app).sha256() == trading_record(reference).sha256()
+        assert taken_orders == sum(1 for _ in _orders(reference))
+        held = live.orders.book.watch.position(live.app, ACCOUNT, WIN)
+        if held.version:
+            assert held == live.app.load_fresh(Position, held.id)
+            assert held == live.app.position(ACCOUNT, WIN)
+    finally:
+        live.app.close()
+        reference.close()
+
+
+def _orders(app: TradingApplication) -> Iterator[object]:
+    topic = "tradingcore.domain.order:OrderSubmitted"
+    yield from app.recorder.select_notifications(start=1, limit=100_000, topics=(topic,))
 
 
 def test_an_order_decided_on_a_fill_that_fails_to_store_fails_with_it(
