@@ -405,6 +405,7 @@ def test_signal_batch_with_auto_execution_is_one_transaction(
             return put(events, *args, **kwargs)
 
         monkeypatch.setattr(host.app.events, "put", counted)
+        timed_before = REGISTRY.get_sample_value("order_latency_seconds_count") or 0
         directions = ["BUY", "SELL", "BUY", "SELL"]
         batch = [
             {**SIGNAL, "direction": direction, "tick_trade_id": number + 1}
@@ -414,6 +415,7 @@ def test_signal_batch_with_auto_execution_is_one_transaction(
             "/api/v1/signals/batch", json={"signals": batch}, headers=headers(ALICE)
         ).json()["results"]
         monkeypatch.setattr(host.app.events, "put", put)
+        timed = (REGISTRY.get_sample_value("order_latency_seconds_count") or 0) - timed_before
         position = client.get("/api/v1/positions", headers=headers(ALICE)).json()
 
     orders = [result["recorded"]["order"] for result in results]
@@ -422,6 +424,7 @@ def test_signal_batch_with_auto_execution_is_one_transaction(
     # signals were stored in one transaction, in one write.
     assert [order["status"] for order in orders[:3]] == ["FILLED"] * 3
     assert len(puts) == 1 and puts[0] >= 4 * 2 + 3 * 2
+    assert timed == 4  # each order timed once, from its signal's arrival to its answer
     # long 1, short 1, long 1; the last order waits for a trade after its tick
     assert [held["net_quantity"] for held in position["positions"]] == [1]
 

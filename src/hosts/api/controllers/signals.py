@@ -82,11 +82,15 @@ class SignalController(Controller):
         deadline = time.monotonic() + host.config.signal_wait
         batch = SignalBatch()
         taken: list[CursorResult | ApiError] = []
+        timed: list[tuple[float, CursorResult]] = []
         failure: Exception | None = None
         try:
             for signal in data.signals:
                 try:
-                    taken.append(receive(request, signal, deadline=deadline, batch=batch))
+                    begun = time.perf_counter()
+                    result = receive(request, signal, deadline=deadline, batch=batch)
+                    taken.append(result)
+                    timed.append((begun, result))
                 except ApiError as error:
                     taken.append(error)
                 except STORE_ERRORS as error:
@@ -98,7 +102,7 @@ class SignalController(Controller):
         finally:
             # One transaction for the batch's signals, orders and fills (whatever the
             # waits did not commit yet); nothing is answered before it is durable.
-            host.finish_batch(batch)
+            host.finish_batch(batch, timed)
         results: list[SignalBatchResultOut] = []
         for item in taken:
             if isinstance(item, ApiError):
