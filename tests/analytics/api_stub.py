@@ -21,7 +21,9 @@ class ApiStub:
     With `batch=True` it also takes `POST /api/v1/signals/batch` as the API host does: the
     request's status first, then each signal answered in order (`item_statuses` first, then
     201); without it that path is a 404, as on an API host that predates it. `requests` keeps
-    each request's path and how many signals it carried.
+    each request's path and how many signals it carried. With `progress=True` it takes
+    `POST /api/v1/signals/progress` too; `events` keeps what it took in order: ("signal",
+    id) for each signal recorded, ("marks", marks) for each list of progress marks.
     """
 
     def __init__(
@@ -31,12 +33,14 @@ class ApiStub:
         *,
         batch: bool = False,
         item_statuses: list[int] | None = None,
+        progress: bool = False,
     ) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.keys: list[str | None] = []
         self.requests: list[tuple[str, int]] = []
         self.statuses = list(statuses or [])
         self.item_statuses = list(item_statuses or [])
+        self.events: list[tuple[str, Any]] = []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -58,8 +62,15 @@ class ApiStub:
                             if item < 300:
                                 stub.bodies.append(signal)
                                 stub.keys.append(self.headers.get("X-API-Key"))
+                                stub.events.append(("signal", signal.get("signal_id")))
                             error = None if item < 300 else f"refused with {item}"
                             answer["results"].append({"status": item, "error": error})
+                        if body.get("progress"):
+                            stub.events.append(("marks", body["progress"]))
+                elif self.path == "/api/v1/signals/progress" and progress:
+                    stub.requests.append((self.path, 0))
+                    stub.events.append(("marks", body["marks"]))
+                    status, answer = 200, {"applied": 0}
                 elif self.path != "/api/v1/signals":
                     stub.requests.append((self.path, 0))
                     status = 404
@@ -68,6 +79,7 @@ class ApiStub:
                     if status < 300:
                         stub.bodies.append(body)
                         stub.keys.append(self.headers.get("X-API-Key"))
+                        stub.events.append(("signal", body.get("signal_id")))
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(data)))

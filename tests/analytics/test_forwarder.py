@@ -193,3 +193,94 @@ def test_forward_splits_a_long_queue_into_batches_under_the_body_limit() -> None
     finally:
         forwarder.close(timeout=1.0)
         api.close()
+
+
+def mark(trade_id: int) -> list[dict[str, Any]]:
+    return [{"symbol": "WINZ25", "tick_timestamp_ms": 1_000 + trade_id, "tick_trade_id": trade_id}]
+
+
+def test_a_progress_mark_waits_for_the_signals_before_it_and_travels_with_the_last() -> None:
+    api = ApiStub(batch=True, progress=True)
+    forwarder = SignalForwarder(api.url, "k", retry_delays=FAST)
+    try:
+        forwarder.progress("WINZ25", 1_010, 10, after=1)  # its signal is not stored yet
+        time.sleep(0.1)
+        assert api.events == []
+
+        forwarder.submit(body(1))
+
+        assert wait_until(lambda: len(api.events) == 2)
+        assert api.events == [("signal", "id-1"), ("marks", mark(10))]
+        assert api.requests == [("/api/v1/signals/batch", 1)]  # one request: signal and mark
+    finally:
+        forwarder.close(timeout=1.0)
+        api.close()
+
+
+def test_marks_alone_go_to_the_progress_endpoint_at_most_every_interval() -> None:
+    api = ApiStub(batch=True, progress=True)
+    forwarder = SignalForwarder(api.url, "k", retry_delays=FAST, progress_interval=0.05)
+    try:
+        started = time.monotonic()
+        for trade_id in range(1, 301):  # ~0.3 s of ticks, no signal
+            forwarder.progress("WINZ25", 1_000 + trade_id, trade_id, after=0)
+            time.sleep(0.001)
+        elapsed = time.monotonic() - started
+
+        assert wait_until(lambda: api.events and api.events[-1] == ("marks", mark(300)))
+        sent = [path for path, _ in api.requests]
+        assert set(sent) == {"/api/v1/signals/progress"}
+        assert 2 <= len(sent) <= elapsed / 0.05 + 2
+        ticks = [marks[0]["tick_trade_id"] for _, marks in api.events]
+        assert ticks == sorted(ticks)  # never behind an earlier one
+    finally:
+        forwarder.close(timeout=1.0)
+        api.close()
+
+
+def test_marks_never_run_ahead_of_a_signal_they_count_in_any_order_of_calls() -> None:
+    api = ApiStub(batch=True, progress=True)
+    forwarder = SignalForwarder(api.url, "k", retry_delays=FAST, progress_interval=0.001)
+    try:
+        signals = 0
+        for trade_id in range(1, 401):
+            if trade_id % 7 == 0:
+                signals += 1  # decided at this tick: handed to the writer, stored a bit later
+            forwarder.progress("WINZ25", 1_000 + trade_id, trade_id, after=signals)
+            if trade_id % 7 == 3 and trade_id > 7:
+                forwarder.submit(body(forwarder.status().delivered + forwarder.status().queued + 1))
+            time.sleep(0.0005)
+        while forwarder.status().delivered + forwarder.status().queued < signals:
+            forwarder.submit(body(forwarder.status().delivered + forwarder.status().queued + 1))
+        assert forwarder.flush(10.0)
+        assert wait_until(lambda: api.events[-1] == ("marks", mark(400)))
+
+        delivered = 0
+        for kind, item in api.events:
+            if kind == "signal":
+                delivered += 1
+                continue
+            trade_id = item[0]["tick_trade_id"]
+            assert delivered >= trade_id // 7  # every signal up to the mark's tick came first
+    finally:
+        forwarder.close(timeout=1.0)
+        api.close()
+
+
+def test_an_api_without_progress_marks_is_sent_none_after_its_404() -> None:
+    api = ApiStub(batch=True)
+    forwarder = SignalForwarder(api.url, "k", retry_delays=FAST, progress_interval=0.001)
+    try:
+        for trade_id in range(1, 50):
+            forwarder.progress("WINZ25", 1_000 + trade_id, trade_id, after=0)
+            time.sleep(0.002)
+        forwarder.submit(body(1))
+        forwarder.submit(body(2))
+        assert forwarder.flush(10.0)
+
+        progress = [path for path, _ in api.requests if path.endswith("/progress")]
+        assert progress == ["/api/v1/signals/progress"]
+        assert [body["signal_id"] for body in api.bodies] == ["id-1", "id-2"]
+    finally:
+        forwarder.close(timeout=1.0)
+        api.close()

@@ -43,5 +43,5 @@ def test_schemathesis_with_all_checks_finds_no_failure(tmp_path: Path) -> None:
         server.stop()
 
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
-    assert "Tested: 18" in done.stdout  # 12 + the dashboard's 3 + the lists of orders and signals
-    # + the signal batch
+    # 12 + the dashboard's 3 + the lists of orders and signals + the signal batch + progress
+    assert "Tested: 19" in done.stdout

@@ -14,6 +14,16 @@ signal is dropped, counted and reported. A 4xx other than 409/429 means the API 
 body: it is dropped, counted and reported, not retried. A batch refused as a whole (one body in
 it invalid) is sent again one signal at a time, so only the bad one is refused; an API without
 the batch endpoint (404/405) is sent single signals from then on.
+
+Progress marks (`progress`): the host says, after each tick, that it has decided every tick of
+the symbol up to it, and how many signals it had handed to its writer by then. A mark goes to
+the API once all those signals are delivered: with the batch that delivers the last of them
+(`progress` in its body), or, when no signal is waiting, on its own to
+`POST /api/v1/signals/progress`, at most every `progress_interval` seconds. The API host then
+applies the trades it held for a signal that can no longer come (their paper fills) at once,
+not after its `feed_hold`. Marks are advisory: a lost one only delays those trades, so a mark
+the API refuses or fails on is not retried, and an API without the endpoint (404/405) is sent
+none from then on.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 import urllib.parse
 from collections import deque
 from collections.abc import Callable
@@ -29,6 +40,9 @@ from typing import Any, Final
 
 SIGNALS_PATH: Final = "/api/v1/signals"
 BATCH_PATH: Final = "/api/v1/signals/batch"
+PROGRESS_PATH: Final = "/api/v1/signals/progress"
+PROGRESS_INTERVAL: Final = 0.02
+"""Seconds between progress marks sent on their own (the API's own rate-limit bucket)."""
 DEFAULT_CAPACITY: Final = 10_000
 DEFAULT_BATCH_SIZE: Final = 100
 """The API host takes at most 100 signals a batch (`MAX_SIGNAL_BATCH`)."""
@@ -41,6 +55,9 @@ Report = Callable[[str, dict[str, Any]], None]
 
 Outcome = tuple[str, str]
 """("delivered" | "retry" | "refused", detail) for one signal."""
+
+Marks = dict[str, tuple[int, int]]
+"""symbol -> (tick_timestamp_ms, tick_trade_id) of the last tick decided."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +89,7 @@ class SignalForwarder:
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
         batch_size: int = DEFAULT_BATCH_SIZE,
         report: Report | None = None,
+        progress_interval: float = PROGRESS_INTERVAL,
     ) -> None:
         if not api_url.startswith(("http://", "https://")):
             raise ValueError(f"API URL {api_url!r}: must start with http:// or https://")
@@ -95,6 +113,17 @@ class SignalForwarder:
         self._condition = threading.Condition()
         self._stopping = False
         self._delivered = self._dropped = self._refused = self._failures = 0
+        self._submitted = 0
+        """Signals submitted so far: the queue holds the last `len(_queue)` of them."""
+        self._marks: deque[tuple[int, Marks]] = deque()
+        """(signals submitted before it, marks): the newest marks for each count, in order."""
+        self._sent_marks: Marks = {}
+        self._marking = True
+        """False once the API answered that it has no progress endpoint."""
+        self._progress_interval = progress_interval
+        self._next_mark_at = 0.0
+        self._idle = False
+        """The thread waits with no mark to send (a new one wakes it)."""
         self._thread = threading.Thread(target=self._work, name="signal-forwarder", daemon=True)
         self._thread.start()
 
@@ -107,7 +136,42 @@ class SignalForwarder:
                 self._singles = max(0, self._singles - 1)
                 self._report("dropped", {"signal_id": oldest.get("signal_id"), "why": "full"})
             self._queue.append(body)
+            self._submitted += 1
             self._condition.notify()
+
+    def progress(self, symbol: str, tick_timestamp_ms: int, tick_trade_id: int, after: int) -> None:
+        """Note that every tick of `symbol` up to this one is decided, its signals among the
+        first `after` submitted; sent once those are delivered (see the module docstring)."""
+        with self._condition:
+            if not self._marking:
+                return
+            marks = self._marks
+            if marks and marks[-1][0] == after:
+                marks[-1][1][symbol] = (tick_timestamp_ms, tick_trade_id)
+            else:
+                latest = dict(marks[-1][1] if marks else self._sent_marks)
+                latest[symbol] = (tick_timestamp_ms, tick_trade_id)
+                marks.append((after, latest))
+            # Wake the thread only when it waits for nothing in particular and a mark alone
+            # can go (it then sleeps until the mark is due): not on every tick.
+            if self._idle and after <= self._submitted and not self._queue:
+                self._condition.notify()
+
+    def _eligible_marks(self, delivered: int) -> Marks | None:
+        """The newest marks whose signals are among the first `delivered` (older ones are
+        dropped: the newer carry them); None if none, or nothing new since the last sent."""
+        marks = self._marks
+        while len(marks) > 1 and marks[1][0] <= delivered:
+            marks.popleft()
+        if not marks or marks[0][0] > delivered or marks[0][1] == self._sent_marks:
+            return None
+        return dict(marks[0][1])
+
+    def _mark_wait(self) -> float | None:
+        """Seconds until a mark alone is due (<= 0: now); None when there is none to send."""
+        if not self._marking or self._eligible_marks(self._submitted) is None:
+            return None
+        return self._next_mark_at - time.monotonic()
 
     def status(self) -> ForwarderStatus:
         with self._condition:
@@ -135,17 +199,33 @@ class SignalForwarder:
     def _work(self) -> None:
         attempt = 0
         while True:
+            marks: Marks | None = None
             with self._condition:
-                self._condition.wait_for(lambda: self._queue or self._stopping)
+                while not (self._queue or self._stopping):
+                    wait = self._mark_wait()
+                    if wait is not None and wait <= 0:
+                        marks = self._eligible_marks(self._submitted)
+                        break
+                    self._idle = wait is None
+                    self._condition.wait(wait)
+                    self._idle = False
                 if self._stopping:
                     self._disconnect()
                     return
-                size = 1 if self._singles else self._batch_size
-                bodies = [self._queue[index] for index in range(min(size, len(self._queue)))]
+                if marks is None:
+                    size = 1 if self._singles else self._batch_size
+                    bodies = [self._queue[index] for index in range(min(size, len(self._queue)))]
+            if marks is not None:
+                self._send_marks(marks)
+                continue
             encoded = self._encoded(bodies)
             bodies = bodies[: len(encoded)]
+            with self._condition:
+                if self._marking and not self._singles and self._batch_size > 1:
+                    delivered = self._submitted - len(self._queue) + len(bodies)
+                    marks = self._eligible_marks(delivered)
             try:
-                outcomes = self._send(encoded)
+                outcomes = self._send(encoded, marks)
             except _Retry as error:
                 with self._condition:
                     if not attempt:
@@ -165,6 +245,8 @@ class SignalForwarder:
                 if outcomes is None:  # the batch was refused whole: its signals go one by one
                     self._singles = len(bodies)
                     continue
+                if marks is not None:
+                    self._sent_marks = marks
                 for body, (outcome, detail) in zip(bodies, outcomes, strict=True):
                     if self._queue and self._queue[0] is body:
                         self._queue.popleft()
@@ -191,11 +273,35 @@ class SignalForwarder:
             encoded.append(data)
         return encoded
 
-    def _send(self, bodies: list[bytes]) -> list[Outcome] | None:
-        """Send one signal, or several as a batch; None when the batch is refused as a whole."""
-        if len(bodies) == 1:
+    def _send_marks(self, marks: Marks) -> None:
+        """Send progress marks on their own; a failure only delays what they would apply."""
+        body = json.dumps({"marks": _marks_body(marks)}).encode()
+        try:
+            status, text = self._post(PROGRESS_PATH, body)
+        except _Retry as error:
+            status, text = 503, str(error)
+        with self._condition:
+            self._next_mark_at = time.monotonic() + self._progress_interval
+            if status in (404, 405):  # an API without progress marks: send none
+                self._marking = False
+                self._marks.clear()
+                return
+            if status == 429 or status >= 500:
+                self._next_mark_at += RETRY_DELAYS[0]
+                return
+            self._sent_marks = marks
+        if status >= 300:
+            self._report("refused", {"error": f"progress marks: HTTP {status}: {text[:300]}"})
+
+    def _send(self, bodies: list[bytes], marks: Marks | None = None) -> list[Outcome] | None:
+        """Send one signal, or several as a batch (with `marks`, even one); None when the batch
+        is refused as a whole."""
+        if len(bodies) == 1 and marks is None:
             return [self._single(self._post(SIGNALS_PATH, bodies[0]))]
-        status, text = self._post(BATCH_PATH, b'{"signals":[' + b",".join(bodies) + b"]}")
+        tail = b"]}"
+        if marks is not None:
+            tail = b'],"progress":' + json.dumps(_marks_body(marks)).encode() + b"}"
+        status, text = self._post(BATCH_PATH, b'{"signals":[' + b",".join(bodies) + tail)
         if status in (404, 405):  # an API without the batch endpoint
             self._batch_size = 1
             return None
@@ -253,3 +359,10 @@ class SignalForwarder:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _marks_body(marks: Marks) -> list[dict[str, Any]]:
+    return [
+        {"symbol": symbol, "tick_timestamp_ms": timestamp_ms, "tick_trade_id": trade_id}
+        for symbol, (timestamp_ms, trade_id) in marks.items()
+    ]

@@ -51,6 +51,8 @@ RECENT_TRADE_IDS: Final = 50_000
 
 SignalCallback = Callable[[Signal], None]
 """Called on the writer's thread with each stored BUY/SELL signal."""
+ProgressCallback = Callable[[str, int, int, int], None]
+"""(symbol, tick timestamp ms, tick trade id, signals put to the writer so far)."""
 WriterFactory = Callable[[SignalCallback, FailureHandler], StoreWrites]
 """Builds the store writer from the engine's `on_stored` and `on_failure` callbacks."""
 
@@ -122,6 +124,7 @@ class AnalyticsEngine:
         feature_batch: int = 1_000,
         on_signal: SignalCallback | None = None,
         on_update: Callable[[str, OnlineModel], None] | None = None,
+        on_progress: ProgressCallback | None = None,
         writer: WriterFactory | None = None,
         trainer: HostTrainer | None = None,
         wall_clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
@@ -149,8 +152,14 @@ class AnalyticsEngine:
         self.features = FeatureBuffer(feature_batch, self.writer.put)
         self.on_signal = on_signal
         self.on_update = on_update
+        self.on_progress = on_progress
+        """Told after each tick: (symbol, tick time, trade id, signals put so far). Every
+        signal of that tick and the ones before it is then among the first `put` handed to the
+        writer, which stores them, and calls `on_signal`, in that order."""
         self.decisions = 0
         """Signals decided (each then stored by the writer)."""
+        self.signals_put = 0
+        """Signals handed to the writer."""
         self._symbols: dict[str, SymbolState] = {}
         """By ticker as sent and as canonical: several keys can share one state."""
         self._followed = 0
@@ -206,6 +215,8 @@ class AnalyticsEngine:
         )
         if decision is not None:
             self._record(state.symbol, decision)
+        if self.on_progress is not None:
+            self.on_progress(state.symbol.ticker, timestamp, trade_id, self.signals_put)
         if updated:
             self._updated(state.symbol, pipeline.model)
         self.metrics.ticks.inc()
@@ -308,6 +319,7 @@ class AnalyticsEngine:
             self._failed("signal", error, {"symbol": symbol.ticker, "trade_id": decision.trade_id})
             return
         self.writer.put(signal)
+        self.signals_put += 1
 
     def _stored(self, signal: Signal) -> None:
         """Called by the writer thread once a signal is in the store."""

@@ -117,6 +117,7 @@ class AnalyticsService:
             feature_batch=settings.feature_batch,
             on_signal=self._forward,
             on_update=self._save_model,
+            on_progress=self.forwarder.progress if self.forwarder is not None else None,
             writer=self._writer_factory(mode),
             trainer=self._trainer(settings.trainer),
             max_symbols=settings.max_symbols,

@@ -184,6 +184,8 @@ class StoreFollower:
                         continue
                     fresh = live or (since is not None and trade.timestamp_ms > since)
                     self.cursor.on_trade(trade, seen_at=seen_at, live=fresh)
+                if self.cursor.hold:
+                    self.cursor.catch_up(event.symbol)  # what a progress mark already covers
                 if skipped:
                     self.skipped_trades += len(skipped)
                     self.logger.warning(

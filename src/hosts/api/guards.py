@@ -63,7 +63,10 @@ async def api_key_guard(
             headers={"WWW-Authenticate": f'ApiKey header="{API_KEY_HEADER}"'},
         )
     connection.scope["user"] = principal
-    verdict = host.key_limiter.hit(f"key:{principal.name}")
+    # A route may count in a bucket of its own (the signal source's progress marks: frequent,
+    # cheap, and never to crowd out its signals).
+    bucket = handler.opt.get("rate_bucket", "key")
+    verdict = host.key_limiter.hit(f"{bucket}:{principal.name}")
     if not verdict.allowed:
         raise TooManyRequestsException(
             detail="too many requests for this API key",

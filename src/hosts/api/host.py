@@ -28,6 +28,7 @@ from hosts.api.metrics import (
     KILL_SWITCH_ENGAGED,
     ORDER_LATENCY,
     POSITION_PNL_REALIZED,
+    PROGRESS_MARKS,
     SIGNALS_SKIPPED,
     STRATEGY_ERRORS,
     TRADING,
@@ -43,6 +44,7 @@ from tradingcore.application.feed_cursor import (
     TAPE_NOT_SEEN,
     CursorResult,
     FeedCursor,
+    TapeKey,
 )
 from tradingcore.application.order_commands import ExecuteOrder, ExecutionResult
 from tradingcore.application.order_manager import DecidedOrder, OrderManager
@@ -60,6 +62,7 @@ from tradingcore.application.strategy_runner import (
 )
 from tradingcore.application.trading import TradingApplication
 from tradingcore.domain.fees import B3_DEFAULTS, B3FeeModel, FeeSchedule
+from tradingcore.domain.values import Symbol
 from tradingcore.ports.broker import Broker
 from tradingcore.ports.clock import Clock
 from tradingcore.risk.calendar import SessionCalendar
@@ -320,6 +323,13 @@ class ApiHost:
                     },
                 )
         return taken
+
+    def advance(self, marks: Sequence[tuple[Symbol, TapeKey]]) -> int:
+        """Take the signal source's progress marks (`FeedCursor.advance`): apply the held
+        trades no signal can come for any more; return how many."""
+        applied = sum(self.cursor.advance(symbol, decided) for symbol, decided in marks)
+        PROGRESS_MARKS.inc(len(marks))
+        return applied
 
     def finish_batch(
         self, batch: SignalBatch, taken: Sequence[tuple[float, CursorResult]] = ()

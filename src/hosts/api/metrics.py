@@ -63,6 +63,10 @@ SIGNALS_SKIPPED: Final = Counter(
 )
 for _reason in (TAPE_NOT_SEEN, SIGNAL_LATE, ORDER_IN_FLIGHT):  # at 0 before the first skip
     SIGNALS_SKIPPED.labels(reason=_reason)
+PROGRESS_MARKS: Final = Counter(
+    "api_signal_progress_marks",
+    "Progress marks taken from the signal source (ticks it has decided: held trades applied)",
+)
 
 
 class RequestMetrics(PrometheusMiddleware):

@@ -101,10 +101,36 @@ class SignalIn(StrictInput):
 MAX_SIGNAL_BATCH: Final = 100
 
 
+class ProgressMarkIn(StrictInput):
+    """The sender has decided every tick of `symbol` up to this one and sent its signals."""
+
+    symbol: SignalSymbol
+    tick_trade_id: Annotated[Whole, Field(ge=0, le=2**53)]
+    tick_timestamp_ms: Annotated[Whole, Field(ge=0, le=MAX_TIMESTAMP_MS)]
+
+
+MAX_PROGRESS_MARKS: Final = 100
+
+
 class SignalBatchIn(StrictInput):
     """Signals in the order they were decided, recorded (and traded) one after another."""
 
     signals: list[SignalIn] = Field(min_length=1, max_length=MAX_SIGNAL_BATCH)
+    progress: list[ProgressMarkIn] = Field(
+        default_factory=list,
+        max_length=MAX_PROGRESS_MARKS,
+        description="marks taken once every signal of the batch is (see /signals/progress)",
+    )
+
+
+class ProgressIn(StrictInput):
+    """Progress marks without a signal (the signal source is ahead of its last signal)."""
+
+    marks: list[ProgressMarkIn] = Field(min_length=1, max_length=MAX_PROGRESS_MARKS)
+
+
+class ProgressOut(BaseModel):
+    applied: int = Field(description="held trades applied because of these marks")
 
 
 class KillSwitchIn(StrictInput):
@@ -293,4 +319,12 @@ class ErrorOut(BaseModel):
     extra: list[ErrorItem] | dict[str, str] | None = None
 
 
-INPUT_MODELS: Final = (ExecuteIn, SignalIn, SignalBatchIn, KillSwitchIn, RiskLimitsIn)
+INPUT_MODELS: Final = (
+    ExecuteIn,
+    SignalIn,
+    SignalBatchIn,
+    ProgressMarkIn,
+    ProgressIn,
+    KillSwitchIn,
+    RiskLimitsIn,
+)

@@ -6,6 +6,10 @@ tape order, to the market data risk reads, the feed clock and the paper venue's 
 `hold` it keeps the trades it has seen but not applied, so a signal at tick T is decided once
 every trade up to T is applied and none after it. The result depends on feed order only, never
 on which process was faster: the same ticks give the same orders and fills as a backtest.
+
+Held trades are applied when a later signal of their symbol is taken, when the signal source
+says it has decided every tick up to theirs (`advance`: no signal can come for them any more),
+or, failing both, after a hold time (`release`).
 """
 
 from __future__ import annotations
@@ -77,6 +81,8 @@ class FeedCursor:
         self._pending: dict[Symbol, deque[tuple[Trade, float]]] = {}
         self._seen: dict[Symbol, TapeKey] = {}
         self._applied: dict[Symbol, TapeKey] = {}
+        self._decided: dict[Symbol, TapeKey] = {}
+        """Per symbol, the tick up to which the signal source has sent every signal."""
         self._condition = threading.Condition()
         self.late = 0
         self.unseen = 0
@@ -125,6 +131,35 @@ class FeedCursor:
             for symbol in list(self._pending):
                 applied += self._apply_pending(symbol, None, seen_before)
         return applied
+
+    def advance(self, symbol: Symbol, decided: TapeKey) -> int:
+        """The signal source has decided every tick of `symbol` up to `decided` (inclusive)
+        and sent each signal of them: none can come for those ticks any more. Apply the held
+        trades up to it now (their fills), and the later ones up to it as they arrive
+        (`catch_up`); return how many were applied. A mark behind an earlier one changes
+        nothing.
+
+        Only the source's own word makes this safe: it must send its signals in tick order,
+        each before the mark that covers it (`SignalForwarder.progress`)."""
+        if not self.hold:
+            return 0
+        with self._condition:
+            if decided <= self._decided.get(symbol, (-1, -1)):
+                return 0
+            self._decided[symbol] = decided
+        with self.orders.one_transaction():
+            return self._apply_pending(symbol, decided, None)
+
+    def catch_up(self, symbol: Symbol) -> int:
+        """Apply the held trades of `symbol` the signal source has already decided past (a
+        mark that came before the trades did); return how many."""
+        with self._condition:
+            decided = self._decided.get(symbol)
+            queue = self._pending.get(symbol)
+            if decided is None or not queue or key_of(queue[0][0]) > decided:
+                return 0
+        with self.orders.one_transaction():
+            return self._apply_pending(symbol, decided, None)
 
     def pending(self) -> int:
         with self._condition:

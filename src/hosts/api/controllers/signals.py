@@ -17,6 +17,9 @@ from hosts.api.guards import host_of, principal_of
 from hosts.api.history import SignalFilter, epoch_ms, signals_page
 from hosts.api.schemas import (
     SIGNAL_SYMBOL_PATTERN,
+    ProgressIn,
+    ProgressMarkIn,
+    ProgressOut,
     SignalBatchIn,
     SignalBatchOut,
     SignalBatchResultOut,
@@ -121,7 +124,31 @@ class SignalController(Controller):
             if not any(result.recorded for result in results):
                 raise failure  # nothing was stored: the whole request is answered 503
             results += [not_stored(failure) for _ in data.signals[len(results) :]]
+        elif data.progress:
+            # Only once every signal before them is final: a signal sent again (503) must
+            # not find the tape applied past its tick.
+            try:
+                advance(request, data.progress)
+            except STORE_ERRORS as error:
+                request_store_health(request).write_failed(error)
         return SignalBatchOut(results=results)
+
+    @post(
+        "/progress",
+        operation_id="recordSignalProgress",
+        summary="The signal source has decided every tick up to these and sent their signals",
+        status_code=HTTP_200_OK,
+        responses=error_responses(413, 422),
+        sync_to_thread=True,
+        opt={"rate_bucket": "progress"},
+    )
+    def progress(self, request: Request[Any, Any, Any], data: JSONBody[ProgressIn]) -> ProgressOut:
+        """With auto-execution on feed time, the trades this host holds for a signal at an
+        earlier tick are applied (their fills) as soon as no such signal can come: the
+        analytics host marks how far it has decided, after the signals of those ticks. Without
+        marks they wait for the next signal or `feed_hold`. Counted in a rate-limit bucket of
+        its own; a mark behind an earlier one changes nothing."""
+        return ProgressOut(applied=advance(request, data.marks))
 
     @get(
         "",
@@ -220,6 +247,20 @@ def receive(
             deadline=deadline,
             batch=batch,
         )
+
+
+def advance(request: Request[Any, Any, Any], marks: list[ProgressMarkIn]) -> int:
+    """Take progress marks in order; return the held trades they applied. ApiError (422) for
+    a mark stamped far ahead of this host's clock: it would let every held trade go."""
+    wall_ms = time.time_ns() // 1_000_000
+    for index, mark in enumerate(marks):
+        implausible = implausible_time(mark.tick_timestamp_ms, wall_ms)
+        if implausible is not None:
+            key = f"marks.{index}.tick_timestamp_ms"
+            raise ApiError(422, f"{TIMESTAMP_IMPLAUSIBLE}: {implausible}", key)
+    return host_of(request).advance(
+        [(Symbol(mark.symbol), (mark.tick_timestamp_ms, mark.tick_trade_id)) for mark in marks]
+    )
 
 
 def recorded_out(taken: CursorResult) -> SignalRecordedOut:
