@@ -572,3 +572,35 @@ def test_dashboard_and_openapi_are_public(client: TestClient[Any]) -> None:
     assert client.get("/dashboard").status_code == 200
     assert client.get("/schema/openapi.json").status_code == 200
     assert client.get("/schema/swagger").status_code == 200
+
+
+def test_signal_batch_logs_each_order_as_sent_then_as_filled(make_host: HostFactory) -> None:
+    from tradingcore.application.signal_desk import AutoExecution
+
+    host = make_host(auto_execution=AutoExecution(enabled=True, quantity=1))
+    with TestClient(app=create_app(host)) as client:
+        tape = Tape(host)
+        for number in range(3):
+            tape.print(127_850 + 5 * number)
+        batch = [
+            {**SIGNAL, "tick_trade_id": 1},
+            {**SIGNAL, "direction": "SELL", "tick_trade_id": 2},
+        ]
+        client.post("/api/v1/signals/batch", json={"signals": batch}, headers=headers(ALICE))
+        host.flush_logs()
+
+    assert host.config.log_dir is not None
+    lines = [
+        json.loads(line)
+        for path in sorted(host.config.log_dir.rglob("*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+    sent = [line["context"] for line in lines if line.get("message") == "Order sent"]
+    filled = [line["context"] for line in lines if line.get("message") == "Order filled"]
+    # The BUY's fill (trade 2) is booked in the batch before the batch reports its orders:
+    # the "Order sent" line still tells the order as it was sent.
+    assert [(order["side"], order["status"]) for order in sent] == [
+        ("BUY", "ACCEPTED"),
+        ("SELL", "ACCEPTED"),
+    ]
+    assert (filled[0]["side"], filled[0]["status"]) == ("BUY", "FILLED")

@@ -6,6 +6,7 @@ and the fill of another) never interleave; the broker calls back into it from an
 
 from __future__ import annotations
 
+import copy
 import threading
 import uuid
 from collections.abc import Callable
@@ -61,6 +62,9 @@ class DecidedOrder:
     committed under the lock before a remote broker sees it."""
     write: PendingWrite
     passed: RecentOrder | None
+    reported: Order
+    """The order as it was decided and sent, for the report: in a batch its fills may be booked
+    on `order` before the batch reports it ("Order sent" said FILLED)."""
 
 
 @dataclass(eq=False)
@@ -261,7 +265,8 @@ class OrderManager(RiskControls):
         grouped = in_process or not decision.approved
         if in_process:
             self.app.hold(order)  # its fills, booked before it is stored, find this copy
-        return DecidedOrder(submit, order, audit, decision, grouped, write, passed)
+        reported = copy.copy(order) if grouped else order
+        return DecidedOrder(submit, order, audit, decision, grouped, write, passed, reported)
 
     def complete(self, decided: DecidedOrder) -> ExecutionResult:
         """Wait until a decided order is durable, then report it and return the answer."""
@@ -285,15 +290,15 @@ class OrderManager(RiskControls):
         self._queued.discard(order.id)  # between the two must find it in one or the other
         self.observer.audited(decided.audit)
         if not decision.approved:
-            self.observer.order_denied(order)
+            self.observer.order_denied(decided.reported)
             return ExecutionResult(order, created=True, decision=decision)
         if not decided.grouped:
             self._send(order)
             return ExecutionResult(self.app.load(Order, order.id), created=True, decision=decision)
-        if order.status is OrderStatus.REJECTED:
-            self.observer.order_rejected(order)
+        if decided.reported.status is OrderStatus.REJECTED:
+            self.observer.order_rejected(decided.reported)
         else:
-            self.observer.order_sent(order)
+            self.observer.order_sent(decided.reported)
         return ExecutionResult(order, created=True, decision=decision)
 
     def _send_in_memory(self, order: Order) -> None:
