@@ -11,9 +11,12 @@ import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
+from eventsourcing.utils import get_topic
+
 from adapters.eventstore import open_store
 from hosts.analytics.backtest_trading import TradingRecord, trading_record
 from tests.supervisor.system import System, write_config
+from tradingcore.domain.tape import TradesRecorded
 from tradingcore.ports.clock import ManualClock
 
 TRADES = 40_000
@@ -46,6 +49,12 @@ def test_up_trades_a_seeded_session_like_the_backtest_of_its_ticks(tmp_path: Pat
                 metric(analytics_metrics, "analytics_ticks_processed_total") == TRADES
                 and metric(analytics_metrics, "analytics_signals_forward_queue") == 0
             ),
+        )
+        # The feed hold is 300 s: only the analytics host's progress marks (no signal can come
+        # for the trades after the last one) fill the last orders while the system runs.
+        system.wait_for(
+            "every order filled before the system stops",
+            lambda: unfilled(tmp_path / "data" / "events.sqlite") == 0,
         )
         down = system.tradingcore("down")
         assert down.returncode == 0, down.stderr
@@ -101,6 +110,34 @@ def test_up_trades_a_seeded_session_like_the_backtest_of_its_ticks(tmp_path: Pat
     replay_app.close()
     assert without_order_ids(replayed.fills) == without_order_ids(live.fills)
     assert replayed.positions == live.positions
+
+
+def unfilled(path: Path) -> int:
+    """Orders in the store, not denied, not filled in full, although trades followed their
+    signal's tick (an order at the tape's last trade has none to fill it)."""
+    app = open_store(f"sqlite:///{path}", ManualClock())
+    try:
+        record = trading_record(app)
+        last_trade = 0
+        for notification in app.recorder.select_notifications(
+            start=1, limit=1_000_000, topics=[get_topic(TradesRecorded)]
+        ):
+            event = app.mapper.to_domain_event(notification)
+            assert isinstance(event, TradesRecorded)
+            last_trade = max(last_trade, *event.trade_ids)
+    finally:
+        app.close()
+    ticks = {signal["signal_id"]: signal["tick_trade_id"] for signal in record.signals}
+    filled: dict[str, int] = {}
+    for fill in record.fills:
+        filled[fill["order_id"]] = filled.get(fill["order_id"], 0) + fill["quantity"]
+    return sum(
+        1
+        for order in record.orders
+        if not order["denied"]
+        and filled.get(order["order_id"], 0) != order["quantity"]
+        and ticks.get(order["signal_id"], 0) < last_trade
+    )
 
 
 def went_long_short_and_flat(record: TradingRecord) -> bool:
