@@ -83,16 +83,22 @@ def latencies(logs: Path, rate: int) -> dict[str, Any]:
     def due(key: str) -> float:
         return start + (ticks[key] // TRADE_ID_STEP - 1) * 1000 / rate  # only trades are paced
 
+    def summary(values: list[float]) -> dict[str, Any]:
+        return {
+            "n": len(values),
+            "p50": round(float(np.percentile(values, 50)), 1),
+            "p99": round(float(np.percentile(values, 99)), 1),
+            "max": round(float(max(values)), 1),
+        }
+
     result: dict[str, Any] = {}
     for name, times in (("signal", signal_at), ("order", sent), ("fill", filled)):
-        values = np.array([times[key] - due(key) for key in times if key in ticks and key in sent])
-        if len(values):
-            result[f"tick_to_{name}_ms"] = {
-                "n": len(values),
-                "p50": round(float(np.percentile(values, 50)), 1),
-                "p99": round(float(np.percentile(values, 99)), 1),
-                "max": round(float(values.max()), 1),
-            }
+        values = [times[key] - due(key) for key in times if key in ticks and key in sent]
+        if values:
+            result[f"tick_to_{name}_ms"] = summary(values)
+    waits = [filled[key] - sent[key] for key in filled if key in sent]
+    if waits:
+        result["order_to_fill_ms"] = summary(waits)  # the fill at the trade after the tick
     return result
 
 

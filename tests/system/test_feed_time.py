@@ -40,6 +40,7 @@ def test_up_trades_a_seeded_session_like_the_backtest_of_its_ticks(tmp_path: Pat
         fees={"broker_per_order": "0.40", "source": "test"},
     )
     analytics_metrics = int(re.findall(r"metrics_port = (\d+)", config.read_text())[1])
+    api_port = int(re.findall(r"\[api\]\nport = (\d+)", config.read_text())[0])
     system = System(tmp_path)
     try:
         system.wait_started()
@@ -50,12 +51,13 @@ def test_up_trades_a_seeded_session_like_the_backtest_of_its_ticks(tmp_path: Pat
                 and metric(analytics_metrics, "analytics_signals_forward_queue") == 0
             ),
         )
-        # The feed hold is 300 s: only the analytics host's progress marks (no signal can come
-        # for the trades after the last one) fill the last orders while the system runs.
+        # The feed hold is 300 s: an order waits for the trade after its tick until the next
+        # signal comes, or the analytics host's progress mark says none can come.
         system.wait_for(
             "every order filled before the system stops",
             lambda: unfilled(tmp_path / "data" / "events.sqlite") == 0,
         )
+        by_marks = metric(api_port, re.escape('api_held_trades_applied_total{by="mark"}'))
         down = system.tradingcore("down")
         assert down.returncode == 0, down.stderr
         assert system.process.wait(120) == 0
@@ -76,6 +78,7 @@ def test_up_trades_a_seeded_session_like_the_backtest_of_its_ticks(tmp_path: Pat
     expected = [json.loads(line) for line in events.read_text().splitlines()]
 
     assert live.fills, "no order was filled"
+    assert by_marks is not None and by_marks > 0  # the marks crossed the processes
     assert went_long_short_and_flat(live)
     assert live.realized_pnl != Decimal(0)
     # The configured schedule, not the defaults: WIN day trade R$ 0.25 per contract, plus the

@@ -67,6 +67,14 @@ PROGRESS_MARKS: Final = Counter(
     "api_signal_progress_marks",
     "Progress marks taken from the signal source (ticks it has decided: held trades applied)",
 )
+HELD_TRADES_APPLIED: Final = Counter(
+    "api_held_trades_applied",
+    "Trades held for a signal at an earlier tick, then applied: by a progress mark of the "
+    "signal source, or after the feed hold without one (a signal applies the rest)",
+    ["by"],
+)
+for _by in ("mark", "hold"):
+    HELD_TRADES_APPLIED.labels(by=_by)
 
 
 class RequestMetrics(PrometheusMiddleware):
