@@ -94,7 +94,7 @@ class CaptureSection(Section):
     )
     batch_size: int = Field(default=1_000, ge=1, description="trades per stored batch")
     batch_age_ms: float = Field(
-        default=25.0,
+        default=10.0,
         gt=0,
         description="store a partial batch after this age (live and paced sources; a replay "
         "as fast as possible by batch_size only)",
@@ -206,7 +206,7 @@ class ApiSection(Section):
         default=4.0, ge=0, description="seconds a signal waits for its tick to reach the tape"
     )
     poll_interval: float = Field(
-        default=0.01,
+        default=0.005,
         gt=0,
         le=5,
         description="seconds between reads of the store's new trades and signals (SQLite "

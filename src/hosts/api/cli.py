@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--poll-interval",
         type=float,
-        default=0.01,
+        default=0.005,
         help="seconds between reads of the store's new trades and signals (SQLite cannot push)",
     )
     parser.add_argument(

@@ -95,7 +95,7 @@ class ApiConfig:
     requests_per_second_per_client: int = 200
     requests_per_second_per_key: int = 100
     max_body_bytes: int = 64 * 1024
-    poll_interval: float = 0.01
+    poll_interval: float = 0.005
     capture_health_url: str | None = None
     """The capture host's /health, shown on the dashboard (None: not shown as polled)."""
     analytics_health_url: str | None = None

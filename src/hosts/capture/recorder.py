@@ -41,7 +41,7 @@ from tradingcore.domain.values import Symbol, price_to_units
 from tradingcore.ports.clock import ManualClock
 
 DEFAULT_BATCH_SIZE: Final = 1_000
-DEFAULT_MAX_AGE: Final = 0.025
+DEFAULT_MAX_AGE: Final = 0.010
 DEFAULT_STALL_AFTER: Final = 2.0
 """A store write that has not returned after this many seconds makes the store not ok: a
 database that went away without closing its connections hangs writes instead of failing them."""
