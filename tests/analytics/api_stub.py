@@ -34,6 +34,7 @@ class ApiStub:
         batch: bool = False,
         item_statuses: list[int] | None = None,
         progress: bool = False,
+        progress_status: int = 200,
     ) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.keys: list[str | None] = []
@@ -69,8 +70,9 @@ class ApiStub:
                             stub.events.append(("marks", body["progress"]))
                 elif self.path == "/api/v1/signals/progress" and progress:
                     stub.requests.append((self.path, 0))
-                    stub.events.append(("marks", body["marks"]))
-                    status, answer = 200, {"applied": 0}
+                    status, answer = progress_status, {"applied": 0}
+                    if status < 300:
+                        stub.events.append(("marks", body["marks"]))
                 elif self.path != "/api/v1/signals":
                     stub.requests.append((self.path, 0))
                     status = 404

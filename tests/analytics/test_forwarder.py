@@ -284,3 +284,32 @@ def test_an_api_without_progress_marks_is_sent_none_after_its_404() -> None:
     finally:
         forwarder.close(timeout=1.0)
         api.close()
+
+
+def test_refused_marks_are_reported_a_few_times_not_every_20_ms() -> None:
+    api = ApiStub(batch=True, progress=True, progress_status=422)
+    reports: list[tuple[str, dict[str, Any]]] = []
+    forwarder = SignalForwarder(
+        api.url,
+        "k",
+        retry_delays=FAST,
+        progress_interval=0.001,
+        report=lambda event, details: reports.append((event, details)),
+    )
+    try:
+        trade_id, deadline = 0, time.monotonic() + 30
+        while len(api.requests) < 20 and time.monotonic() < deadline:  # the host goes on
+            trade_id += 1
+            forwarder.progress("WINZ25", 1_000 + trade_id, trade_id, after=0)
+            time.sleep(0.001)
+        forwarder.submit(body(1))
+        assert forwarder.flush(10.0)
+
+        refused = [details for event, details in reports if event == "refused"]
+        assert [details["times"] for details in refused][:2] == [1, 10]
+        assert len(refused) <= 3 < len(api.requests)
+        assert "HTTP 422" in refused[0]["error"]
+        assert [body["signal_id"] for body in api.bodies] == ["id-1"]  # signals go on
+    finally:
+        forwarder.close(timeout=1.0)
+        api.close()

@@ -121,6 +121,7 @@ class SignalForwarder:
         self._marking = True
         """False once the API answered that it has no progress endpoint."""
         self._progress_interval = progress_interval
+        self._marks_refused = 0
         self._next_mark_at = 0.0
         self._idle = False
         """The thread waits with no mark to send (a new one wakes it)."""
@@ -291,7 +292,11 @@ class SignalForwarder:
                 return
             self._sent_marks = marks
         if status >= 300:
-            self._report("refused", {"error": f"progress marks: HTTP {status}: {text[:300]}"})
+            self._marks_refused += 1
+            if self._marks_refused in (1, 10, 100) or self._marks_refused % 1_000 == 0:
+                # Every 20 ms while the API refuses them: reported at 1, 10, 100, then per 1,000.
+                why = f"progress marks: HTTP {status}: {text[:300]}"
+                self._report("refused", {"error": why, "times": self._marks_refused})
 
     def _send(self, bodies: list[bytes], marks: Marks | None = None) -> list[Outcome] | None:
         """Send one signal, or several as a batch (with `marks`, even one); None when the batch
