@@ -160,19 +160,14 @@ class SignalForwarder:
 
     def _eligible_marks(self, delivered: int) -> Marks | None:
         """The newest marks whose signals are among the first `delivered` (older ones are
-        dropped: the newer carry them); None if none, or nothing new since the last sent."""
+        dropped: the newer carry them), live (copy to send them); None if none, or nothing
+        new since the last sent."""
         marks = self._marks
         while len(marks) > 1 and marks[1][0] <= delivered:
             marks.popleft()
         if not marks or marks[0][0] > delivered or marks[0][1] == self._sent_marks:
             return None
-        return dict(marks[0][1])
-
-    def _mark_wait(self) -> float | None:
-        """Seconds until a mark alone is due (<= 0: now); None when there is none to send."""
-        if not self._marking or self._eligible_marks(self._submitted) is None:
-            return None
-        return self._next_mark_at - time.monotonic()
+        return marks[0][1]
 
     def status(self) -> ForwarderStatus:
         with self._condition:
@@ -203,9 +198,11 @@ class SignalForwarder:
             marks: Marks | None = None
             with self._condition:
                 while not (self._queue or self._stopping):
-                    wait = self._mark_wait()
-                    if wait is not None and wait <= 0:
-                        marks = self._eligible_marks(self._submitted)
+                    # A mark alone, when one is new and due; else wait (until it is due).
+                    eligible = self._eligible_marks(self._submitted) if self._marking else None
+                    wait = None if eligible is None else self._next_mark_at - time.monotonic()
+                    if eligible is not None and wait is not None and wait <= 0:
+                        marks = dict(eligible)
                         break
                     self._idle = wait is None
                     self._condition.wait(wait)
@@ -224,7 +221,8 @@ class SignalForwarder:
             with self._condition:
                 if self._marking and not self._singles and self._batch_size > 1:
                     delivered = self._submitted - len(self._queue) + len(bodies)
-                    marks = self._eligible_marks(delivered)
+                    eligible = self._eligible_marks(delivered)
+                    marks = dict(eligible) if eligible is not None else None
             try:
                 outcomes = self._send(encoded, marks)
             except _Retry as error:

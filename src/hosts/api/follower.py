@@ -25,7 +25,7 @@ from typing import Final
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from hosts.api.metrics import HELD_TRADES_APPLIED
+from hosts.api.metrics import HELD_BY_HOLD, HELD_BY_MARK
 from tradingcore.application.feed_cursor import FeedCursor
 from tradingcore.application.order_manager import OrderManager
 from tradingcore.application.signal_desk import SignalDesk
@@ -137,7 +137,7 @@ class StoreFollower:
         applied = 0
         if self.cursor.hold:
             released = self.cursor.release(seen_before=time.monotonic() - self.hold)
-            HELD_TRADES_APPLIED.labels(by="hold").inc(released)
+            HELD_BY_HOLD.inc(released)
         recorder = self.orders.app.recorder
         latest = recorder.max_notification_id() or 0
         while True:
@@ -188,7 +188,7 @@ class StoreFollower:
                     self.cursor.on_trade(trade, seen_at=seen_at, live=fresh)
                 if self.cursor.hold:
                     caught_up = self.cursor.catch_up(event.symbol)  # a mark already covers
-                    HELD_TRADES_APPLIED.labels(by="mark").inc(caught_up)
+                    HELD_BY_MARK.inc(caught_up)
                 if skipped:
                     self.skipped_trades += len(skipped)
                     self.logger.warning(

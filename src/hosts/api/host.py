@@ -25,7 +25,7 @@ from hosts.api.committer import Committer
 from hosts.api.follower import DEFAULT_MAX_HELD, StoreFollower
 from hosts.api.metrics import (
     FOLLOWER_ERRORS,
-    HELD_TRADES_APPLIED,
+    HELD_BY_MARK,
     KILL_SWITCH_ENGAGED,
     ORDER_LATENCY,
     POSITION_PNL_REALIZED,
@@ -330,7 +330,7 @@ class ApiHost:
         trades no signal can come for any more; return how many."""
         applied = sum(self.cursor.advance(symbol, decided) for symbol, decided in marks)
         PROGRESS_MARKS.inc(len(marks))
-        HELD_TRADES_APPLIED.labels(by="mark").inc(applied)
+        HELD_BY_MARK.inc(applied)
         return applied
 
     def finish_batch(

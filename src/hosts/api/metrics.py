@@ -73,8 +73,8 @@ HELD_TRADES_APPLIED: Final = Counter(
     "signal source, or after the feed hold without one (a signal applies the rest)",
     ["by"],
 )
-for _by in ("mark", "hold"):
-    HELD_TRADES_APPLIED.labels(by=_by)
+HELD_BY_MARK: Final = HELD_TRADES_APPLIED.labels(by="mark")
+HELD_BY_HOLD: Final = HELD_TRADES_APPLIED.labels(by="hold")
 
 
 class RequestMetrics(PrometheusMiddleware):

@@ -226,9 +226,7 @@ def receive(
     principal = principal_of(request)
     # Refused before the desk sees it: a signal stamped far ahead of this host's clock is
     # corrupt or forged, and must not move anything that follows signal time.
-    implausible = implausible_time(data.tick_timestamp_ms, time.time_ns() // 1_000_000)
-    if implausible is not None:
-        raise ApiError(422, f"{TIMESTAMP_IMPLAUSIBLE}: {implausible}", "tick_timestamp_ms")
+    refuse_implausible(data.tick_timestamp_ms, "tick_timestamp_ms")
     with domain_errors(InvalidSignal="signal_id"):
         return host_of(request).take_signal(
             SignalReceived(
@@ -249,15 +247,18 @@ def receive(
         )
 
 
+def refuse_implausible(tick_timestamp_ms: int, key: str) -> None:
+    """ApiError (422, naming `key`) for a tick stamped far ahead of this host's clock."""
+    implausible = implausible_time(tick_timestamp_ms, time.time_ns() // 1_000_000)
+    if implausible is not None:
+        raise ApiError(422, f"{TIMESTAMP_IMPLAUSIBLE}: {implausible}", key)
+
+
 def advance(request: Request[Any, Any, Any], marks: list[ProgressMarkIn]) -> int:
     """Take progress marks in order; return the held trades they applied. ApiError (422) for
     a mark stamped far ahead of this host's clock: it would let every held trade go."""
-    wall_ms = time.time_ns() // 1_000_000
     for index, mark in enumerate(marks):
-        implausible = implausible_time(mark.tick_timestamp_ms, wall_ms)
-        if implausible is not None:
-            key = f"marks.{index}.tick_timestamp_ms"
-            raise ApiError(422, f"{TIMESTAMP_IMPLAUSIBLE}: {implausible}", key)
+        refuse_implausible(mark.tick_timestamp_ms, f"marks.{index}.tick_timestamp_ms")
     return host_of(request).advance(
         [(Symbol(mark.symbol), (mark.tick_timestamp_ms, mark.tick_trade_id)) for mark in marks]
     )
