@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from adapters.signals_http import BATCH_BYTES, SignalForwarder
@@ -195,14 +197,24 @@ def test_forward_splits_a_long_queue_into_batches_under_the_body_limit() -> None
         api.close()
 
 
+@contextmanager
+def forwarding(api: ApiStub, **options: Any) -> Iterator[SignalForwarder]:
+    """A forwarder to `api` (fast retries), both closed at the end."""
+    forwarder = SignalForwarder(api.url, "k", retry_delays=FAST, **options)
+    try:
+        yield forwarder
+    finally:
+        forwarder.close(timeout=1.0)
+        api.close()
+
+
 def mark(trade_id: int) -> list[dict[str, Any]]:
     return [{"symbol": "WINZ25", "tick_timestamp_ms": 1_000 + trade_id, "tick_trade_id": trade_id}]
 
 
 def test_a_progress_mark_waits_for_the_signals_before_it_and_travels_with_the_last() -> None:
     api = ApiStub(batch=True, progress=True)
-    forwarder = SignalForwarder(api.url, "k", retry_delays=FAST)
-    try:
+    with forwarding(api) as forwarder:
         forwarder.progress("WINZ25", 1_010, 10, after=1)  # its signal is not stored yet
         time.sleep(0.1)
         assert api.events == []
@@ -212,15 +224,11 @@ def test_a_progress_mark_waits_for_the_signals_before_it_and_travels_with_the_la
         assert wait_until(lambda: len(api.events) == 2)
         assert api.events == [("signal", "id-1"), ("marks", mark(10))]
         assert api.requests == [("/api/v1/signals/batch", 1)]  # one request: signal and mark
-    finally:
-        forwarder.close(timeout=1.0)
-        api.close()
 
 
 def test_marks_alone_go_to_the_progress_endpoint_at_most_every_interval() -> None:
     api = ApiStub(batch=True, progress=True)
-    forwarder = SignalForwarder(api.url, "k", retry_delays=FAST, progress_interval=0.05)
-    try:
+    with forwarding(api, progress_interval=0.05) as forwarder:
         started = time.monotonic()
         for trade_id in range(1, 301):  # ~0.3 s of ticks, no signal
             forwarder.progress("WINZ25", 1_000 + trade_id, trade_id, after=0)
@@ -233,15 +241,11 @@ def test_marks_alone_go_to_the_progress_endpoint_at_most_every_interval() -> Non
         assert 2 <= len(sent) <= elapsed / 0.05 + 2
         ticks = [marks[0]["tick_trade_id"] for _, marks in api.events]
         assert ticks == sorted(ticks)  # never behind an earlier one
-    finally:
-        forwarder.close(timeout=1.0)
-        api.close()
 
 
 def test_marks_never_run_ahead_of_a_signal_they_count_in_any_order_of_calls() -> None:
     api = ApiStub(batch=True, progress=True)
-    forwarder = SignalForwarder(api.url, "k", retry_delays=FAST, progress_interval=0.001)
-    try:
+    with forwarding(api, progress_interval=0.001) as forwarder:
         signals = 0
         for trade_id in range(1, 401):
             if trade_id % 7 == 0:
@@ -262,15 +266,11 @@ def test_marks_never_run_ahead_of_a_signal_they_count_in_any_order_of_calls() ->
                 continue
             trade_id = item[0]["tick_trade_id"]
             assert delivered >= trade_id // 7  # every signal up to the mark's tick came first
-    finally:
-        forwarder.close(timeout=1.0)
-        api.close()
 
 
 def test_an_api_without_progress_marks_is_sent_none_after_its_404() -> None:
     api = ApiStub(batch=True)
-    forwarder = SignalForwarder(api.url, "k", retry_delays=FAST, progress_interval=0.001)
-    try:
+    with forwarding(api, progress_interval=0.001) as forwarder:
         for trade_id in range(1, 50):
             forwarder.progress("WINZ25", 1_000 + trade_id, trade_id, after=0)
             time.sleep(0.002)
@@ -281,22 +281,13 @@ def test_an_api_without_progress_marks_is_sent_none_after_its_404() -> None:
         progress = [path for path, _ in api.requests if path.endswith("/progress")]
         assert progress == ["/api/v1/signals/progress"]
         assert [body["signal_id"] for body in api.bodies] == ["id-1", "id-2"]
-    finally:
-        forwarder.close(timeout=1.0)
-        api.close()
 
 
 def test_refused_marks_are_reported_a_few_times_not_every_20_ms() -> None:
     api = ApiStub(batch=True, progress=True, progress_status=422)
     reports: list[tuple[str, dict[str, Any]]] = []
-    forwarder = SignalForwarder(
-        api.url,
-        "k",
-        retry_delays=FAST,
-        progress_interval=0.001,
-        report=lambda event, details: reports.append((event, details)),
-    )
-    try:
+    report = lambda event, details: reports.append((event, details))  # noqa: E731
+    with forwarding(api, progress_interval=0.001, report=report) as forwarder:
         trade_id, deadline = 0, time.monotonic() + 30
         while len(api.requests) < 20 and time.monotonic() < deadline:  # the host goes on
             trade_id += 1
@@ -310,6 +301,3 @@ def test_refused_marks_are_reported_a_few_times_not_every_20_ms() -> None:
         assert len(refused) <= 3 < len(api.requests)
         assert "HTTP 422" in refused[0]["error"]
         assert [body["signal_id"] for body in api.bodies] == ["id-1"]  # signals go on
-    finally:
-        forwarder.close(timeout=1.0)
-        api.close()

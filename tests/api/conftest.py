@@ -110,6 +110,11 @@ class Tape:
         self.host.app.record_trades(WIN, clock.now().date(), columns)
         self.host.follower.poll()
 
+    def print_rising(self, count: int, start: int = 127_850) -> None:
+        """Print `count` trades, each one tick (5 points) above the one before."""
+        for number in range(count):
+            self.print(start + 5 * number)
+
 
 @pytest.fixture
 def tape(host: ApiHost, client: TestClient[Any]) -> Tape:

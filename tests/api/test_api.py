@@ -28,6 +28,12 @@ SIGNAL = {
     "price": 127_850.0,
 }
 
+BUY_THEN_SELL = [
+    {**SIGNAL, "tick_trade_id": 1},
+    {**SIGNAL, "direction": "SELL", "tick_trade_id": 2},
+]
+"""A BUY at trade 1 and a SELL at trade 2 (long 1, then short 1 with quantity 1)."""
+
 
 def execute(client: TestClient[Any], key: str = ALICE, **changes: Any) -> Any:
     return client.post("/api/v1/execute", json={**ORDER, **changes}, headers=headers(key))
@@ -395,8 +401,7 @@ def test_signal_batch_with_auto_execution_is_one_transaction(
     host = make_host(auto_execution=AutoExecution(enabled=True, quantity=1))
     with TestClient(app=create_app(host)) as client:
         tape = Tape(host)
-        for number in range(6):
-            tape.print(127_850 + 5 * number)
+        tape.print_rising(6)
         puts: list[int] = []
         put = host.app.events.put
 
@@ -496,14 +501,8 @@ def test_signal_batch_with_auto_execution_trades_each_signal_in_order(
 
     host = make_host(auto_execution=AutoExecution(enabled=True, quantity=1))
     with TestClient(app=create_app(host)) as client:
-        tape = Tape(host)
-        tape.print(127_850)
-        tape.print(127_855)
-        batch = [
-            {**SIGNAL, "tick_trade_id": 1},
-            {**SIGNAL, "direction": "SELL", "tick_trade_id": 2},
-        ]
-        body = {"signals": batch}
+        Tape(host).print_rising(2)
+        body = {"signals": BUY_THEN_SELL}
         results = client.post("/api/v1/signals/batch", json=body, headers=headers(ALICE)).json()
 
     orders = [result["recorded"]["order"] for result in results["results"]]
@@ -579,14 +578,10 @@ def test_signal_batch_logs_each_order_as_sent_then_as_filled(make_host: HostFact
 
     host = make_host(auto_execution=AutoExecution(enabled=True, quantity=1))
     with TestClient(app=create_app(host)) as client:
-        tape = Tape(host)
-        for number in range(3):
-            tape.print(127_850 + 5 * number)
-        batch = [
-            {**SIGNAL, "tick_trade_id": 1},
-            {**SIGNAL, "direction": "SELL", "tick_trade_id": 2},
-        ]
-        client.post("/api/v1/signals/batch", json={"signals": batch}, headers=headers(ALICE))
+        Tape(host).print_rising(3)
+        client.post(
+            "/api/v1/signals/batch", json={"signals": BUY_THEN_SELL}, headers=headers(ALICE)
+        )
         host.flush_logs()
 
     assert host.config.log_dir is not None

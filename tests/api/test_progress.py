@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 from prometheus_client import REGISTRY
 
 from hosts.api.app import create_app
+from hosts.api.host import ApiHost
 from tests.api.conftest import ALICE, HostFactory, Tape, headers
-from tests.api.test_api import SIGNAL
+from tests.api.test_api import BUY_THEN_SELL, SIGNAL
 from tradingcore.application.signal_desk import AutoExecution
 
 PROGRESS = "/api/v1/signals/progress"
@@ -21,30 +23,30 @@ def mark(trade_id: int, timestamp_ms: int = TICK_MS) -> dict[str, Any]:
     return {"symbol": "WINZ25", "tick_trade_id": trade_id, "tick_timestamp_ms": timestamp_ms}
 
 
+@pytest.fixture
+def auto(make_host: HostFactory) -> ApiHost:
+    """A host that auto-executes signals (quantity 1) on feed time."""
+    return make_host(auto_execution=AutoExecution(enabled=True, quantity=1))
+
+
 def net(client: TestClient[Any]) -> int:
     positions = client.get("/api/v1/positions", headers=headers(ALICE)).json()["positions"]
     return sum(held["net_quantity"] for held in positions)
 
 
 def test_a_batch_with_a_mark_past_its_last_signal_fills_that_order_at_the_next_trade(
-    make_host: HostFactory,
+    auto: ApiHost,
 ) -> None:
-    host = make_host(auto_execution=AutoExecution(enabled=True, quantity=1))
+    host = auto
     with TestClient(app=create_app(host)) as client:
-        tape = Tape(host)
-        for number in range(3):
-            tape.print(127_850 + 5 * number)
-        signals = [
-            {**SIGNAL, "tick_trade_id": 1},
-            {**SIGNAL, "direction": "SELL", "tick_trade_id": 2},
-        ]
+        Tape(host).print_rising(3)
         without = client.post(
-            "/api/v1/signals/batch", json={"signals": signals[:1]}, headers=headers(ALICE)
+            "/api/v1/signals/batch", json={"signals": BUY_THEN_SELL[:1]}, headers=headers(ALICE)
         )
         before = net(client)  # the BUY at tick 1 waits for trade 2, held for a signal at 2
         answer = client.post(
             "/api/v1/signals/batch",
-            json={"signals": signals[1:], "progress": [mark(3)]},
+            json={"signals": BUY_THEN_SELL[1:], "progress": [mark(3)]},
             headers=headers(ALICE),
         )
         after = net(client)
@@ -57,13 +59,12 @@ def test_a_batch_with_a_mark_past_its_last_signal_fills_that_order_at_the_next_t
 
 
 def test_a_mark_alone_applies_the_held_trades_and_one_ahead_of_the_tape_waits_for_them(
-    make_host: HostFactory,
+    auto: ApiHost,
 ) -> None:
-    host = make_host(auto_execution=AutoExecution(enabled=True, quantity=1))
+    host = auto
     with TestClient(app=create_app(host)) as client:
         tape = Tape(host)
-        tape.print(127_850)
-        tape.print(127_855)
+        tape.print_rising(2)
         taken = client.post("/api/v1/signals", json={**SIGNAL}, headers=headers(ALICE))
         marks_before = REGISTRY.get_sample_value("api_signal_progress_marks_total") or 0
         applied = client.post(PROGRESS, json={"marks": [mark(2)]}, headers=headers(ALICE))
@@ -83,14 +84,11 @@ def test_a_mark_alone_applies_the_held_trades_and_one_ahead_of_the_tape_waits_fo
     assert marks == 2
 
 
-def test_a_mark_stamped_far_ahead_of_the_clock_is_422_and_applies_nothing(
-    make_host: HostFactory,
-) -> None:
-    host = make_host(auto_execution=AutoExecution(enabled=True, quantity=1))
+def test_a_mark_stamped_far_ahead_of_the_clock_is_422_and_applies_nothing(auto: ApiHost) -> None:
+    host = auto
     with TestClient(app=create_app(host)) as client:
         tape = Tape(host)
-        tape.print(127_850)
-        tape.print(127_855)
+        tape.print_rising(2)
         client.post("/api/v1/signals", json={**SIGNAL}, headers=headers(ALICE))
         future = (time.time_ns() // 1_000_000) + 3_600_000
         answer = client.post(

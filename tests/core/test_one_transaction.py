@@ -105,6 +105,23 @@ def test_the_fill_a_signal_tick_brings_and_its_order_are_one_transaction(desk: D
     assert desk.app.position(ACCOUNT, WIN).net_quantity == 2  # the SELL 4 works at the venue
 
 
+def session(
+    moves: list[tuple[int, int, Direction]], every: int
+) -> tuple[list[Trade], dict[int, Direction]]:
+    """A tape from (price move in ticks, volume, direction) rows, and a signal at every
+    `every`-th trade in its row's direction."""
+    trades, price = [], 127_850
+    for index, (points, volume, _) in enumerate(moves):
+        price += 5 * points
+        trades.append(trade(10 * (index + 1), price, volume))
+    signals = {
+        tape.trade_id: direction
+        for index, (tape, (_, _, direction)) in enumerate(zip(trades, moves, strict=True))
+        if index % every == 0
+    }
+    return trades, signals
+
+
 def book_at_once(
     url: str, trades: list[Trade], signals: dict[int, Direction], quantity: int
 ) -> TradingApplication:
@@ -143,15 +160,7 @@ def test_one_transaction_per_signal_stores_what_booking_each_fill_at_once_stores
     quantity: int,
 ) -> None:
     folder = tmp_path_factory.mktemp("one-transaction")
-    trades, price = [], 127_850
-    for index, (points, volume, _) in enumerate(moves):
-        price += 5 * points
-        trades.append(trade(10 * (index + 1), price, volume))
-    signals = {
-        tape.trade_id: direction
-        for index, (tape, (_, _, direction)) in enumerate(zip(trades, moves, strict=True))
-        if index % every == 0
-    }
+    trades, signals = session(moves, every)
     reference = book_at_once(f"sqlite:///{folder / 'at-once.sqlite'}", trades, signals, quantity)
     live = make_desk(f"sqlite:///{folder / 'live.sqlite'}", quantity)
     try:
@@ -201,15 +210,7 @@ def test_signals_taken_in_batches_store_what_booking_each_fill_at_once_stores(
     """A batch (one transaction, its orders filled on the next signal's tape before they
     are stored) ends as the plain path does: the same orders, fills and positions."""
     folder = tmp_path_factory.mktemp("batches")
-    trades, price = [], 127_850
-    for index, (points, volume, _) in enumerate(moves):
-        price += 5 * points
-        trades.append(trade(10 * (index + 1), price, volume))
-    signals = {
-        tape.trade_id: direction
-        for index, (tape, (_, _, direction)) in enumerate(zip(trades, moves, strict=True))
-        if index % every == 0
-    }
+    trades, signals = session(moves, every)
     reference = book_at_once(f"sqlite:///{folder / 'at-once.sqlite'}", trades, signals, quantity)
     live = make_desk(f"sqlite:///{folder / 'live.sqlite'}", quantity)
     try:

@@ -18,6 +18,7 @@ from tests.core.test_one_transaction import (
     book_at_once,
     make_desk,
     received,
+    session,
     trade,
 )
 from tradingcore.application.feed_cursor import key_of
@@ -105,15 +106,7 @@ def test_marks_in_any_interleaving_with_the_tape_store_what_a_backtest_stores(
     """The source's messages (its signals, then marks after some of its ticks) and the tape
     reach the host in any interleaving; a signal waits for its tick, as the host does."""
     folder = tmp_path_factory.mktemp("marks")
-    trades, price = [], 127_850
-    for index, (points, volume, _) in enumerate(moves):
-        price += 5 * points
-        trades.append(trade(10 * (index + 1), price, volume))
-    signals = {
-        tape.trade_id: direction
-        for index, (tape, (_, _, direction)) in enumerate(zip(trades, moves, strict=True))
-        if index % every == 0
-    }
+    trades, signals = session(moves, every)
     source: list[tuple[str, int]] = []
     for index, tape in enumerate(trades):
         if tape.trade_id in signals:
